@@ -1,0 +1,32 @@
+"""`bilan test`: the one entry point for every check, the same locally and in CI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from deploy.local import stack
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+_BIN = Path(sys.executable).parent
+
+
+def _run(step: str, argv: Sequence[str]) -> None:
+    click.echo(f"==> {step}: {' '.join(argv)}", err=True)
+    completed = subprocess.run(argv, cwd=REPO_ROOT, check=False)  # noqa: S603 (fixed argv)
+    if completed.returncode != 0:
+        raise click.ClickException(f"{step} failed (exit {completed.returncode})")
+
+
+def run_checks(pytest_args: Sequence[str], *, lint: bool = True) -> None:
+    """Provision the stack, lint, type-check, then run the test suite."""
+    stack.up()
+    if lint:
+        _run("ruff lint", [str(_BIN / "ruff"), "check", "."])
+        _run("ruff format", [str(_BIN / "ruff"), "format", "--check", "."])
+        _run("mypy", [str(_BIN / "mypy"), "."])
+    _run("pytest", [str(_BIN / "pytest"), *pytest_args])

@@ -1,0 +1,204 @@
+"""Access tokens: JWTs signed with an asymmetric key (EdDSA), verified by every service.
+
+In production the organisation's OpenID Connect provider issues them; locally `bilan token`
+does. A token names its subject, its roles and the sites it may act on (`*`: every site).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+from uuid import UUID
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi import Depends, HTTPException, Request, status
+
+ALL_SITES = "*"
+ALGORITHMS = ["EdDSA", "RS256", "ES256"]
+"""Accepted signature algorithms: all asymmetric, so services hold no signing secret."""
+
+
+class Role(StrEnum):
+    """Who may do what (architecture.md, decision 7); `service` is for internal calls."""
+
+    BENEFICIARY = "beneficiary"
+    CONSULTANT = "consultant"
+    PSYCHOLOGIST = "psychologist"
+    SITE_MANAGER = "site_manager"
+    QUALITY_LEAD = "quality_lead"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+    SERVICE = "service"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The verified caller."""
+
+    subject: str
+    roles: frozenset[Role]
+    sites: frozenset[str]
+    token_id: str | None = None
+
+    @property
+    def all_sites(self) -> bool:
+        return ALL_SITES in self.sites
+
+    def has_any_role(self, roles: Iterable[Role]) -> bool:
+        return not self.roles.isdisjoint(roles)
+
+    def can_act_on_site(self, site_id: UUID | str) -> bool:
+        return self.all_sites or str(site_id) in self.sites
+
+    def require_site(self, site_id: UUID | str) -> None:
+        """403 unless the token covers `site_id`."""
+        if not self.can_act_on_site(site_id):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "this token does not cover that site")
+
+
+class TokenVerifier:
+    """Verifies signature, expiry, issuer and audience, then reads the claims."""
+
+    def __init__(self, public_key_pem: bytes, *, issuer: str, audience: str) -> None:
+        self._key = serialization.load_pem_public_key(public_key_pem)
+        self._issuer = issuer
+        self._audience = audience
+
+    @classmethod
+    def from_file(cls, path: Path, *, issuer: str, audience: str) -> TokenVerifier:
+        return cls(path.read_bytes(), issuer=issuer, audience=audience)
+
+    def verify(self, token: str) -> Principal:
+        """The principal, or `jwt.InvalidTokenError` with the reason."""
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            self._key,  # type: ignore[arg-type]
+            algorithms=ALGORITHMS,
+            issuer=self._issuer,
+            audience=self._audience,
+            options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+            leeway=30,
+        )
+        roles = claims.get("roles")
+        sites = claims.get("sites", [])
+        if not isinstance(roles, list) or not roles:
+            raise jwt.InvalidTokenError("the token names no roles")
+        if not isinstance(sites, list) or not all(isinstance(s, str) for s in sites):
+            raise jwt.InvalidTokenError("sites must be a list of site ids")
+        try:
+            parsed_roles = frozenset(Role(r) for r in roles)
+        except ValueError:
+            raise jwt.InvalidTokenError("the token names an unknown role") from None
+        return Principal(
+            subject=str(claims["sub"]),
+            roles=parsed_roles,
+            sites=frozenset(sites),
+            token_id=claims.get("jti"),
+        )
+
+
+def issue_token(
+    private_key_pem: bytes,
+    *,
+    subject: str,
+    roles: Iterable[Role | str],
+    sites: Iterable[str],
+    issuer: str,
+    audience: str,
+    lifetime: timedelta = timedelta(hours=12),
+    now: datetime | None = None,
+) -> str:
+    """Sign a token (development and tests; production tokens come from the OIDC provider)."""
+    issued = now or datetime.now(UTC)
+    key = serialization.load_pem_private_key(private_key_pem, password=None)
+    claims = {
+        "sub": subject,
+        "roles": [Role(r).value for r in roles],
+        "sites": list(sites),
+        "iss": issuer,
+        "aud": audience,
+        "iat": int(issued.timestamp()),
+        "exp": int((issued + lifetime).timestamp()),
+    }
+    return jwt.encode(claims, key, algorithm="EdDSA")  # type: ignore[arg-type]
+
+
+def ensure_dev_key_pair(private_path: Path, public_path: Path) -> None:
+    """Create the development signing key pair once."""
+    if private_path.exists() and public_path.exists():
+        return
+    private_path.parent.mkdir(parents=True, exist_ok=True)
+    key = Ed25519PrivateKey.generate()
+    private_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    private_path.chmod(0o600)
+    public_path.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+
+
+def _bearer_token(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "a bearer token is required",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return token.strip()
+
+
+def current_principal(request: Request) -> Principal:
+    """FastAPI dependency: the verified caller (401 when the token is missing or invalid)."""
+    verifier: TokenVerifier = request.app.state.token_verifier
+    try:
+        return verifier.verify(_bearer_token(request))
+    except jwt.ExpiredSignatureError:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "the token has expired",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        ) from None
+    except jwt.InvalidTokenError as exc:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            f"invalid token: {exc}",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        ) from None
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
+    """FastAPI dependency factory: the caller, if they hold one of `roles` (else 403)."""
+    allowed = frozenset(roles)
+
+    def dependency(principal: CurrentPrincipal) -> Principal:
+        if not principal.has_any_role(allowed):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                "this action needs one of the roles: " + ", ".join(sorted(allowed)),
+            )
+        return principal
+
+    return dependency
+
+
+def require_site(site_id: UUID | str, principal: Principal) -> None:
+    """403 unless the principal may act on the site (a convenience for handlers)."""
+    principal.require_site(site_id)

@@ -1,0 +1,197 @@
+"""Idempotent Kafka consumer: decode, dispatch by type, record `ce_id` with the effects.
+
+Each handled event runs in one PostgreSQL transaction that also inserts its `ce_id` into
+`processed_events`; a redelivered event (a crash before the offset commit, a relay resend) finds
+its id there and changes nothing. A record that cannot be decoded, or whose handler keeps
+failing, goes to `<topic>.dlq` with the error in a header, and consumption goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+
+from shared.db import Connection
+from shared.envelope import Envelope, EnvelopeError, decode
+from shared.logging import bound, get_logger
+from shared.metrics import CONSUMED, CONSUMER_LAG
+
+Handler = Callable[[Connection, Envelope], Awaitable[None]]
+"""Applies one event inside the caller's transaction."""
+
+DLQ_SUFFIX = ".dlq"
+log = get_logger(__name__)
+
+
+def dlq_topic(topic: str) -> str:
+    return topic + DLQ_SUFFIX
+
+
+class IdempotentConsumer:
+    """One service's consumer group over the topics it needs."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        pool: asyncpg.Pool,
+        bootstrap_servers: str,
+        topics: Iterable[str],
+        handlers: Mapping[str, Handler],
+        max_retries: int = 5,
+        retry_backoff_s: float = 0.05,
+    ) -> None:
+        self.name = name
+        self._pool = pool
+        self._bootstrap = bootstrap_servers
+        self._topics = tuple(topics)
+        self._handlers = dict(handlers)
+        self._max_retries = max_retries
+        self._retry_backoff_s = retry_backoff_s
+        self._consumer: AIOKafkaConsumer | None = None
+        self._dlq: AIOKafkaProducer | None = None
+        self.lag: dict[tuple[str, int], int] = {}
+        """Messages behind the end of each partition, as of the last batch."""
+
+    async def start(self) -> None:
+        self._consumer = AIOKafkaConsumer(
+            *self._topics,
+            bootstrap_servers=self._bootstrap,
+            group_id=self.name,
+            client_id=self.name,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=500,
+        )
+        self._dlq = AIOKafkaProducer(
+            bootstrap_servers=self._bootstrap,
+            client_id=f"{self.name}-dlq",
+            enable_idempotence=True,
+            acks="all",
+        )
+        await self._dlq.start()
+        await self._consumer.start()
+
+    async def stop(self, *, commit: bool = True) -> None:
+        """Stop; `commit=False` leaves offsets as a crash would (tests use it)."""
+        if self._consumer is not None:
+            if commit:
+                with contextlib.suppress(Exception):
+                    await self._consumer.commit()
+            await self._consumer.stop()
+            self._consumer = None
+        if self._dlq is not None:
+            await self._dlq.stop()
+            self._dlq = None
+
+    async def run(self) -> None:
+        """Consume until cancelled; offsets are committed after each processed batch."""
+        while True:
+            if await self.consume_batch():
+                await self.commit()
+
+    async def consume_batch(self, timeout_ms: int = 500) -> int:
+        """Fetch and process one batch (partitions in parallel, each in order)."""
+        assert self._consumer is not None, "start() first"
+        batches = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=500)
+        if not batches:
+            return 0
+        await asyncio.gather(*(self._process_partition(recs) for recs in batches.values()))
+        for tp in batches:
+            await self._record_lag(tp)
+        return sum(len(records) for records in batches.values())
+
+    async def commit(self) -> None:
+        assert self._consumer is not None
+        await self._consumer.commit()
+
+    async def _record_lag(self, tp: TopicPartition) -> None:
+        assert self._consumer is not None
+        highwater = self._consumer.highwater(tp)
+        if highwater is None:
+            return
+        position = await self._consumer.position(tp)
+        self.lag[(tp.topic, tp.partition)] = max(highwater - position, 0)
+        CONSUMER_LAG.labels(self.name, tp.topic, str(tp.partition)).set(
+            self.lag[(tp.topic, tp.partition)]
+        )
+
+    async def _process_partition(self, records: list[ConsumerRecord[Any, Any]]) -> None:
+        for record in records:
+            await self.process(record)
+
+    async def process(self, record: ConsumerRecord[Any, Any]) -> str:
+        """Handle one record; returns the outcome (handled, duplicate, ignored, dead_lettered)."""
+        try:
+            envelope = decode(record.key, record.value, list(record.headers or ()))
+        except EnvelopeError as exc:
+            log.warning(
+                "event_undecodable",
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                reason=exc.reason,
+            )
+            await self._dead_letter(record, f"undecodable: {exc}")
+            return self._count("dead_lettered")
+        handler = self._handlers.get(envelope.type)
+        if handler is None:
+            return self._count("ignored")
+        with bound(
+            correlation_id=envelope.correlation_id,
+            causation_id=envelope.causation_id,
+            event_id=str(envelope.id),
+            event_type=envelope.type,
+        ):
+            return await self._handle_with_retries(record, envelope, handler)
+
+    async def _handle_with_retries(
+        self, record: ConsumerRecord[Any, Any], envelope: Envelope, handler: Handler
+    ) -> str:
+        error: Exception | None = None
+        for attempt in range(self._max_retries + 1):
+            try:
+                async with self._pool.acquire() as conn, conn.transaction():
+                    first_time = await conn.fetchval(
+                        """INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2)
+                           ON CONFLICT DO NOTHING RETURNING true""",
+                        self.name,
+                        envelope.id,
+                    )
+                    if not first_time:
+                        return self._count("duplicate")
+                    await handler(conn, envelope)
+                return self._count("handled")
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                error = exc
+                log.warning("handler_failed", attempt=attempt + 1, error=type(exc).__name__)
+                await asyncio.sleep(min(self._retry_backoff_s * 2**attempt, 2.0))
+        assert error is not None
+        detail = f"handler failed {self._max_retries + 1} times: {type(error).__name__}: {error}"
+        await self._dead_letter(record, detail[:500])
+        return self._count("dead_lettered")
+
+    async def _dead_letter(self, record: ConsumerRecord[Any, Any], error: str) -> None:
+        assert self._dlq is not None
+        headers = [
+            *(record.headers or ()),
+            ("bilan_error", error.encode("utf-8", "replace")),
+            ("bilan_consumer", self.name.encode()),
+            ("bilan_source_topic", record.topic.encode()),
+            ("bilan_source_partition", str(record.partition).encode()),
+            ("bilan_source_offset", str(record.offset).encode()),
+        ]
+        await self._dlq.send_and_wait(
+            dlq_topic(record.topic), value=record.value, key=record.key, headers=headers
+        )
+
+    def _count(self, outcome: str) -> str:
+        CONSUMED.labels(self.name, outcome).inc()
+        return outcome

@@ -1,0 +1,180 @@
+"""Composition of the platform parts a command-side service runs: database pool and
+migrations, event store, key store, outbox relay, idempotent consumer and timer loop, with a
+FastAPI lifespan that starts and stops them in order. Nothing connects at import time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from aiokafka.admin import AIOKafkaAdminClient
+from fastapi import FastAPI
+
+from shared.auth import TokenVerifier
+from shared.clock import Clock, SystemClock
+from shared.consumer import Handler, IdempotentConsumer
+from shared.db import PLATFORM_MIGRATIONS, create_pool, load_migrations, migrate
+from shared.eventstore import PostgresEventStore
+from shared.keystore import KeyStore
+from shared.logging import get_logger
+from shared.relay import OutboxRelay, OutboxSignal, kafka_producer_factory
+from shared.settings import ServiceSettings
+from shared.timers import TimerHandler, TimerLoop
+from shared.web import (
+    RequestContextMiddleware,
+    install_problem_handlers,
+    operations_router,
+)
+
+log = get_logger(__name__)
+
+
+class ServiceRuntime:
+    """Everything a service needs besides its own domain; built from settings, started later."""
+
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        *,
+        migrations: Sequence[Path] = (),
+        consumer_topics: Sequence[str] = (),
+        event_handlers: Mapping[str, Handler] | None = None,
+        timer_handlers: Mapping[str, TimerHandler] | None = None,
+        clock: Clock | None = None,
+        run_background: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self._migration_folders = [PLATFORM_MIGRATIONS, *migrations]
+        self._consumer_topics = tuple(consumer_topics)
+        self.event_handlers: dict[str, Handler] = dict(event_handlers or {})
+        self.timer_handlers: dict[str, TimerHandler] = dict(timer_handlers or {})
+        self._run_background = run_background
+        self.signal = OutboxSignal()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._pool: asyncpg.Pool | None = None
+        self._admin: AIOKafkaAdminClient | None = None
+        self.store: PostgresEventStore
+        self.keys: KeyStore
+        self.timers: TimerLoop
+        self.relay: OutboxRelay
+        self.consumer: IdempotentConsumer | None = None
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        assert self._pool is not None, "the runtime is not started"
+        return self._pool
+
+    async def start(self) -> None:
+        s = self.settings
+        await migrate(s.database_url, load_migrations(*self._migration_folders))
+        self._pool = await create_pool(
+            s.database_url, min_size=s.database_pool_min, max_size=s.database_pool_max
+        )
+        self.store = PostgresEventStore(
+            self._pool, clock=self.clock, on_outbox_write=self.signal.poke
+        )
+        self.keys = KeyStore(self._pool, s.master_key_bytes(), s.master_key_id)
+        self.timers = TimerLoop(
+            service=s.service_name,
+            pool=self._pool,
+            clock=self.clock,
+            handlers=self.timer_handlers,
+            poll_interval_s=s.timer_poll_interval_s,
+        )
+        self.relay = OutboxRelay(
+            service=s.service_name,
+            dsn=s.database_url,
+            pool=self._pool,
+            producer_factory=kafka_producer_factory(
+                s.kafka_bootstrap_servers, f"bilan-{s.service_name}-relay"
+            ),
+            signal=self.signal,
+            batch_size=s.relay_batch_size,
+            poll_interval_s=s.relay_poll_interval_s,
+        )
+        self._admin = AIOKafkaAdminClient(
+            bootstrap_servers=s.kafka_bootstrap_servers, client_id=f"bilan-{s.service_name}-probe"
+        )
+        await self._admin.start()
+        if self._consumer_topics:
+            self.consumer = IdempotentConsumer(
+                name=f"bilan-{s.service_name}",
+                pool=self._pool,
+                bootstrap_servers=s.kafka_bootstrap_servers,
+                topics=self._consumer_topics,
+                handlers=self.event_handlers,
+                max_retries=s.consumer_max_retries,
+            )
+        if self._run_background:
+            await self.start_background()
+
+    async def start_background(self) -> None:
+        """Start the relay, the NOTIFY forwarder, the timer loop and the consumer."""
+        self._spawn("relay", self.relay.run())
+        self._spawn("outbox-notify", self.signal.forward_notifications(self.pool))
+        self._spawn("timers", self.timers.run())
+        if self.consumer is not None:
+            await self.consumer.start()
+            self._spawn("consumer", self.consumer.run())
+
+    def _spawn(self, name: str, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro, name=f"{self.settings.service_name}-{name}")
+        task.add_done_callback(self._on_task_done)
+        self._tasks.append(task)
+
+    @staticmethod
+    def _on_task_done(task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background_task_died", task=task.get_name(), exc_info=task.exception())
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        if self.consumer is not None:
+            await self.consumer.stop()
+        if self._admin is not None:
+            await self._admin.close()
+            self._admin = None
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    async def check_database(self) -> None:
+        await asyncio.wait_for(self.pool.fetchval("SELECT 1"), 2)
+
+    async def check_kafka(self) -> None:
+        assert self._admin is not None
+        await asyncio.wait_for(self._admin.describe_cluster(), 3)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
+        await self.start()
+        try:
+            yield
+        finally:
+            await self.stop()
+
+
+def create_service_app(runtime: ServiceRuntime, *, title: str, description: str) -> FastAPI:
+    """A FastAPI app with the platform's errors, middleware, operations endpoints and auth."""
+    s = runtime.settings
+    app = FastAPI(title=title, description=description, lifespan=runtime.lifespan)
+    app.state.runtime = runtime
+    app.state.token_verifier = TokenVerifier.from_file(
+        s.jwt_public_key_file, issuer=s.jwt_issuer, audience=s.jwt_audience
+    )
+    install_problem_handlers(app)
+    app.add_middleware(RequestContextMiddleware, service=s.service_name)
+    app.include_router(
+        operations_router({"database": runtime.check_database, "kafka": runtime.check_kafka})
+    )
+    return app

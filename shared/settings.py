@@ -1,0 +1,97 @@
+"""Settings common to every service; each service subclasses with its own prefix and defaults.
+
+Nothing else in the code base reads `os.environ`. Outside development a service refuses to
+start with a placeholder secret or with the controllable development clock.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEV_KEYS_DIR = REPO_ROOT / ".data" / "keys"
+DEV_JWT_PUBLIC_KEY_FILE = DEV_KEYS_DIR / "dev-jwt-public.pem"
+DEV_JWT_PRIVATE_KEY_FILE = DEV_KEYS_DIR / "dev-jwt-private.pem"
+DEV_MASTER_KEY = base64.b64encode(b"bilan-dev-master-key-NOT-SECRET!").decode()
+"""The placeholder key-encryption key: fine on a laptop, refused in production."""
+
+Environment = Literal["development", "staging", "production"]
+
+
+class ServiceSettings(BaseSettings):
+    """Settings every service has. Environment variables: `<PREFIX><FIELD>` in upper case."""
+
+    model_config = SettingsConfigDict(env_prefix="BILAN_", extra="ignore", frozen=True)
+
+    service_name: str = Field("service", description="Name used in logs, ce_source and groups.")
+    environment: Environment = Field(
+        "development", description="`production` forbids placeholder secrets and the dev clock."
+    )
+    database_url: str = Field(
+        "postgresql://bilan:bilan@127.0.0.1:5432/bilan",
+        description="asyncpg DSN of the service's own database.",
+    )
+    database_pool_min: int = Field(2, ge=1, description="Connections kept open.")
+    database_pool_max: int = Field(20, ge=1, description="Connections at most.")
+    kafka_bootstrap_servers: str = Field("127.0.0.1:9092", description="Kafka brokers.")
+    http_host: str = Field("127.0.0.1", description="Interface the HTTP API listens on.")
+    http_port: int = Field(8000, ge=1, le=65535, description="Port of the HTTP API.")
+    log_level: str = Field("INFO", description="Minimum level of the JSON log lines.")
+    master_key: SecretStr = Field(
+        SecretStr(DEV_MASTER_KEY),
+        description="Base64 of 32 bytes: the key-encryption key wrapping every data key.",
+    )
+    master_key_id: str = Field("dev", description="Names the master key, for rotation.")
+    jwt_public_key_file: Path = Field(
+        DEV_JWT_PUBLIC_KEY_FILE, description="PEM public key that verifies access tokens."
+    )
+    jwt_issuer: str = Field("bilan-dev", description="Expected `iss` of access tokens.")
+    jwt_audience: str = Field("bilan", description="Expected `aud` of access tokens.")
+    relay_batch_size: int = Field(500, ge=1, le=10_000, description="Outbox rows per batch.")
+    relay_poll_interval_s: float = Field(
+        1.0, gt=0, description="Relay polling fallback when no NOTIFY arrives."
+    )
+    consumer_max_retries: int = Field(
+        5, ge=0, description="Handler retries before a message goes to the DLQ."
+    )
+    timer_poll_interval_s: float = Field(1.0, gt=0, description="Timer loop polling interval.")
+    dev_clock_enabled: bool = Field(
+        False, description="Development only: a clock that the demo can move forward."
+    )
+
+    @field_validator("master_key")
+    @classmethod
+    def _master_key_is_32_bytes(cls, value: SecretStr) -> SecretStr:
+        try:
+            raw = base64.b64decode(value.get_secret_value(), validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("master_key must be base64") from None
+        if len(raw) != 32:
+            raise ValueError("master_key must decode to 32 bytes (AES-256)")
+        return value
+
+    @model_validator(mode="after")
+    def _no_placeholders_outside_development(self) -> ServiceSettings:
+        if self.environment == "development":
+            return self
+        problems = []
+        if self.master_key.get_secret_value() == DEV_MASTER_KEY:
+            problems.append("master_key is the development placeholder")
+        if self.jwt_public_key_file.resolve() == DEV_JWT_PUBLIC_KEY_FILE.resolve():
+            problems.append("jwt_public_key_file is the development key")
+        if self.dev_clock_enabled:
+            problems.append("dev_clock_enabled is for development only")
+        if "bilan:bilan@" in self.database_url:
+            problems.append("database_url uses the development password")
+        if problems:
+            raise ValueError(f"refusing to start in {self.environment}: " + "; ".join(problems))
+        return self
+
+    def master_key_bytes(self) -> bytes:
+        return base64.b64decode(self.master_key.get_secret_value())

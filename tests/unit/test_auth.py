@@ -1,0 +1,129 @@
+"""Token verification and the role and site dependencies, through a real FastAPI app."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi import Depends, FastAPI
+from fastapi.testclient import TestClient
+
+from shared.auth import Principal, Role, TokenVerifier, issue_token, require_roles
+from shared.web import install_problem_handlers
+
+ISS, AUD = "bilan-test", "bilan"
+SITE_A, SITE_B = str(uuid.uuid4()), str(uuid.uuid4())
+
+
+def _key_pair() -> tuple[bytes, bytes]:
+    key = Ed25519PrivateKey.generate()
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return private, public
+
+
+PRIVATE, PUBLIC = _key_pair()
+OTHER_PRIVATE, _ = _key_pair()
+
+
+@pytest.fixture(scope="module")
+def client() -> TestClient:
+    app = FastAPI()
+    app.state.token_verifier = TokenVerifier(PUBLIC, issuer=ISS, audience=AUD)
+    install_problem_handlers(app)
+    managers = require_roles(Role.SITE_MANAGER, Role.ADMIN)
+
+    @app.get("/sites/{site_id}/rooms")
+    def rooms(site_id: str, who: Annotated[Principal, Depends(managers)]) -> dict[str, str]:
+        who.require_site(site_id)
+        return {"subject": who.subject}
+
+    return TestClient(app)
+
+
+def _token(private: bytes = PRIVATE, **overrides: object) -> str:
+    args: dict[str, object] = {
+        "subject": "staff-1",
+        "roles": [Role.SITE_MANAGER],
+        "sites": [SITE_A],
+        "issuer": ISS,
+        "audience": AUD,
+    }
+    args.update(overrides)
+    return issue_token(private, **args)  # type: ignore[arg-type]
+
+
+def _get(
+    client: TestClient, token: str | None, site: str = SITE_A
+) -> tuple[int, dict[str, object]]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = client.get(f"/sites/{site}/rooms", headers=headers)
+    return response.status_code, response.json()
+
+
+def test_valid_token_with_role_and_site_passes(client: TestClient) -> None:
+    assert _get(client, _token()) == (200, {"subject": "staff-1"})
+
+
+def test_all_sites_token_passes_for_any_site(client: TestClient) -> None:
+    status, _ = _get(client, _token(roles=[Role.ADMIN], sites=["*"]), site=SITE_B)
+    assert status == 200
+
+
+@pytest.mark.parametrize(
+    ("token", "status", "code"),
+    [
+        (None, 401, "unauthenticated"),
+        ("not-a-jwt", 401, "unauthenticated"),
+        (_token(private=OTHER_PRIVATE), 401, "unauthenticated"),
+        (
+            _token(now=datetime.now(UTC) - timedelta(days=2), lifetime=timedelta(hours=1)),
+            401,
+            "unauthenticated",
+        ),
+        (_token(issuer="someone-else"), 401, "unauthenticated"),
+        (_token(audience="another-api"), 401, "unauthenticated"),
+        (_token(roles=[Role.CONSULTANT]), 403, "forbidden"),
+        (_token(sites=[SITE_B]), 403, "forbidden"),
+    ],
+    ids=["missing", "garbage", "bad-signature", "expired", "issuer", "audience", "role", "site"],
+)
+def test_refusals(client: TestClient, token: str | None, status: int, code: str) -> None:
+    got_status, body = _get(client, token)
+    assert got_status == status
+    assert body["code"] == code
+    assert body["status"] == status
+    assert "subject" not in body
+
+
+def test_expired_token_says_so(client: TestClient) -> None:
+    old = _token(now=datetime.now(UTC) - timedelta(days=2), lifetime=timedelta(hours=1))
+    _, body = _get(client, old)
+    assert "expired" in str(body["detail"])
+
+
+def test_unknown_role_in_token_is_refused() -> None:
+    verifier = TokenVerifier(PUBLIC, issuer=ISS, audience=AUD)
+    import jwt
+
+    forged_roles = jwt.encode(
+        {
+            "sub": "x",
+            "roles": ["superuser"],
+            "sites": [],
+            "iss": ISS,
+            "aud": AUD,
+            "iat": int(datetime.now(UTC).timestamp()),
+            "exp": int((datetime.now(UTC) + timedelta(hours=1)).timestamp()),
+        },
+        serialization.load_pem_private_key(PRIVATE, None),  # type: ignore[arg-type]
+        algorithm="EdDSA",
+    )
+    with pytest.raises(jwt.InvalidTokenError):
+        verifier.verify(forged_roles)
