@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
 
+from deploy.checks import run_checks
 from deploy.local import stack
+from deploy.tokens import dev_token
+from shared.auth import Role
 
 
 @click.group()
@@ -34,3 +39,58 @@ def stack_status() -> None:
     """Say what runs; exit with 3 when something is stopped or missing."""
     if not stack.status():
         raise SystemExit(3)
+
+
+@main.command("up")
+def up() -> None:
+    """Set everything up and start it (today: the local stack, migrations run at service start)."""
+    stack.up()
+
+
+@main.command("down")
+def down() -> None:
+    """Stop everything that `bilan up` started."""
+    stack.down()
+
+
+@main.command("status")
+def status() -> None:
+    """Say what runs; exit with 3 when something is stopped or missing."""
+    if not stack.status():
+        raise SystemExit(3)
+
+
+@main.command("token")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    type=click.Choice([r.value for r in Role]),
+    help="A role of the caller (repeat for several).",
+)
+@click.option(
+    "--site",
+    "sites",
+    multiple=True,
+    help="A site id the token may act on (repeat; none means every site).",
+)
+@click.option("--sub", "subject", default=None, help="Subject id (a new UUID by default).")
+@click.option("--hours", default=12.0, show_default=True, help="Lifetime of the token.")
+def token(
+    roles: tuple[str, ...], sites: tuple[str, ...], subject: str | None, hours: float
+) -> None:
+    """Print a signed development token (the key pair is created once under .data/keys)."""
+    click.echo(dev_token(roles, sites, subject, timedelta(hours=hours)))
+
+
+@main.command(
+    "test",
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+)
+@click.option("--no-lint", is_flag=True, help="Skip ruff and mypy.")
+@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
+def test(no_lint: bool, pytest_args: tuple[str, ...]) -> None:
+    """Start the stack if needed, then ruff, mypy and the whole test suite (extra args go to
+    pytest)."""
+    run_checks(pytest_args, lint=not no_lint)

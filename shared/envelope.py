@@ -127,7 +127,7 @@ def encode(
     headers = build_headers(
         event_id=event_id,
         ce_type=event.ce_type(),
-        source=event.source(),
+        source=event.ce_source(),
         time=event.occurred_at(),
         subject=event.subject(),
         sequence=sequence,
@@ -151,8 +151,8 @@ def decode(key: bytes | None, value: bytes | None, headers: Headers | None) -> E
     except UnknownEventType:
         raise EnvelopeError("unknown_type", f"no contract event type {ce_type!r}") from None
     source = _required(found, "ce_source")
-    if source != model.source():
-        raise EnvelopeError("bad_source", f"{ce_type} comes from {model.source()}, not {source}")
+    if source != model.ce_source():
+        raise EnvelopeError("bad_source", f"{ce_type} comes from {model.ce_source()}, not {source}")
     try:
         event_id = UUID(_required(found, "ce_id"))
     except ValueError:

@@ -14,7 +14,7 @@ from uuid import UUID
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainSerializer
 
 _RFC3339_DATE_TIME = re.compile(
-    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})"
+    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})", re.ASCII
 )
 
 
@@ -87,7 +87,7 @@ class IntegrationEvent(BaseModel):
         return f"bilan.{cls.service}.events"
 
     @classmethod
-    def source(cls) -> str:
+    def ce_source(cls) -> str:
         return f"/bilan/{cls.service}"
 
     def partition_key(self) -> str:

@@ -9,7 +9,6 @@ audit expects to see. Events are keyed by their own aggregate id, except
 
 from __future__ import annotations
 
-import warnings
 from typing import Annotated, Literal, Self
 
 from pydantic import Field, model_validator
@@ -236,33 +235,22 @@ class ComplaintClosed(IntegrationEvent):
 
 # --- Improvement actions ------------------------------------------------------------------
 
-with warnings.catch_warnings():
-    # The contract names a field `source`, which collides with the classmethod
-    # `IntegrationEvent.source()`. Left bare, pydantic would take the inherited method as the
-    # field's default and make the field optional: `= Field()` keeps it required. On
-    # *instances* of this one type `source` is the field, so call the classmethod on the
-    # class (`type(event).source()`), never on the instance.
-    warnings.filterwarnings(
-        "ignore",
-        message='Field name "source" in "ImprovementActionOpened" shadows',
-        category=UserWarning,
-    )
 
-    class ImprovementActionOpened(IntegrationEvent):
-        """An improvement action was opened, from what source, to be done by `due_at`."""
+class ImprovementActionOpened(IntegrationEvent):
+    """An improvement action was opened, from what source, to be done by `due_at`."""
 
-        service = "survey"
-        event_name = "ImprovementActionOpened"
-        key_field = "action_id"
-        subject_field = "action_id"
-        time_field = "opened_at"
+    service = "survey"
+    event_name = "ImprovementActionOpened"
+    key_field = "action_id"
+    subject_field = "action_id"
+    time_field = "opened_at"
 
-        action_id: Id
-        source: ImprovementSource = Field()  # type: ignore[assignment]  # see above
-        source_id: Id | None
-        site_id: Id | None
-        due_at: UtcDatetime
-        opened_at: UtcDatetime
+    action_id: Id
+    source: ImprovementSource
+    source_id: Id | None
+    site_id: Id | None
+    due_at: UtcDatetime
+    opened_at: UtcDatetime
 
 
 class ImprovementActionCompleted(IntegrationEvent):

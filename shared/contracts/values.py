@@ -61,7 +61,7 @@ LegalGround = Annotated[str, StringConstraints(strict=True, pattern=r"^[a-z0-9_]
 """A lower snake_case reference to a legal provision, e.g. `art17_3_b` (GDPR art. 17(3)(b))."""
 
 CertificationCode = Annotated[
-    str, StringConstraints(strict=True, pattern=r"^(RNCP|RS)\d+$", max_length=16)
+    str, StringConstraints(strict=True, pattern=r"^(RNCP|RS)[0-9]+$", max_length=16)
 ]
 """A France Compétences register code: `RNCP` or `RS` followed by digits, e.g. `RNCP35185`."""
 

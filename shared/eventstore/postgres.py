@@ -47,7 +47,7 @@ def outbox_arrays(outbox: Sequence[OutboxMessage]) -> list[list[Any]]:
             event.partition_key(),
             event.subject(),
             event.ce_type(),
-            event.source(),
+            event.ce_source(),
             format_utc(event.occurred_at()),
             validate_site_id(m.site_id),
             m.correlation_id,

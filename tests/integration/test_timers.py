@@ -112,6 +112,7 @@ async def test_failing_handler_retries_later_and_cancel_prevents_firing(
     row = await pool.fetchrow(
         "SELECT attempts, state, last_error FROM timers WHERE timer_key IS NULL"
     )
+    assert row is not None
     assert (row["attempts"], row["state"]) == (1, "pending")
     assert "SMTP down" in row["last_error"]
     clock.advance(timedelta(minutes=5))

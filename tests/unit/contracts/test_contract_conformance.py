@@ -83,7 +83,7 @@ def test_identity(spec: EventSpec) -> None:
     assert cls.__name__ == spec.name
     assert cls.service == spec.service
     assert cls.topic() == spec.topic
-    assert cls.source() == f"/bilan/{spec.service}"
+    assert cls.ce_source() == f"/bilan/{spec.service}"
     assert cls.ce_type() == spec.ce_type
     assert cls.__doc__, "every model says in one line what fact it records"
 

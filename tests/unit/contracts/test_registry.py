@@ -88,10 +88,9 @@ def test_defining_the_models_warns_nothing(module: ModuleType) -> None:
     assert len(fresh.EVENTS) == len(module.EVENTS)
 
 
-def test_source_field_does_not_hide_the_class_source() -> None:
-    # ImprovementActionOpened has a contract field named `source`, like the classmethod.
+def test_source_field_does_not_hide_the_ce_source() -> None:
+    # ImprovementActionOpened has a contract field named `source`; ce_source is another name.
     event = example(ImprovementActionOpened)
     assert event.source == "complaint"
-    cls: type[IntegrationEvent] = type(event)
-    assert cls.source() == "/bilan/survey"
+    assert event.ce_source() == "/bilan/survey"
     assert ImprovementActionOpened.model_fields["source"].is_required()

@@ -124,6 +124,7 @@ NOT_RFC3339 = [
     "2025-03-03T09:00Z",  # no seconds
     "2025-03-03 09:00:00Z",  # space instead of T
     "03/03/2025 09:00",
+    "\uff12\uff10\uff12\uff15-03-03T09:00:00Z",  # full-width digits
     "",
     True,
 ]
@@ -342,7 +343,9 @@ def test_assessment_without_habilitation() -> None:
     )
 
 
-@pytest.mark.parametrize("value", ["rncp35185", "RNCP", "RS", "RNCP 35185", "RNCP35185a", 35185])
+@pytest.mark.parametrize(
+    "value", ["rncp35185", "RNCP", "RS", "RNCP 35185", "RNCP35185a", "RNCP\u0663\u0665", 35185]
+)
 def test_bad_certification_code(value: object) -> None:
     assert_rejected(TrainingNeedIdentified, spoil(TrainingNeedIdentified, certification_code=value))
 
