@@ -101,3 +101,8 @@ def bound(**values: Any) -> Iterator[None]:
         yield
     finally:
         structlog.contextvars.reset_contextvars(**tokens)
+
+
+def current_context() -> dict[str, Any]:
+    """What is bound now: `correlation_id`, `request_id`, `causation_id`, … (may be empty)."""
+    return dict(structlog.contextvars.get_contextvars())

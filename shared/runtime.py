@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,10 +18,11 @@ from fastapi import FastAPI
 from shared.auth import TokenVerifier
 from shared.clock import Clock, SystemClock
 from shared.consumer import Handler, IdempotentConsumer
+from shared.contracts.base import IntegrationEvent
 from shared.db import PLATFORM_MIGRATIONS, create_pool, load_migrations, migrate
-from shared.eventstore import PostgresEventStore
+from shared.eventstore import OutboxMessage, PostgresEventStore
 from shared.keystore import KeyStore
-from shared.logging import get_logger
+from shared.logging import current_context, get_logger
 from shared.relay import OutboxRelay, OutboxSignal, kafka_producer_factory
 from shared.settings import ServiceSettings
 from shared.timers import TimerHandler, TimerLoop
@@ -76,7 +78,10 @@ class ServiceRuntime:
             s.database_url, min_size=s.database_pool_min, max_size=s.database_pool_max
         )
         self.store = PostgresEventStore(
-            self._pool, clock=self.clock, on_outbox_write=self.signal.poke
+            self._pool,
+            clock=self.clock,
+            on_outbox_write=self.signal.poke,
+            service=s.service_name,
         )
         self.keys = KeyStore(self._pool, s.master_key_bytes(), s.master_key_id)
         self.timers = TimerLoop(
@@ -162,6 +167,25 @@ class ServiceRuntime:
             yield
         finally:
             await self.stop()
+
+
+def outbox_message(event: IntegrationEvent, site_id: str) -> OutboxMessage:
+    """An outbox message carrying the current request's or event's correlation and causation.
+
+    In an HTTP request the causation is the request id; in a consumer it is the `ce_id` of the
+    event being handled (both bound by the platform). Outside either, a fresh id stands in.
+    """
+    context = current_context()
+    correlation_id = str(context.get("correlation_id") or uuid.uuid4())
+    causation_id = str(
+        context.get("event_id")
+        or context.get("request_id")
+        or context.get("causation_id")
+        or correlation_id
+    )
+    return OutboxMessage(
+        event, site_id=site_id, correlation_id=correlation_id, causation_id=causation_id
+    )
 
 
 def create_service_app(runtime: ServiceRuntime, *, title: str, description: str) -> FastAPI:

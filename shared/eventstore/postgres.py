@@ -19,6 +19,7 @@ from shared.eventstore.model import (
     Position,
     StoredEvent,
 )
+from shared.metrics import APPEND_CONFLICTS, APPENDS
 
 CONFLICT_SQLSTATE = "BL409"
 
@@ -73,8 +74,11 @@ class PostgresEventStore:
         *,
         clock: Clock | None = None,
         on_outbox_write: Callable[[], None] | None = None,
+        service: str = "service",
     ) -> None:
         self._pool = pool
+        self._appends = APPENDS.labels(service)
+        self._conflicts = APPEND_CONFLICTS.labels(service)
         self._clock = clock or SystemClock()
         self._on_outbox_write = on_outbox_write
 
@@ -107,8 +111,10 @@ class PostgresEventStore:
                     version = await own.fetchval(_APPEND, *args)
         except asyncpg.PostgresError as exc:
             if getattr(exc, "sqlstate", None) == CONFLICT_SQLSTATE:
+                self._conflicts.inc()
                 raise ConcurrencyError(stream_id, expected_version) from None
             raise
+        self._appends.inc()
         if outbox and self._on_outbox_write is not None:
             self._on_outbox_write()
         return version

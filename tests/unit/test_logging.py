@@ -1,0 +1,40 @@
+"""Log lines are JSON with the service and the bound context, and never personal data."""
+
+import json
+
+import pytest
+
+from shared.logging import REDACTED, bound, configure_logging, get_logger
+
+
+def test_json_lines_carry_service_and_correlation(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("dossier")
+    with bound(correlation_id="corr-9", causation_id="evt-3"):
+        get_logger("test").info("dossier_opened", dossier_id="d-1")
+    get_logger("test").info("outside")
+    first, second = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert first["message"] == "dossier_opened"
+    assert first["service"] == "dossier"
+    assert first["correlation_id"] == "corr-9"
+    assert first["causation_id"] == "evt-3"
+    assert first["dossier_id"] == "d-1"
+    assert first["level"] == "info"
+    assert "correlation_id" not in second, "the binding ends with its block"
+
+
+def test_personal_data_keys_are_masked(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("dossier")
+    get_logger().warning("oops", email="jeanne@example.fr", name="Jeanne", phone="0601020304")
+    line = json.loads(capsys.readouterr().out)
+    assert (line["email"], line["name"], line["phone"]) == (REDACTED, REDACTED, REDACTED)
+    assert "jeanne" not in json.dumps(line).lower()
+
+
+def test_standard_library_loggers_are_json_too(capsys: pytest.CaptureFixture[str]) -> None:
+    import logging
+
+    configure_logging("scheduling")
+    logging.getLogger("uvicorn.error").warning("port busy")
+    line = json.loads(capsys.readouterr().out)
+    assert line["message"] == "port busy"
+    assert line["service"] == "scheduling"
