@@ -202,3 +202,42 @@ def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
 def require_site(site_id: UUID | str, principal: Principal) -> None:
     """403 unless the principal may act on the site (a convenience for handlers)."""
     principal.require_site(site_id)
+
+
+def internal_token_provider(
+    configured: str | None,
+    *,
+    development: bool,
+    private_key_file: Path,
+    issuer: str,
+    audience: str,
+) -> Callable[[], str]:
+    """Bearer tokens for calls to other services (role `service`).
+
+    Production configures one (from the OIDC provider's client-credentials flow); development
+    mints short-lived ones from the development key, renewed before they expire.
+    """
+    if configured:
+        return lambda: configured
+    if not development:
+        raise ValueError("internal_token is required outside development")
+    cache: dict[str, Any] = {}
+
+    def provide() -> str:
+        now = datetime.now(UTC)
+        if "token" not in cache or cache["renew_at"] <= now:
+            cache["token"] = issue_token(
+                private_key_file.read_bytes(),
+                subject="internal",
+                roles=[Role.SERVICE],
+                sites=[ALL_SITES],
+                issuer=issuer,
+                audience=audience,
+                lifetime=timedelta(minutes=15),
+                now=now,
+            )
+            cache["renew_at"] = now + timedelta(minutes=10)
+        token: str = cache["token"]
+        return token
+
+    return provide

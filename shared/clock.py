@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 class Clock(Protocol):
     """Tells the current UTC time."""
 
     def now(self) -> datetime: ...
+
+
+@runtime_checkable
+class MovableClock(Protocol):
+    """A clock that can be moved forward; waiters (timer loops) are woken when it moves."""
+
+    def now(self) -> datetime: ...
+
+    def advance(self, delta: timedelta) -> datetime: ...
+
+    async def wait_moved(self) -> None: ...
 
 
 class SystemClock:
@@ -20,16 +31,25 @@ class SystemClock:
         return datetime.now(UTC)
 
 
-class FakeClock:
-    """A clock that only moves when told to: for tests and the development demo clock.
+class _Moves:
+    def __init__(self) -> None:
+        self._moved = asyncio.Event()
 
-    Waiters (timer loops) are woken when it moves, so a test that advances the clock does not
-    have to wait for a poll interval.
-    """
+    def _signal_moved(self) -> None:
+        self._moved.set()
+
+    async def wait_moved(self) -> None:
+        """Wait until the clock moves."""
+        self._moved.clear()
+        await self._moved.wait()
+
+
+class FakeClock(_Moves):
+    """A clock that only moves when told to: for tests."""
 
     def __init__(self, start: datetime | None = None) -> None:
+        super().__init__()
         self._now = start or datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-        self._moved = asyncio.Event()
 
     def now(self) -> datetime:
         return self._now
@@ -38,13 +58,34 @@ class FakeClock:
         if delta < timedelta(0):
             raise ValueError("a clock never goes back")
         self._now += delta
-        self._moved.set()
+        self._signal_moved()
         return self._now
 
     def set(self, moment: datetime) -> datetime:
         return self.advance(moment - self._now)
 
-    async def wait_moved(self) -> None:
-        """Wait until the clock moves."""
-        self._moved.clear()
-        await self._moved.wait()
+
+class OffsetClock(_Moves):
+    """The real clock plus an offset that only grows: the development demo clock.
+
+    Time keeps flowing, and the demo can jump ahead (to let reminders, deadlines and the
+    six-month survey happen). Settings refuse it outside development.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._offset = timedelta(0)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._offset
+
+    @property
+    def offset(self) -> timedelta:
+        return self._offset
+
+    def advance(self, delta: timedelta) -> datetime:
+        if delta < timedelta(0):
+            raise ValueError("a clock never goes back")
+        self._offset += delta
+        self._signal_moved()
+        return self.now()

@@ -72,9 +72,10 @@ class MigrationError(RuntimeError):
 
 
 def load_migrations(*folders: Path) -> list[Migration]:
-    """The `*.sql` files of `folders`, prefixed by their folder name to keep them apart."""
+    """The `*.sql` files of `folders`, named after the package that owns them
+    (`shared/0001_platform.sql`, `dossier/0001_dossiers.sql`) to keep them apart."""
     found = [
-        Migration(f"{folder.name}/{path.name}", path.read_text())
+        Migration(f"{folder.parent.name}/{path.name}", path.read_text())
         for folder in folders
         for path in sorted(folder.glob("*.sql"))
     ]

@@ -16,10 +16,11 @@ from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import FastAPI
 
 from shared.auth import TokenVerifier
-from shared.clock import Clock, SystemClock
+from shared.clock import Clock, OffsetClock, SystemClock
 from shared.consumer import Handler, IdempotentConsumer
 from shared.contracts.base import IntegrationEvent
 from shared.db import PLATFORM_MIGRATIONS, create_pool, load_migrations, migrate
+from shared.devclock import dev_clock_router
 from shared.eventstore import OutboxMessage, PostgresEventStore
 from shared.keystore import KeyStore
 from shared.logging import current_context, get_logger
@@ -50,7 +51,10 @@ class ServiceRuntime:
         run_background: bool = True,
     ) -> None:
         self.settings = settings
-        self.clock = clock or SystemClock()
+        self.dev_clock: OffsetClock | None = None
+        if clock is None and settings.dev_clock_enabled:
+            self.dev_clock = OffsetClock()
+        self.clock: Clock = clock or self.dev_clock or SystemClock()
         self._migration_folders = [PLATFORM_MIGRATIONS, *migrations]
         self._consumer_topics = tuple(consumer_topics)
         self.event_handlers: dict[str, Handler] = dict(event_handlers or {})
@@ -201,4 +205,6 @@ def create_service_app(runtime: ServiceRuntime, *, title: str, description: str)
     app.include_router(
         operations_router({"database": runtime.check_database, "kafka": runtime.check_kafka})
     )
+    if runtime.dev_clock is not None:
+        app.include_router(dev_clock_router(runtime.dev_clock))
     return app

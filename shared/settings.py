@@ -61,6 +61,19 @@ class ServiceSettings(BaseSettings):
         5, ge=0, description="Handler retries before a message goes to the DLQ."
     )
     timer_poll_interval_s: float = Field(1.0, gt=0, description="Timer loop polling interval.")
+    smtp_host: str = Field("127.0.0.1", description="SMTP server for e-mails to beneficiaries.")
+    smtp_port: int = Field(8025, ge=1, le=65535, description="SMTP port.")
+    smtp_username: str | None = Field(None, description="SMTP login, if the server wants one.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password.")
+    smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
+    mail_from: str = Field(
+        "Bilan <no-reply@bilan.localhost>", description="From: of e-mails to beneficiaries."
+    )
+    internal_token: SecretStr | None = Field(
+        None,
+        description="Bearer token (role `service`) for calls to other services; in development "
+        "one is minted from the development key when absent.",
+    )
     dev_clock_enabled: bool = Field(
         False, description="Development only: a clock that the demo can move forward."
     )

@@ -16,7 +16,7 @@ from typing import Any
 
 import asyncpg
 
-from shared.clock import Clock, FakeClock
+from shared.clock import Clock, MovableClock
 from shared.db import Connection
 from shared.logging import bound, get_logger
 from shared.metrics import TIMERS_FIRED
@@ -109,7 +109,7 @@ class TimerLoop:
 
     async def _idle(self) -> None:
         self._wake.clear()
-        if isinstance(self._clock, FakeClock):
+        if isinstance(self._clock, MovableClock):
             waiters = [
                 asyncio.ensure_future(self._wake.wait()),
                 asyncio.ensure_future(self._clock.wait_moved()),

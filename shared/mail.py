@@ -1,0 +1,272 @@
+"""E-mails to beneficiaries: queued in the command's transaction, sent by a loop, never twice.
+
+A queued mail names its recipient by reference (a dossier id). At send time the sender asks a
+`ContactResolver` (the dossier service) for the address, renders the message and hands it to
+SMTP. A mail is marked `sending` (committed) before the SMTP conversation and `sent` after it:
+a crash in between leaves it `uncertain` at the next start, and it is not sent again
+automatically, so no beneficiary ever gets a duplicate; operators see it in the metrics.
+Refusals that are clearly temporary (connection refused, 4xx) are retried with back-off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from typing import Any, Protocol
+
+import aiosmtplib
+import asyncpg
+import httpx
+from pydantic import BaseModel
+
+from shared.clock import Clock
+from shared.db import Connection
+from shared.logging import bound, get_logger
+from shared.settings import ServiceSettings
+
+log = get_logger(__name__)
+
+
+class Contact(BaseModel):
+    """How to reach a beneficiary, fetched at send time and never stored by the sender."""
+
+    name: str
+    email: str
+    phone: str | None = None
+
+
+class ContactResolver(Protocol):
+    async def __call__(self, recipient_ref: str) -> Contact | None:
+        """The contact, or None when there is none any more (erased, unknown)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Mail:
+    """A queued mail."""
+
+    id: int
+    mail_key: str
+    recipient_ref: str
+    template: str
+    params: dict[str, Any]
+    attempts: int
+
+
+Renderer = Callable[[Mail, Contact], EmailMessage]
+"""Builds the message (subject, body, To:) from the mail and the fresh contact."""
+OnSent = Callable[[Connection, Mail, datetime], Awaitable[None]]
+"""Runs in the transaction that marks the mail sent (e.g. to publish a ReminderSent event)."""
+
+
+async def enqueue(
+    conn: Connection | asyncpg.Pool,
+    *,
+    key: str,
+    recipient_ref: str,
+    template: str,
+    params: dict[str, Any],
+    not_before: datetime,
+) -> bool:
+    """Queue a mail; the same `key` twice queues it once (returns False the second time)."""
+    inserted = await conn.fetchval(
+        """INSERT INTO mail_outbox (mail_key, recipient_ref, template, params, not_before)
+           VALUES ($1, $2, $3, $4, $5) ON CONFLICT (mail_key) DO NOTHING RETURNING true""",
+        key,
+        recipient_ref,
+        template,
+        params,
+        not_before,
+    )
+    return bool(inserted)
+
+
+async def cancel_mail(conn: Connection | asyncpg.Pool, key: str) -> bool:
+    """Cancel a mail not sent yet (a session cancelled before its reminder)."""
+    status = await conn.execute(
+        "UPDATE mail_outbox SET state = 'cancelled' WHERE mail_key = $1 AND state = 'pending'",
+        key,
+    )
+    return status.endswith(" 1")
+
+
+class SmtpTransport:
+    """aiosmtplib with the service's SMTP settings."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self._settings = settings
+
+    async def send(self, message: EmailMessage) -> None:
+        s = self._settings
+        await aiosmtplib.send(
+            message,
+            hostname=s.smtp_host,
+            port=s.smtp_port,
+            username=s.smtp_username,
+            password=s.smtp_password.get_secret_value() if s.smtp_password else None,
+            start_tls=s.smtp_starttls,
+            timeout=30,
+        )
+
+
+class Transport(Protocol):
+    async def send(self, message: EmailMessage) -> None: ...
+
+
+class MailSender:
+    """Sends due mails, one at a time, from any number of replicas."""
+
+    def __init__(
+        self,
+        *,
+        pool: asyncpg.Pool,
+        clock: Clock,
+        transport: Transport,
+        resolver: ContactResolver,
+        renderers: Mapping[str, Renderer],
+        mail_from: str,
+        on_sent: Mapping[str, OnSent] | None = None,
+        poll_interval_s: float = 1.0,
+        max_attempts: int = 8,
+    ) -> None:
+        self._pool = pool
+        self._clock = clock
+        self._transport = transport
+        self._resolver = resolver
+        self._renderers = dict(renderers)
+        self._mail_from = mail_from
+        self._on_sent = dict(on_sent or {})
+        self._poll_interval_s = poll_interval_s
+        self._max_attempts = max_attempts
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def recover(self) -> int:
+        """At start: mails left `sending` by a crash may have gone out; never resend them."""
+        status = await self._pool.execute(
+            """UPDATE mail_outbox SET state = 'uncertain',
+                      last_error = 'interrupted during the SMTP conversation'
+               WHERE state = 'sending'"""
+        )
+        count = int(status.split()[-1])
+        if count:
+            log.warning("mail_uncertain_after_restart", count=count)
+        return count
+
+    async def run(self) -> None:
+        await self.recover()
+        while True:
+            try:
+                sent = await self.send_due()
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.warning("mail_loop_interrupted", error=type(exc).__name__)
+                sent = 0
+            if sent == 0:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
+
+    async def send_due(self) -> int:
+        """Send every due mail; returns how many were attempted."""
+        attempted = 0
+        while (mail := await self._claim()) is not None:
+            attempted += 1
+            with bound(mail_id=mail.id, template=mail.template):
+                await self._deliver(mail)
+        return attempted
+
+    async def _claim(self) -> Mail | None:
+        row = await self._pool.fetchrow(
+            """UPDATE mail_outbox SET state = 'sending', attempts = attempts + 1
+               WHERE id = (SELECT id FROM mail_outbox
+                           WHERE state = 'pending' AND not_before <= $1
+                           ORDER BY not_before, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+               RETURNING id, mail_key, recipient_ref, template, params, attempts""",
+            self._clock.now(),
+        )
+        return Mail(**dict(row)) if row else None
+
+    async def _deliver(self, mail: Mail) -> None:
+        try:
+            contact = await self._resolver(mail.recipient_ref)
+        except Exception as exc:
+            await self._retry_or_fail(mail, f"contact lookup failed: {type(exc).__name__}")
+            return
+        if contact is None:
+            await self._finish(mail, "failed", "no contact (erased or unknown)")
+            return
+        message = self._renderers[mail.template](mail, contact)
+        message["From"] = self._mail_from
+        message["Message-ID"] = f"<{mail.mail_key.replace(':', '.')}@bilan>"
+        try:
+            await self._transport.send(message)
+        except (aiosmtplib.SMTPConnectError, aiosmtplib.SMTPServerDisconnected, OSError) as exc:
+            # Nothing was accepted by the server: safe to try again later.
+            await self._retry_or_fail(mail, f"SMTP unreachable: {type(exc).__name__}")
+            return
+        except aiosmtplib.SMTPResponseException as exc:
+            if 400 <= exc.code < 500:
+                await self._retry_or_fail(mail, f"SMTP temporary refusal {exc.code}")
+            else:
+                await self._finish(mail, "failed", f"SMTP refusal {exc.code}")
+            return
+        except Exception as exc:
+            await self._finish(mail, "uncertain", f"SMTP error {type(exc).__name__}")
+            return
+        sent_at = self._clock.now()
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "UPDATE mail_outbox SET state = 'sent', sent_at = $2 WHERE id = $1",
+                mail.id,
+                sent_at,
+            )
+            callback = self._on_sent.get(mail.template)
+            if callback is not None:
+                await callback(conn, mail, sent_at)
+        log.info("mail_sent")
+
+    async def _retry_or_fail(self, mail: Mail, error: str) -> None:
+        if mail.attempts >= self._max_attempts:
+            await self._finish(mail, "failed", error)
+            return
+        retry_at = self._clock.now() + timedelta(seconds=min(30 * 2**mail.attempts, 3600))
+        await self._pool.execute(
+            """UPDATE mail_outbox SET state = 'pending', not_before = $2, last_error = $3
+               WHERE id = $1""",
+            mail.id,
+            retry_at,
+            error,
+        )
+        log.warning("mail_retry_later", error=error, attempts=mail.attempts)
+
+    async def _finish(self, mail: Mail, state: str, error: str) -> None:
+        await self._pool.execute(
+            "UPDATE mail_outbox SET state = $2, last_error = $3 WHERE id = $1",
+            mail.id,
+            state,
+            error,
+        )
+        log.warning("mail_not_sent", state=state, error=error)
+
+
+class HttpContactResolver:
+    """Asks the dossier service's internal endpoint for a beneficiary's contact."""
+
+    def __init__(self, url_template: str, token: Callable[[], str]) -> None:
+        self._url_template = url_template
+        self._token = token
+
+    async def __call__(self, recipient_ref: str) -> Contact | None:
+        url = self._url_template.format(ref=recipient_ref)
+        async with httpx.AsyncClient(timeout=10) as client:
+            response = await client.get(url, headers={"Authorization": f"Bearer {self._token()}"})
+        if response.status_code in (404, 410):
+            return None
+        response.raise_for_status()
+        return Contact.model_validate(response.json())

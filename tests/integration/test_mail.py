@@ -1,0 +1,150 @@
+"""Mails reach a real SMTP server once each: retried while it is down, never duplicated."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from email.message import EmailMessage
+
+import asyncpg
+import pytest
+
+from shared.clock import FakeClock
+from shared.db import Connection
+from shared.mail import Contact, Mail, MailSender, SmtpTransport, enqueue
+from shared.settings import ServiceSettings
+from tests.integration.smtp_server import SmtpServer, free_port
+
+CONTACTS = {"d-1": Contact(name="Jeanne Martin", email="jeanne@example.fr")}
+
+
+async def _resolve(ref: str) -> Contact | None:
+    return CONTACTS.get(ref)
+
+
+def _render(mail: Mail, contact: Contact) -> EmailMessage:
+    message = EmailMessage()
+    message["To"] = contact.email
+    message["Subject"] = f"Rendez-vous {mail.params['when']}"
+    message.set_content(f"Bonjour {contact.name}, prévenez-nous si vous ne pouvez pas venir.")
+    return message
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+def _sender(pool: asyncpg.Pool, clock: FakeClock, port: int, sent: list[str]) -> MailSender:
+    async def on_sent(conn: Connection, mail: Mail, at: object) -> None:
+        sent.append(mail.mail_key)
+
+    return MailSender(
+        pool=pool,
+        clock=clock,
+        transport=SmtpTransport(ServiceSettings(smtp_port=port)),
+        resolver=_resolve,
+        renderers={"reminder": _render},
+        mail_from="Centre <noreply@centre.fr>",
+        on_sent={"reminder": on_sent},
+    )
+
+
+async def test_sent_once_when_due_even_across_restarts(
+    pool: asyncpg.Pool, smtp: SmtpServer
+) -> None:
+    clock = FakeClock()
+    key = f"reminder:{uuid.uuid4()}:48h"
+    for _ in range(2):  # queued twice by a redelivered event: kept once
+        await enqueue(
+            pool,
+            key=key,
+            recipient_ref="d-1",
+            template="reminder",
+            params={"when": "lundi 10h"},
+            not_before=clock.now() + timedelta(hours=1),
+        )
+    sent: list[str] = []
+    first = _sender(pool, clock, smtp.port, sent)
+    assert await first.send_due() == 0
+    clock.advance(timedelta(hours=1))
+    assert await first.send_due() == 1
+    restarted = _sender(pool, clock, smtp.port, sent)
+    await restarted.recover()
+    assert await restarted.send_due() == 0
+    assert len(smtp.messages) == 1
+    message = smtp.messages[0]
+    assert message["To"] == "jeanne@example.fr"
+    assert message["Subject"] == "Rendez-vous lundi 10h"
+    assert sent == [key]
+    # The address was used, never stored.
+    assert "jeanne" not in str(await pool.fetch("SELECT * FROM mail_outbox"))
+
+
+async def test_retried_while_the_server_is_down(pool: asyncpg.Pool) -> None:
+    clock = FakeClock()
+    port = free_port()
+    await enqueue(
+        pool,
+        key="k1",
+        recipient_ref="d-1",
+        template="reminder",
+        params={"when": "x"},
+        not_before=clock.now(),
+    )
+    sent: list[str] = []
+    sender = _sender(pool, clock, port, sent)
+    assert await sender.send_due() == 1  # attempted, refused: nobody listens
+    row = await pool.fetchrow("SELECT state, attempts FROM mail_outbox WHERE mail_key = 'k1'")
+    assert row is not None
+    assert (row["state"], row["attempts"]) == ("pending", 1)
+    server = SmtpServer(port)
+    server.start()
+    try:
+        assert await sender.send_due() == 0, "not before its back-off"
+        clock.advance(timedelta(minutes=5))
+        assert await sender.send_due() == 1
+    finally:
+        server.stop()
+    assert len(server.messages) == 1
+    assert sent == ["k1"]
+
+
+async def test_a_crash_mid_conversation_is_never_resent(
+    pool: asyncpg.Pool, smtp: SmtpServer
+) -> None:
+    clock = FakeClock()
+    await enqueue(
+        pool,
+        key="k2",
+        recipient_ref="d-1",
+        template="reminder",
+        params={"when": "x"},
+        not_before=clock.now(),
+    )
+    # A sender claimed it (state sending, committed), then the process died.
+    await pool.execute("UPDATE mail_outbox SET state = 'sending', attempts = 1")
+    restarted = _sender(pool, clock, smtp.port, [])
+    assert await restarted.recover() == 1
+    assert await restarted.send_due() == 0
+    assert smtp.messages == []
+    assert await pool.fetchval("SELECT state FROM mail_outbox") == "uncertain"
+
+
+async def test_erased_recipient_is_not_mailed(pool: asyncpg.Pool, smtp: SmtpServer) -> None:
+    clock = FakeClock()
+    await enqueue(
+        pool,
+        key="k3",
+        recipient_ref="gone",
+        template="reminder",
+        params={"when": "x"},
+        not_before=clock.now(),
+    )
+    await _sender(pool, clock, smtp.port, []).send_due()
+    assert smtp.messages == []
+    assert await pool.fetchval("SELECT state FROM mail_outbox") == "failed"
