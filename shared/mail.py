@@ -39,10 +39,8 @@ class Contact(BaseModel):
     phone: str | None = None
 
 
-class ContactResolver(Protocol):
-    async def __call__(self, recipient_ref: str) -> Contact | None:
-        """The contact, or None when there is none any more (erased, unknown)."""
-        ...
+ContactResolver = Callable[[str], Awaitable[Contact | None]]
+"""The contact of a recipient reference, or None when there is none any more (erased)."""
 
 
 @dataclass(frozen=True, slots=True)
