@@ -112,7 +112,7 @@ class ServiceRuntime:
         await self._admin.start()
         if self._consumer_topics:
             self.consumer = IdempotentConsumer(
-                name=f"bilan-{s.service_name}",
+                name=s.consumer_group or f"bilan-{s.service_name}",
                 pool=self._pool,
                 bootstrap_servers=s.kafka_bootstrap_servers,
                 topics=self._consumer_topics,

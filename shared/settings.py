@@ -57,6 +57,9 @@ class ServiceSettings(BaseSettings):
     relay_poll_interval_s: float = Field(
         1.0, gt=0, description="Relay polling fallback when no NOTIFY arrives."
     )
+    consumer_group: str | None = Field(
+        None, description="Kafka consumer group; `bilan-<service_name>` by default."
+    )
     consumer_max_retries: int = Field(
         5, ge=0, description="Handler retries before a message goes to the DLQ."
     )

@@ -7,6 +7,7 @@ topics or filter the shared topics by their own ids.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -18,7 +19,8 @@ from shared.db import PLATFORM_MIGRATIONS, create_pool, load_migrations, migrate
 
 PG_HOST = "postgresql://bilan:bilan@127.0.0.1:5432"
 KAFKA = "127.0.0.1:9092"
-TEMPLATE_DB = "bilan_test_template"
+# One template per test session (the pid keeps parallel sessions, e.g. two work trees, apart).
+TEMPLATE_DB = f"bilan_test_template_{os.getpid()}"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -33,8 +35,8 @@ def kafka_bootstrap() -> str:
 
 
 @pytest.fixture(scope="session")
-async def template_db() -> str:
-    """A database with the platform migrations, rebuilt once per test session."""
+async def template_db() -> AsyncIterator[str]:
+    """A database with the platform migrations, made once per test session."""
     admin = await asyncpg.connect(f"{PG_HOST}/postgres")
     try:
         await admin.execute(f"DROP DATABASE IF EXISTS {TEMPLATE_DB} WITH (FORCE)")
@@ -42,7 +44,12 @@ async def template_db() -> str:
     finally:
         await admin.close()
     await migrate(f"{PG_HOST}/{TEMPLATE_DB}", load_migrations(PLATFORM_MIGRATIONS))
-    return TEMPLATE_DB
+    yield TEMPLATE_DB
+    admin = await asyncpg.connect(f"{PG_HOST}/postgres")
+    try:
+        await admin.execute(f"DROP DATABASE IF EXISTS {TEMPLATE_DB} WITH (FORCE)")
+    finally:
+        await admin.close()
 
 
 @pytest.fixture
