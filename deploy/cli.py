@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import click
 
+from deploy import system
 from deploy.checks import run_checks
 from deploy.local import stack
 from deploy.tokens import dev_token
@@ -43,20 +44,20 @@ def stack_status() -> None:
 
 @main.command("up")
 def up() -> None:
-    """Set everything up and start it (today: the local stack, migrations run at service start)."""
-    stack.up()
+    """Install what is missing, start Kafka, PostgreSQL and every service; wait until ready."""
+    system.up()
 
 
 @main.command("down")
 def down() -> None:
-    """Stop everything that `bilan up` started."""
-    stack.down()
+    """Stop every service, then Kafka and PostgreSQL (data is kept)."""
+    system.down()
 
 
 @main.command("status")
 def status() -> None:
-    """Say what runs; exit with 3 when something is stopped or missing."""
-    if not stack.status():
+    """Each process, its health and consumer lag; exit with 3 when something is down."""
+    if not system.status():
         raise SystemExit(3)
 
 

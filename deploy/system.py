@@ -1,0 +1,126 @@
+"""`bilan up | down | status`: the whole system, on top of the native stack."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+from typing import Any
+
+import click
+import httpx
+
+from deploy.local import stack
+from deploy.local.procs import alive, port_open, read_pid, terminate
+from deploy.processes import LOG_DIR, MAIL_DIR, PROCESSES, ProcessSpec, prepare_folders
+from deploy.supervisor import PID_FILE, STATE_FILE
+
+READY_TIMEOUT_S = 180.0
+_LAG_LINE = re.compile(r"^bilan_consumer_lag\{[^}]*\} ([0-9.e+]+)$", re.M)
+
+
+def up() -> None:
+    """Start the stack, then every process under the supervisor; wait until all are ready."""
+    stack.up()
+    prepare_folders()
+    pid = read_pid(PID_FILE)
+    if pid is not None and alive(pid):
+        click.echo(f"supervisor: already running (pid {pid})")
+    else:
+        with (LOG_DIR / "supervisor.log").open("ab") as log:
+            subprocess.Popen(
+                [sys.executable, "-m", "deploy.supervisor"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,  # outlives this command; `bilan down` stops it
+            )
+        click.echo("supervisor: started")
+    specs = [spec for spec in PROCESSES if spec.available()]
+    _wait_ready(specs)
+    _print_urls(specs)
+
+
+def _wait_ready(specs: list[ProcessSpec]) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    waiting = [spec for spec in specs if spec.url or spec.port]
+    while waiting:
+        waiting = [spec for spec in waiting if _readiness(spec) != "ready"]
+        if not waiting:
+            return
+        if time.monotonic() > deadline:
+            names = ", ".join(f"{s.name} (log {s.log_file})" for s in waiting)
+            raise click.ClickException(f"not ready after {READY_TIMEOUT_S:.0f}s: {names}")
+        time.sleep(0.5)
+
+
+def _readiness(spec: ProcessSpec) -> str:
+    if spec.url is None:
+        if spec.port is not None:
+            return "ready" if port_open("127.0.0.1", spec.port) else "not listening"
+        return "n/a"
+    try:
+        response = httpx.get(f"{spec.url}/readyz", timeout=2)
+    except httpx.HTTPError:
+        return "not answering"
+    if response.status_code == 200:
+        return "ready"
+    checks = response.json().get("checks", {}) if response.content else {}
+    return "not ready: " + ", ".join(f"{k} {v}" for k, v in checks.items())
+
+
+def _print_urls(specs: list[ProcessSpec]) -> None:
+    click.echo("")
+    for spec in specs:
+        if spec.url:
+            click.echo(f"  {spec.name:<11} {spec.url}   API docs: {spec.url}/docs")
+    click.echo(f"  mail sink   127.0.0.1:8025 → {MAIL_DIR}")
+    click.echo("  tokens      .venv/bin/bilan token --role admin")
+
+
+def down() -> None:
+    """Stop every process, then the stack."""
+    pid = read_pid(PID_FILE)
+    if pid is not None and alive(pid):
+        clean = terminate(pid, timeout=40)
+        click.echo(f"supervisor: stopped (pid {pid}){'' if clean else ' after SIGKILL'}")
+    else:
+        click.echo("supervisor: not running")
+    stack.down()
+
+
+def status() -> bool:
+    """Each process with its pid, restarts, readiness and consumer lag; False if any is down."""
+    healthy = stack.status()
+    pid = read_pid(PID_FILE)
+    if pid is None or not alive(pid):
+        click.echo("supervisor: not running")
+        return False
+    click.echo(f"supervisor: running (pid {pid})")
+    state: dict[str, Any] = json.loads(STATE_FILE.read_text()) if STATE_FILE.exists() else {}
+    for spec in PROCESSES:
+        if not spec.available():
+            click.echo(f"  {spec.name}: not in this checkout")
+            continue
+        info = state.get(spec.name, {})
+        readiness = _readiness(spec)
+        lag = _consumer_lag(spec)
+        healthy = healthy and info.get("pid") is not None and readiness in ("ready", "n/a")
+        click.echo(
+            f"  {spec.name}: pid {info.get('pid')}, restarts {info.get('restarts', 0)}, "
+            f"{readiness}{'' if lag is None else f', consumer lag {lag}'}, log {spec.log_file}"
+        )
+    return healthy
+
+
+def _consumer_lag(spec: ProcessSpec) -> int | None:
+    if spec.url is None:
+        return None
+    try:
+        text = httpx.get(f"{spec.url}/metrics", timeout=2).text
+    except httpx.HTTPError:
+        return None
+    values = [float(v) for v in _LAG_LINE.findall(text)]
+    return int(sum(values)) if values else None
