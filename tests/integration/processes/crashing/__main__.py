@@ -1,0 +1,3 @@
+"""A process that dies at once, for the supervisor's tests."""
+
+raise SystemExit(3)
