@@ -32,7 +32,7 @@ _READ_STREAM = (
 )
 _READ_ALL = f"""SELECT {_COLUMNS}, tx_id::text AS tx FROM events
                 WHERE (tx_id, position) > ($1::text::xid8, $2)
-                  AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+                  AND tx_id < bilan_read_horizon()
                 ORDER BY tx_id, position
                 LIMIT $3"""  # noqa: S608
 
@@ -143,8 +143,9 @@ class PostgresEventStore:
     ) -> tuple[list[StoredEvent], Position]:
         # Positions are taken at insert time and commit out of order, so "position > last" would
         # skip an event whose transaction commits late. Instead, read only the events of
-        # transactions older than every transaction still running (xmin of the snapshot), in
-        # (transaction, position) order: nothing can ever appear behind the returned position.
+        # transactions older than every transaction of this database still running (see
+        # bilan_read_horizon), in (transaction, position) order: nothing can ever appear
+        # behind the returned position.
         after = after or Position()
         rows = await self._pool.fetch(
             _READ_ALL,

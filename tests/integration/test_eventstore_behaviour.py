@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import asyncpg
 import pytest
 
 from shared.eventstore import (
@@ -121,3 +122,34 @@ async def test_fifty_concurrent_writers_on_one_stream(store: EventStore) -> None
     assert len(winners) + conflicts == 500
     assert conflicts > 0
     assert all(e.data["at"] == e.version for e in events)
+
+
+async def test_read_all_waits_for_a_late_commit_and_loses_nothing(pool: asyncpg.Pool) -> None:
+    """An event whose transaction commits after a later one is still read, once, in turn."""
+    store = PostgresEventStore(pool)
+    early, late = f"early-{uuid.uuid4()}", f"late-{uuid.uuid4()}"
+    _, start = await store.read_all(None, limit=100_000)
+    async with pool.acquire() as slow, slow.transaction():
+        await store.append(early, 0, _events(1), conn=slow)  # takes its position first
+        await store.append(late, 0, _events(1))  # commits first
+        batch, held = await store.read_all(start, limit=100)
+        assert batch == [], "nothing is read past a transaction still running"
+    batch, _ = await store.read_all(held, limit=100)
+    assert [e.stream_id for e in batch] == [early, late]
+
+
+async def test_read_all_is_not_stalled_by_a_transaction_in_another_database(
+    pool: asyncpg.Pool, template_db: str
+) -> None:
+    store = PostgresEventStore(pool)
+    _, start = await store.read_all(None, limit=100_000)
+    other = await asyncpg.connect(f"postgresql://bilan:bilan@127.0.0.1:5432/{template_db}")
+    try:
+        async with other.transaction():
+            await other.fetchval("SELECT pg_current_xact_id()")  # a long writer next door
+            stream = f"s-{uuid.uuid4()}"
+            await store.append(stream, 0, _events(2))
+            batch, _ = await store.read_all(start, limit=100)
+            assert [e.stream_id for e in batch] == [stream, stream]
+    finally:
+        await other.close()
