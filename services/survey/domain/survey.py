@@ -136,6 +136,7 @@ class Survey:
     campaign: Campaign
     respondent_role: RespondentRole
     questionnaire_version: int
+    created_at: datetime
     status: Status = "created"
     sent_at: datetime | None = None
     expires_at: datetime | None = None
@@ -162,6 +163,7 @@ def evolve(state: Survey | None, event: SurveyEvent) -> Survey:
             campaign=event.campaign,
             respondent_role=event.respondent_role,
             questionnaire_version=event.questionnaire_version,
+            created_at=event.created_at,
         )
     assert state is not None, "a survey starts with SurveyCreated"
     if isinstance(event, InvitationSent):
