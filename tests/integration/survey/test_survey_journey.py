@@ -264,3 +264,66 @@ async def _surveys_for(service: object, dossier: uuid.UUID, abandoned: uuid.UUID
     )
     surveys = await pool.fetchval("SELECT count(*) FROM surveys WHERE dossier_id = $1", dossier)
     return bool(consumed >= 7 and abandoned_known == "abandoned" and surveys == 1)
+
+
+async def test_stakeholder_survey_is_mailed_and_its_address_shredded_once_answered(
+    harness: Harness, smtp: SmtpServer, kafka_bootstrap: str
+) -> None:
+    start = await end_offsets(kafka_bootstrap, SURVEY_TOPIC)
+    address = "rh.formation@opco-exemple.fr"
+    async with harness.running() as (client, service):
+        refused = await client.post(
+            "/stakeholder-surveys",
+            json={"respondent_role": "funder", "email": address},
+            headers=_auth(["site_manager"], []),
+        )
+        assert refused.status_code == 403
+        bad = await client.post(
+            "/stakeholder-surveys",
+            json={"respondent_role": "funder", "email": "not an address"},
+            headers=_auth(["quality_lead"], []),
+        )
+        assert bad.status_code == 422
+        sent = await client.post(
+            "/stakeholder-surveys",
+            json={"respondent_role": "funder", "email": address},
+            headers=_auth(["quality_lead"], []),
+        )
+        assert sent.status_code == 202, sent.text
+        survey_id = sent.json()["survey_id"]
+        await eventually(lambda: _count_sent(service))
+        (message,) = smtp.messages
+        assert message["To"] == address
+        pool = service.runtime.pool
+        assert address not in str(await pool.fetch("SELECT * FROM stakeholder_contacts"))
+        token = link_token(message)
+        answered = await client.post(
+            f"/public/surveys/{token}/answers",
+            json={
+                "answers": {
+                    "overall_satisfaction": 5,
+                    "communication_quality": 9,
+                    "responsiveness": 8,
+                }
+            },
+        )
+        assert answered.status_code == 201
+        assert await pool.fetchval("SELECT count(*) FROM stakeholder_contacts") == 0
+        assert await service.runtime.keys.is_shredded(f"stakeholder-contact:{survey_id}")
+        received = await read_envelopes(
+            kafka_bootstrap,
+            start,
+            keep=lambda e: e.subject == survey_id,
+            done=lambda got: len(got) >= 2,
+        )
+    first, answer = received
+    assert isinstance(first.data, ct.SurveySent)
+    assert (first.data.dossier_id, first.data.campaign, first.data.respondent_role) == (
+        None,
+        "stakeholder",
+        "funder",
+    )
+    assert isinstance(answer.data, ct.SurveyAnswered)
+    assert answer.data.dossier_id is None
+    assert {e.site_id for e in received} == {"org"}
+    assert_no_personal_data(received, address, "opco")
