@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, StringConstraints
 
 from services.survey.application import questionnaires
 from services.survey.application.register import list_rows
@@ -43,7 +43,9 @@ IfMatch = Annotated[
         description='The version read (ETag), e.g. `"1"`: required to change an existing record.'
     ),
 ]
-TokenPath = Annotated[str, Path(max_length=200, description="The token of the e-mailed link.")]
+# No length or pattern check on purpose: any wrong token, well formed or not, must get the same
+# 404 through the same path (hash, one indexed look-up), never a 422 that tells them apart.
+TokenPath = Annotated[str, Path(description="The token of the e-mailed link.")]
 PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 
 
@@ -186,7 +188,9 @@ class AnswersIn(BaseModel):
         },
     )
 
-    answers: dict[Annotated[str, StringConstraints(max_length=64)], int | str | None] = Field(
+    answers: dict[
+        Annotated[str, StringConstraints(max_length=64)], StrictInt | StrictStr | None
+    ] = Field(
         max_length=60,
         description="Question code → integer score, situation code or free text.",
     )

@@ -105,9 +105,12 @@ async def eventually(
     check: Callable[[], Awaitable[bool]], timeout_s: float = 20.0, what: str = "condition"
 ) -> None:
     """Wait until `check()` holds."""
-    async with asyncio.timeout(timeout_s):
-        while not await check():
-            await asyncio.sleep(0.05)
+    try:
+        async with asyncio.timeout(timeout_s):
+            while not await check():
+                await asyncio.sleep(0.05)
+    except TimeoutError:
+        raise AssertionError(f"timed out waiting for {what}") from None
 
 
 class Harness:

@@ -138,13 +138,17 @@ async def test_completed_dossier_gets_one_mail_and_its_answer_is_published_witho
             f"/public/surveys/{'A' * 43}/answers", json={"answers": ANSWERS}
         )
         malformed = await client.post("/public/surveys/%20%3B--/answers", json={"answers": ANSWERS})
-        for response in (guessed, malformed):
+        too_long = await client.post(f"/public/surveys/{'x' * 500}/answers", json={"answers": {}})
+        peek = await client.get(f"/public/surveys/{'B' * 43}")
+        bodies = []
+        for response in (guessed, malformed, too_long, peek):
             assert response.status_code == 404
-        hint = {k: v for k, v in guessed.json().items() if k not in ("instance", "correlation_id")}
-        same = {
-            k: v for k, v in malformed.json().items() if k not in ("instance", "correlation_id")
-        }
-        assert hint == same
+            body = response.json()
+            bodies.append(
+                {k: v for k, v in body.items() if k not in ("instance", "correlation_id")}
+            )
+        assert all(body == bodies[0] for body in bodies)
+        assert bodies[0]["code"] == "survey_not_found"
 
         # The free text is stored sealed, never in clear.
         assert SECRET_TEXT not in str(await service.runtime.pool.fetch("SELECT data FROM events"))
