@@ -3,6 +3,7 @@ server → answered through its link → SurveyAnswered on Kafka with scores and
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
@@ -331,3 +332,29 @@ async def test_stakeholder_survey_is_mailed_and_its_address_shredded_once_answer
     assert answer.data.dossier_id is None
     assert {e.site_id for e in received} == {"org"}
     assert_no_personal_data(received, address, "opco")
+
+
+async def test_two_simultaneous_answers_through_one_link_record_one(
+    harness: Harness, smtp: SmtpServer
+) -> None:
+    async with harness.running() as (client, service):
+        sent = await client.post(
+            "/stakeholder-surveys",
+            json={"respondent_role": "staff", "email": "equipe@centre.example"},
+            headers=_auth(["admin"], []),
+        )
+        assert sent.status_code == 202
+        await eventually(lambda: _count_sent(service))
+        token = link_token(smtp.messages[0])
+        body = {
+            "answers": {"overall_satisfaction": 3, "communication_quality": 5, "responsiveness": 5}
+        }
+        responses = await asyncio.gather(
+            *(client.post(f"/public/surveys/{token}/answers", json=body) for _ in range(5))
+        )
+        statuses = sorted(r.status_code for r in responses)
+        assert statuses == [201, 409, 409, 409, 409]
+        answered = await service.runtime.pool.fetchval(
+            "SELECT count(*) FROM events WHERE event_type = 'SurveyAnswered'"
+        )
+        assert answered == 1
