@@ -140,14 +140,21 @@ class SurveyCampaigns:
             site_id,
             event.completed_at,
         )
-        await self.start_survey(conn, event.dossier_id, site_id, "end_of_bilan")
-        await timers.schedule(
-            conn,
-            due_at=event.completed_at + self._settings.six_month_delay(),
-            kind=SIX_MONTHS_DUE,
-            payload={"dossier_id": str(event.dossier_id)},
-            key=f"dossier:{event.dossier_id}:six_months",
-        )
+        # A replay of old history (a new deployment reading the topic from the start) must not
+        # mail people about a bilan they finished long ago: a survey is sent only while its
+        # answer window, counted from when it was due, is still open.
+        now, window = self._now(), self._settings.answer_window()
+        if now < event.completed_at + window:
+            await self.start_survey(conn, event.dossier_id, site_id, "end_of_bilan")
+        six_months_at = event.completed_at + self._settings.six_month_delay()
+        if now < six_months_at + window:
+            await timers.schedule(
+                conn,
+                due_at=six_months_at,
+                kind=SIX_MONTHS_DUE,
+                payload={"dossier_id": str(event.dossier_id)},
+                key=f"dossier:{event.dossier_id}:six_months",
+            )
 
     async def on_dossier_abandoned(self, conn: Connection, envelope: Envelope) -> None:
         """An abandoned bilan gets no satisfaction survey (its causes go to ind. 32)."""

@@ -233,6 +233,17 @@ async def test_a_redelivered_or_repeated_completion_sends_no_second_mail(
             ),
             str(uuid.uuid4()),
         )
+        # History replayed from long ago: too late to ask about that bilan.
+        old_dossier = uuid.uuid4()
+        harness.contacts.known[str(old_dossier)] = Contact(name="Z", email="z@example.fr")
+        await publisher.publish(
+            ct.DossierCompleted(
+                dossier_id=old_dossier,
+                held_minutes=600,
+                completed_at=harness.clock.now() - timedelta(days=31),
+            ),
+            site,
+        )
         marker = uuid.uuid4()
         harness.contacts.known[str(marker)] = Contact(name="Y", email="y@example.fr")
         await publisher.publish(
@@ -250,6 +261,7 @@ async def test_a_redelivered_or_repeated_completion_sends_no_second_mail(
     recipients = [m["To"] for m in smtp.messages]
     assert recipients.count("jeanne@example.fr") == 1
     assert "x@example.fr" not in recipients
+    assert "z@example.fr" not in recipients
 
 
 async def _count_sent(service: object) -> bool:
@@ -268,7 +280,7 @@ async def _surveys_for(service: object, dossier: uuid.UUID, abandoned: uuid.UUID
         "SELECT state FROM survey_dossiers WHERE dossier_id = $1", abandoned
     )
     surveys = await pool.fetchval("SELECT count(*) FROM surveys WHERE dossier_id = $1", dossier)
-    return bool(consumed >= 7 and abandoned_known == "abandoned" and surveys == 1)
+    return bool(consumed >= 8 and abandoned_known == "abandoned" and surveys == 1)
 
 
 async def test_stakeholder_survey_is_mailed_and_its_address_shredded_once_answered(
