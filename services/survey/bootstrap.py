@@ -19,7 +19,8 @@ from services.survey.adapters.mail import (
     fetch_stakeholder_email,
 )
 from services.survey.application import questionnaires
-from services.survey.application.register import ComplaintRegister, ImprovementPlan
+from services.survey.application.actions import ImprovementPlan
+from services.survey.application.complaints import ComplaintRegister
 from services.survey.application.surveys import (
     EXPIRY_DUE,
     REMINDER_DUE,
