@@ -217,7 +217,9 @@ async def test_erasure_stops_the_six_month_survey_and_shreds_the_answers(
             ct.DossierCompleted(dossier_id=dossier, held_minutes=900, completed_at=clock.now()),
             site,
         )
+        # The link answers once its sending is recorded (on_sent), just after SMTP took it.
         await eventually(lambda: _has_mails(smtp, 1))
+        await eventually(lambda: _recorded_sent(service, 1))
         token = link_token(smtp.messages[0])
         answers = {
             "overall_satisfaction": 2,
@@ -251,6 +253,10 @@ async def test_erasure_stops_the_six_month_survey_and_shreds_the_answers(
         clock.advance(timedelta(days=200))
         await eventually(lambda: _six_month_timer_settled(service, dossier))
     assert len(smtp.messages) == 1
+
+
+async def _recorded_sent(service: object, n: int) -> bool:
+    return await _sent_mails(service.runtime.pool) == n  # type: ignore[attr-defined]
 
 
 async def _has_mails(smtp: SmtpServer, n: int) -> bool:
