@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
 import pytest
@@ -34,22 +33,6 @@ ANSWERS = {
     "would_recommend": 9,
     "comments": SECRET_TEXT,
 }
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-async def publisher(kafka_bootstrap: str) -> AsyncIterator[Publisher]:
-    p = Publisher(kafka_bootstrap)
-    await p.start()
-    yield p
-    await p.stop()
 
 
 @pytest.fixture
@@ -156,6 +139,9 @@ async def test_completed_dossier_gets_one_mail_and_its_answer_is_published_witho
         detail = await client.get(f"/surveys/{survey_id}", headers=_auth(["quality_lead"], [site]))
         assert detail.status_code == 200
         assert detail.json()["free_text"] == {"comments": SECRET_TEXT}
+        manager = await client.get(f"/surveys/{survey_id}", headers=_auth(["site_manager"], [site]))
+        assert manager.json()["scores"]["objectives_met"] == 8
+        assert manager.json()["free_text"] is None, "managers see scores, not what was written"
         other_site = await client.get(
             f"/surveys/{survey_id}", headers=_auth(["quality_lead"], [str(uuid.uuid4())])
         )

@@ -4,10 +4,7 @@ once each, across restarts of the service."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
-
-import pytest
 
 from shared import contracts as ct
 from shared.envelope import Envelope
@@ -22,22 +19,6 @@ from tests.integration.survey.harness import (
     eventually,
     link_token,
 )
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-async def publisher(kafka_bootstrap: str) -> AsyncIterator[Publisher]:
-    p = Publisher(kafka_bootstrap)
-    await p.start()
-    yield p
-    await p.stop()
 
 
 async def _sent_mails(harness_pool: object) -> int:
