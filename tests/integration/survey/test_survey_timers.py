@@ -254,3 +254,52 @@ async def _six_month_timer_settled(service: object, dossier: uuid.UUID) -> bool:
         "SELECT state FROM timers WHERE timer_key = $1", f"dossier:{dossier}:six_months"
     )
     return bool(pending == 0 and six == "cancelled")
+
+
+async def test_a_dossier_learnt_after_its_beneficiary_was_erased_gets_no_survey(
+    db_dsn: str, smtp: SmtpServer, publisher: Publisher, kafka_bootstrap: str
+) -> None:
+    harness = Harness(db_dsn, smtp.port, kafka_bootstrap)
+    await harness.prepare()
+    clock = harness.clock
+    dossier, beneficiary, site = uuid.uuid4(), uuid.uuid4(), str(uuid.uuid4())
+    harness.contacts.known[str(dossier)] = Contact(name="Max", email="max@example.fr")
+    async with harness.running() as (_, service):
+        pool = service.runtime.pool
+        # Different keys, different partitions: the erasure may be handled first.
+        await publisher.publish(
+            ct.BeneficiaryErased(subject_id=beneficiary, erased_at=clock.now()), "org"
+        )
+
+        async def erasure_recorded() -> bool:
+            return bool(
+                await pool.fetchval(
+                    "SELECT true FROM survey_erased_beneficiaries WHERE beneficiary_id = $1",
+                    beneficiary,
+                )
+            )
+
+        await eventually(erasure_recorded)
+        await publisher.publish(
+            ct.DossierOpened(
+                dossier_id=dossier,
+                beneficiary_id=beneficiary,
+                site_id=uuid.UUID(site),
+                funding_route="cpf",
+                enquiry_received_at=clock.now() - timedelta(days=60),
+                opened_at=clock.now() - timedelta(days=50),
+            ),
+            site,
+        )
+        await publisher.publish(
+            ct.DossierCompleted(dossier_id=dossier, held_minutes=900, completed_at=clock.now()),
+            site,
+        )
+
+        async def completion_handled() -> bool:
+            return bool(await pool.fetchval("SELECT count(*) FROM processed_events") == 3)
+
+        await eventually(completion_handled)
+        assert await pool.fetchval("SELECT count(*) FROM surveys") == 0
+        assert await pool.fetchval("SELECT count(*) FROM timers") == 0
+    assert smtp.messages == []
