@@ -1,0 +1,260 @@
+"""The survey aggregate: created, invited (with an answer link), reminded, answered or expired.
+
+A survey is created when its campaign is triggered and counts as sent only when its invitation
+e-mail has really left (the mail sender reports it): `sent_at` is the SMTP hand-over, and the
+answer window (`expires_at`) runs from it. Each e-mail carries its own single-use link token;
+the aggregate keeps only their SHA-256 hashes. Whichever link is used first answers the survey
+and every link dies with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Literal
+from uuid import UUID
+
+from services.survey.domain.errors import Gone, InvalidCommand, NotAllowedNow, NotFound
+from services.survey.domain.questionnaire import Campaign, Situation, ValidAnswers
+
+RespondentRole = Literal["beneficiary", "funder", "employer", "staff"]
+Status = Literal["created", "open", "answered", "expired", "cancelled"]
+CancelReason = Literal["beneficiary_erased"]
+
+# --- Domain events ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyCreated:
+    survey_id: UUID
+    dossier_id: UUID | None
+    site_id: str
+    campaign: Campaign
+    respondent_role: RespondentRole
+    questionnaire_version: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class InvitationSent:
+    token_hash: str
+    sent_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderSent:
+    reminder_number: int
+    token_hash: str
+    sent_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyAnswered:
+    satisfaction_score: int
+    scores: dict[str, int]
+    situation: Situation | None
+    sealed_free_text: dict[str, str]
+    """Free text as sealed by the key store: ciphertext only."""
+    answered_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyExpired:
+    expired_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyCancelled:
+    reason: CancelReason
+    cancelled_at: datetime
+
+
+SurveyEvent = (
+    SurveyCreated | InvitationSent | ReminderSent | SurveyAnswered | SurveyExpired | SurveyCancelled
+)
+
+# --- Commands --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CreateSurvey:
+    survey_id: UUID
+    dossier_id: UUID | None
+    site_id: str
+    campaign: Campaign
+    respondent_role: RespondentRole
+    questionnaire_version: int
+
+
+@dataclass(frozen=True, slots=True)
+class RecordInvitationSent:
+    token_hash: str
+    answer_window: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class RecordReminderSent:
+    reminder_number: int
+    token_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerSurvey:
+    token_hash: str
+    answers: ValidAnswers
+    """Validated answers whose `free_text` values are already sealed."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExpireSurvey:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class CancelSurvey:
+    reason: CancelReason
+
+
+SurveyCommand = (
+    CreateSurvey
+    | RecordInvitationSent
+    | RecordReminderSent
+    | AnswerSurvey
+    | ExpireSurvey
+    | CancelSurvey
+)
+
+# --- State -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Survey:
+    survey_id: UUID
+    dossier_id: UUID | None
+    site_id: str
+    campaign: Campaign
+    respondent_role: RespondentRole
+    questionnaire_version: int
+    created_at: datetime
+    status: Status = "created"
+    sent_at: datetime | None = None
+    expires_at: datetime | None = None
+    token_hashes: frozenset[str] = field(default_factory=frozenset)
+    reminders_sent: int = 0
+    answered_at: datetime | None = None
+    satisfaction_score: int | None = None
+    scores: dict[str, int] = field(default_factory=dict)
+    situation: Situation | None = None
+    sealed_free_text: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in ("answered", "expired", "cancelled")
+
+
+def evolve(state: Survey | None, event: SurveyEvent) -> Survey:
+    """The survey after `event`."""
+    if isinstance(event, SurveyCreated):
+        return Survey(
+            survey_id=event.survey_id,
+            dossier_id=event.dossier_id,
+            site_id=event.site_id,
+            campaign=event.campaign,
+            respondent_role=event.respondent_role,
+            questionnaire_version=event.questionnaire_version,
+            created_at=event.created_at,
+        )
+    assert state is not None, "a survey starts with SurveyCreated"
+    if isinstance(event, InvitationSent):
+        return replace(
+            state,
+            status="open",
+            sent_at=event.sent_at,
+            expires_at=event.expires_at,
+            token_hashes=state.token_hashes | {event.token_hash},
+        )
+    if isinstance(event, ReminderSent):
+        return replace(
+            state,
+            reminders_sent=event.reminder_number,
+            token_hashes=state.token_hashes | {event.token_hash},
+        )
+    if isinstance(event, SurveyAnswered):
+        return replace(
+            state,
+            status="answered",
+            answered_at=event.answered_at,
+            satisfaction_score=event.satisfaction_score,
+            scores=dict(event.scores),
+            situation=event.situation,
+            sealed_free_text=dict(event.sealed_free_text),
+        )
+    if isinstance(event, SurveyExpired):
+        return replace(state, status="expired")
+    return replace(state, status="cancelled")
+
+
+def decide(state: Survey | None, command: SurveyCommand, now: datetime) -> list[SurveyEvent]:
+    """The events that `command` causes now, or a `DomainError`; [] when nothing is to do."""
+    if isinstance(command, CreateSurvey):
+        if state is not None:
+            raise NotAllowedNow("survey_exists", "this survey already exists")
+        if (command.dossier_id is None) != (command.campaign == "stakeholder"):
+            raise InvalidCommand(
+                "dossier_mismatch", "only stakeholder surveys are sent without a dossier"
+            )
+        return [
+            SurveyCreated(
+                survey_id=command.survey_id,
+                dossier_id=command.dossier_id,
+                site_id=command.site_id,
+                campaign=command.campaign,
+                respondent_role=command.respondent_role,
+                questionnaire_version=command.questionnaire_version,
+                created_at=now,
+            )
+        ]
+    if state is None:
+        raise NotFound("survey_not_found", "no such survey")
+    if isinstance(command, RecordInvitationSent):
+        if state.status != "created":
+            return []  # the invitation counts once; a copy changes nothing
+        if command.answer_window <= timedelta(0):
+            raise InvalidCommand("bad_answer_window", "the answer window must be positive")
+        return [InvitationSent(command.token_hash, now, now + command.answer_window)]
+    if isinstance(command, RecordReminderSent):
+        if state.status != "open" or command.reminder_number <= state.reminders_sent:
+            return []
+        if command.reminder_number != state.reminders_sent + 1:
+            raise InvalidCommand("reminder_out_of_order", "reminders are numbered 1, 2, 3…")
+        return [ReminderSent(command.reminder_number, command.token_hash, now)]
+    if isinstance(command, AnswerSurvey):
+        ensure_answerable(state, command.token_hash, now)
+        a = command.answers
+        return [
+            SurveyAnswered(
+                a.satisfaction_score, dict(a.scores), a.situation, dict(a.free_text), now
+            )
+        ]
+    if isinstance(command, ExpireSurvey):
+        if state.status != "open" or state.expires_at is None or now < state.expires_at:
+            return []
+        return [SurveyExpired(now)]
+    if state.is_closed:
+        return []
+    return [SurveyCancelled(command.reason, now)]
+
+
+def ensure_answerable(state: Survey, token_hash: str, now: datetime) -> None:
+    """Raise unless this link may answer the survey now.
+
+    An unknown link is `NotFound` whatever the survey's state, so that a guessed token learns
+    nothing; a real link to an answered survey is 409, to an expired one 410.
+    """
+    if token_hash not in state.token_hashes or state.status in ("created", "cancelled"):
+        raise NotFound("survey_not_found", "no survey answers to this link")
+    if state.status == "answered":
+        raise NotAllowedNow("survey_already_answered", "this survey has already been answered")
+    if state.status == "expired" or (state.expires_at is not None and now >= state.expires_at):
+        raise Gone("survey_expired", "this survey is closed: its answer period is over")

@@ -1,0 +1,305 @@
+"""Reminders, expiry and the six-month survey fire from durable timers under a fake clock,
+once each, across restarts of the service."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from shared import contracts as ct
+from shared.envelope import Envelope
+from shared.mail import Contact
+from tests.integration.kafka_reading import end_offsets, read_envelopes
+from tests.integration.smtp_server import SmtpServer
+from tests.integration.survey.harness import (
+    SURVEY_TOPIC,
+    Harness,
+    Publisher,
+    auth,
+    eventually,
+    link_token,
+)
+
+
+async def _sent_mails(harness_pool: object) -> int:
+    count = await harness_pool.fetchval(  # type: ignore[attr-defined]
+        "SELECT count(*) FROM mail_outbox WHERE state = 'sent'"
+    )
+    return int(count)
+
+
+async def test_reminders_expiry_and_six_month_survey_fire_once_across_restarts(
+    db_dsn: str, smtp: SmtpServer, publisher: Publisher, kafka_bootstrap: str
+) -> None:
+    harness = Harness(db_dsn, smtp.port, kafka_bootstrap)
+    await harness.prepare()
+    clock = harness.clock
+    start = await end_offsets(kafka_bootstrap, SURVEY_TOPIC)
+    dossier, beneficiary, site = uuid.uuid4(), uuid.uuid4(), str(uuid.uuid4())
+    harness.contacts.known[str(dossier)] = Contact(name="Paul Durand", email="paul@example.fr")
+    completed_at = clock.now()
+
+    async def mails_sent(n: int) -> None:
+        async def check() -> bool:
+            return len(smtp.messages) == n and await _sent_mails(service.runtime.pool) == n
+
+        await eventually(check, what=f"{n} mails")
+
+    async with harness.running() as (_, service):
+        await publisher.publish(
+            ct.DossierOpened(
+                dossier_id=dossier,
+                beneficiary_id=beneficiary,
+                site_id=uuid.UUID(site),
+                funding_route="employer_plan",
+                enquiry_received_at=completed_at - timedelta(days=60),
+                opened_at=completed_at - timedelta(days=50),
+            ),
+            site,
+        )
+        await publisher.publish(
+            ct.DossierCompleted(dossier_id=dossier, held_minutes=1380, completed_at=completed_at),
+            site,
+        )
+        await mails_sent(1)
+        clock.advance(timedelta(days=6, hours=23))
+        clock.advance(timedelta(hours=1))  # day 7: first reminder
+        await mails_sent(2)
+
+    async with harness.running() as (_, service):  # restarted: timers are in PostgreSQL
+        clock.advance(timedelta(days=7))  # day 14: second reminder
+        await mails_sent(3)
+        clock.advance(timedelta(days=16))  # day 30: expiry
+        end_survey = await service.runtime.pool.fetchval(
+            "SELECT survey_id FROM surveys WHERE dossier_id = $1 AND campaign = 'end_of_bilan'",
+            dossier,
+        )
+
+        async def expired() -> bool:
+            status = await service.runtime.pool.fetchval(
+                "SELECT status FROM surveys WHERE survey_id = $1", end_survey
+            )
+            return bool(status == "expired")
+
+        await eventually(expired)
+        late_link = link_token(smtp.messages[2])
+
+    async with harness.running() as (client, service):
+        gone = await client.post(
+            f"/public/surveys/{late_link}/answers", json={"answers": {"overall_satisfaction": 3}}
+        )
+        assert (gone.status_code, gone.json()["code"]) == (410, "survey_expired")
+        clock.set(completed_at + timedelta(days=182))  # six months after completion
+        await mails_sent(4)
+        six_month_link = link_token(smtp.messages[3])
+        answered = await client.post(
+            f"/public/surveys/{six_month_link}/answers",
+            json={
+                "answers": {
+                    "overall_satisfaction": 5,
+                    "situation": "in_training",
+                    "project_progress": 7,
+                    "comments": "Formation de boulanger commencée à Lyon",
+                }
+            },
+        )
+        assert answered.status_code == 201, answered.text
+        six_month_survey = await service.runtime.pool.fetchval(
+            "SELECT survey_id FROM surveys WHERE dossier_id = $1 AND campaign = 'six_months'",
+            dossier,
+        )
+        listing = await client.get("/surveys", headers=auth(["site_manager"], [site]))
+        assert {r["status"] for r in listing.json()} == {"expired", "answered"}
+
+    async with harness.running() as (_, service):  # nothing fires twice after yet another start
+        clock.advance(timedelta(days=400))
+        await eventually(lambda: _relay_drained(service))
+        assert await _sent_mails(service.runtime.pool) == 4
+
+    subjects = {str(end_survey), str(six_month_survey)}
+
+    def ours(e: Envelope) -> bool:
+        return e.subject in subjects
+
+    copies = await read_envelopes(
+        kafka_bootstrap,
+        start,
+        keep=ours,
+        done=lambda got: len({e.id for e in got}) >= 7,
+        timeout_s=30,
+    )
+    # The relay publishes at least once (a restart may resend what the broker already had);
+    # consumers drop copies by ce_id, and so does this test.
+    received = list({e.id: e for e in copies}.values())
+    assert len(smtp.messages) == 4
+    end = sorted((e for e in received if e.subject == str(end_survey)), key=lambda e: e.sequence)
+    assert [type(e.data).__name__ for e in end] == [
+        "SurveySent",
+        "SurveyReminderSent",
+        "SurveyReminderSent",
+        "SurveyExpired",
+    ]
+    assert [e.sequence for e in end] == [1, 2, 3, 4]
+    assert [e.data.reminder_number for e in end[1:3]] == [1, 2]  # type: ignore[attr-defined]
+    assert [e.time - completed_at for e in end] == [
+        timedelta(0),
+        timedelta(days=7),
+        timedelta(days=14),
+        timedelta(days=30),
+    ]
+    six = sorted(
+        (e for e in received if e.subject == str(six_month_survey)), key=lambda e: e.sequence
+    )
+    assert [type(e.data).__name__ for e in six] == [
+        "SurveySent",
+        "SurveyAnswered",
+        "SixMonthSituationReported",
+    ]
+    assert [e.sequence for e in six] == [1, 2, 3]
+    assert isinstance(six[0].data, ct.SurveySent)
+    assert six[0].data.campaign == "six_months"
+    assert six[0].time == completed_at + timedelta(days=182)
+    situation = six[2]
+    assert isinstance(situation.data, ct.SixMonthSituationReported)
+    assert situation.data.situation == "in_training"
+    assert situation.data.dossier_id == dossier
+    assert {e.site_id for e in received} == {site}
+    for e in received:
+        assert "boulanger" not in e.data.model_dump_json()
+        assert "paul" not in e.data.model_dump_json().lower()
+
+
+async def _relay_drained(service: object) -> bool:
+    pool = service.runtime.pool  # type: ignore[attr-defined]
+    return bool(await pool.fetchval("SELECT count(*) FROM outbox") == 0)
+
+
+async def test_erasure_stops_the_six_month_survey_and_shreds_the_answers(
+    db_dsn: str, smtp: SmtpServer, publisher: Publisher, kafka_bootstrap: str
+) -> None:
+    harness = Harness(db_dsn, smtp.port, kafka_bootstrap)
+    await harness.prepare()
+    clock = harness.clock
+    dossier, beneficiary, site = uuid.uuid4(), uuid.uuid4(), str(uuid.uuid4())
+    harness.contacts.known[str(dossier)] = Contact(name="Lea", email="lea@example.fr")
+    async with harness.running() as (client, service):
+        await publisher.publish(
+            ct.DossierOpened(
+                dossier_id=dossier,
+                beneficiary_id=beneficiary,
+                site_id=uuid.UUID(site),
+                funding_route="cpf",
+                enquiry_received_at=clock.now() - timedelta(days=60),
+                opened_at=clock.now() - timedelta(days=50),
+            ),
+            site,
+        )
+        await publisher.publish(
+            ct.DossierCompleted(dossier_id=dossier, held_minutes=900, completed_at=clock.now()),
+            site,
+        )
+        # The link answers once its sending is recorded (on_sent), just after SMTP took it.
+        await eventually(lambda: _has_mails(smtp, 1))
+        await eventually(lambda: _recorded_sent(service, 1))
+        token = link_token(smtp.messages[0])
+        answers = {
+            "overall_satisfaction": 2,
+            "objectives_met": 3,
+            "consultant_listening": 4,
+            "tools_relevance": 5,
+            "project_clarity": 2,
+            "would_recommend": 1,
+            "comments": "Texte libre de Léa",
+        }
+        assert (
+            await client.post(f"/public/surveys/{token}/answers", json={"answers": answers})
+        ).status_code == 201
+        await publisher.publish(
+            ct.BeneficiaryErased(subject_id=beneficiary, erased_at=clock.now()), "org"
+        )
+
+        async def erased() -> bool:
+            state = await service.runtime.pool.fetchval(
+                "SELECT state FROM survey_dossiers WHERE dossier_id = $1", dossier
+            )
+            return bool(state == "erased")
+
+        await eventually(erased)
+        survey_id = await service.runtime.pool.fetchval(
+            "SELECT survey_id FROM surveys WHERE dossier_id = $1", dossier
+        )
+        detail = await client.get(f"/surveys/{survey_id}", headers=auth(["admin"]))
+        assert detail.json()["free_text"] == {"comments": None}, "shredded"
+        assert detail.json()["satisfaction_score"] == 2, "scores are not personal data"
+        clock.advance(timedelta(days=200))
+        await eventually(lambda: _six_month_timer_settled(service, dossier))
+    assert len(smtp.messages) == 1
+
+
+async def _recorded_sent(service: object, n: int) -> bool:
+    return await _sent_mails(service.runtime.pool) == n  # type: ignore[attr-defined]
+
+
+async def _has_mails(smtp: SmtpServer, n: int) -> bool:
+    return len(smtp.messages) >= n
+
+
+async def _six_month_timer_settled(service: object, dossier: uuid.UUID) -> bool:
+    pool = service.runtime.pool  # type: ignore[attr-defined]
+    pending = await pool.fetchval(
+        "SELECT count(*) FROM timers WHERE state = 'pending' AND due_at <= $1",
+        service.runtime.clock.now(),  # type: ignore[attr-defined]
+    )
+    six = await pool.fetchval(
+        "SELECT state FROM timers WHERE timer_key = $1", f"dossier:{dossier}:six_months"
+    )
+    return bool(pending == 0 and six == "cancelled")
+
+
+async def test_a_dossier_learnt_after_its_beneficiary_was_erased_gets_no_survey(
+    db_dsn: str, smtp: SmtpServer, publisher: Publisher, kafka_bootstrap: str
+) -> None:
+    harness = Harness(db_dsn, smtp.port, kafka_bootstrap)
+    await harness.prepare()
+    clock = harness.clock
+    dossier, beneficiary, site = uuid.uuid4(), uuid.uuid4(), str(uuid.uuid4())
+    harness.contacts.known[str(dossier)] = Contact(name="Max", email="max@example.fr")
+    async with harness.running() as (_, service):
+        pool = service.runtime.pool
+        # Different keys, different partitions: the erasure may be handled first.
+        await publisher.publish(
+            ct.BeneficiaryErased(subject_id=beneficiary, erased_at=clock.now()), "org"
+        )
+
+        async def erasure_recorded() -> bool:
+            return bool(
+                await pool.fetchval(
+                    "SELECT true FROM survey_erased_beneficiaries WHERE beneficiary_id = $1",
+                    beneficiary,
+                )
+            )
+
+        await eventually(erasure_recorded)
+        await publisher.publish(
+            ct.DossierOpened(
+                dossier_id=dossier,
+                beneficiary_id=beneficiary,
+                site_id=uuid.UUID(site),
+                funding_route="cpf",
+                enquiry_received_at=clock.now() - timedelta(days=60),
+                opened_at=clock.now() - timedelta(days=50),
+            ),
+            site,
+        )
+        await publisher.publish(
+            ct.DossierCompleted(dossier_id=dossier, held_minutes=900, completed_at=clock.now()),
+            site,
+        )
+
+        async def completion_handled() -> bool:
+            return bool(await pool.fetchval("SELECT count(*) FROM processed_events") == 3)
+
+        await eventually(completion_handled)
+        assert await pool.fetchval("SELECT count(*) FROM surveys") == 0
+        assert await pool.fetchval("SELECT count(*) FROM timers") == 0
+    assert smtp.messages == []
