@@ -42,19 +42,27 @@ async def test_staff_records_are_published_without_names_and_scoped_to_sites(
         url = f"/staff/{staff_id}"
         when = (clock.now() - timedelta(days=1)).isoformat()
         missing = await client.post(
-            f"{url}/trainings", json={"title_code": "ethique", "hours": 7, "completed_at": when},
+            f"{url}/trainings",
+            json={"title_code": "ethique", "hours": 7, "completed_at": when},
             headers=manager,
         )
         assert missing.status_code == 428
         bad = await client.post(
-            f"{url}/trainings", json={"title_code": "Éthique !", "hours": 7, "completed_at": when},
+            f"{url}/trainings",
+            json={"title_code": "Éthique !", "hours": 7, "completed_at": when},
             headers={**manager, "If-Match": etag},
         )
         assert bad.status_code == 422
         assert "Éthique" not in bad.text, "submitted values are not echoed"
         steps = [
-            ("qualifications", {"qualification": "master_psychologie",
-                                "habilitations": ["psychometric_tests"], "recorded_at": when}),
+            (
+                "qualifications",
+                {
+                    "qualification": "master_psychologie",
+                    "habilitations": ["psychometric_tests"],
+                    "recorded_at": when,
+                },
+            ),
             ("trainings", {"title_code": "ethique", "hours": 7, "completed_at": when}),
             ("evaluations", {"outcome": "meets", "evaluated_at": when}),
             ("leaving", {"left_at": clock.now().isoformat()}),
@@ -65,7 +73,8 @@ async def test_staff_records_are_published_without_names_and_scoped_to_sites(
             )
             assert done.status_code == 200, done.text
         after = await client.post(
-            f"{url}/trainings", json={"title_code": "ethique", "hours": 7, "completed_at": when},
+            f"{url}/trainings",
+            json={"title_code": "ethique", "hours": 7, "completed_at": when},
             headers={**manager, "If-Match": '"5"'},
         )
         assert (after.status_code, after.json()["code"]) == (409, "staff_left")
@@ -74,7 +83,9 @@ async def test_staff_records_are_published_without_names_and_scoped_to_sites(
         record = await client.get(url, headers=quality)
         assert record.status_code == 200
         assert [r["kind"] for r in record.json()["records"]] == [
-            "qualification", "training", "evaluation",
+            "qualification",
+            "training",
+            "evaluation",
         ]
         assert record.json()["habilitations"] == ["psychometric_tests"]
         assert record.json()["left_at"] is not None
@@ -96,9 +107,7 @@ async def test_staff_records_are_published_without_names_and_scoped_to_sites(
         assert stored.startswith("enc:v1:")
         assert "Lambert" not in str(await svc.runtime.pool.fetch("SELECT data FROM events"))
 
-        events = await published(
-            kafka_bootstrap, offsets, {site_id, room_id, staff_id}, count=7
-        )
+        events = await published(kafka_bootstrap, offsets, {site_id, room_id, staff_id}, count=7)
         assert [e.type.split(".")[2] for e in events if e.subject == staff_id] == [
             "StaffMemberOnboarded",
             "QualificationRecorded",
@@ -110,7 +119,8 @@ async def test_staff_records_are_published_without_names_and_scoped_to_sites(
             assert isinstance(envelope.data, event_type(envelope.type))
             assert envelope.site_id == site_id
             raw = envelope.data.model_dump_json()
-            assert "Lambert" not in raw and "Zoé" not in raw
+            assert "Lambert" not in raw
+            assert "Zoé" not in raw
 
 
 async def test_calendar_feed_lists_sessions_without_names_and_free_slots_skip_them(
@@ -142,8 +152,14 @@ async def test_calendar_feed_lists_sessions_without_names_and_free_slots_skip_th
         starts = clock.now() + timedelta(days=1)
         created = await client.post(
             f"/dossiers/{dossier_id}/sessions",
-            json={"phase": "preliminary", "modality": "in_person", "consultant_id": consultant,
-                  "room_id": room_id, "starts_at": starts.isoformat(), "planned_minutes": 120},
+            json={
+                "phase": "preliminary",
+                "modality": "in_person",
+                "consultant_id": consultant,
+                "room_id": room_id,
+                "starts_at": starts.isoformat(),
+                "planned_minutes": 120,
+            },
             headers=me,
         )
         assert created.status_code == 201, created.text
