@@ -171,6 +171,11 @@ async def apply_staff_event(
     )
 
 
+async def lock_staff(conn: Connection, staff_id: UUID) -> None:
+    """Hold the staff member's row until the transaction ends (one update at a time)."""
+    await conn.execute("SELECT 1 FROM staff WHERE staff_id = $1 FOR UPDATE", staff_id)
+
+
 async def list_staff(db: Db, site_id: UUID) -> list[asyncpg.Record]:
     return await db.fetch(
         "SELECT * FROM staff WHERE $1 = ANY(site_ids) ORDER BY onboarded_at, staff_id", site_id
@@ -324,3 +329,25 @@ def _is_uuid(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+# --- Calendar feeds --------------------------------------------------------------------------
+
+
+async def set_feed_secret_hash(db: Db, staff_id: UUID, secret_hash: str, at: datetime) -> None:
+    """Replace the staff member's feed secret (the previous one stops working)."""
+    await db.execute(
+        """INSERT INTO calendar_feeds (staff_id, secret_hash, rotated_at) VALUES ($1, $2, $3)
+           ON CONFLICT (staff_id) DO UPDATE
+           SET secret_hash = EXCLUDED.secret_hash, rotated_at = EXCLUDED.rotated_at""",
+        staff_id,
+        secret_hash,
+        at,
+    )
+
+
+async def feed_owner(db: Db, secret_hash: str) -> UUID | None:
+    owner: UUID | None = await db.fetchval(
+        "SELECT staff_id FROM calendar_feeds WHERE secret_hash = $1", secret_hash
+    )
+    return owner

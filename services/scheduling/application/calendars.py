@@ -42,21 +42,12 @@ class CalendarService:
         """A new secret for the staff member's feed; the previous one stops working."""
         await self._visible_staff(principal, staff_id, self_allowed=True)
         secret = secrets.token_urlsafe(32)
-        await self._pool().execute(
-            """INSERT INTO calendar_feeds (staff_id, secret_hash, rotated_at) VALUES ($1, $2, $3)
-               ON CONFLICT (staff_id) DO UPDATE
-               SET secret_hash = EXCLUDED.secret_hash, rotated_at = EXCLUDED.rotated_at""",
-            staff_id,
-            _hash(secret),
-            self._clock.now(),
-        )
+        await rm.set_feed_secret_hash(self._pool(), staff_id, _hash(secret), self._clock.now())
         return secret
 
     async def feed(self, secret: str) -> bytes:
         """The feed of whoever holds this secret; an unknown secret is simply not found."""
-        staff_id = await self._pool().fetchval(
-            "SELECT staff_id FROM calendar_feeds WHERE secret_hash = $1", _hash(secret)
-        )
+        staff_id = await rm.feed_owner(self._pool(), _hash(secret))
         if staff_id is None:
             raise not_found("feed_not_found", "no such calendar feed")
         now = self._clock.now()

@@ -114,7 +114,7 @@ class DirectoryService:
     ) -> int:
         """Qualification, training, evaluation or leaving, by a manager of one of their sites."""
         async with self._pool().acquire() as conn, conn.transaction():
-            await conn.execute("SELECT 1 FROM staff WHERE staff_id = $1 FOR UPDATE", staff_id)
+            await rm.lock_staff(conn, staff_id)
             state, version = await load_staff(self._store(), conn, staff_id)
             if state is None or not any(principal.can_act_on_site(x) for x in state.site_ids):
                 raise not_found("staff_not_found", "no such staff member")
