@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -22,6 +25,7 @@ from services.scheduling.settings import Settings
 from shared.auth import internal_token_provider
 from shared.clock import Clock
 from shared.db import Connection
+from shared.logging import get_logger
 from shared.mail import (
     ContactResolver,
     HttpContactResolver,
@@ -34,6 +38,9 @@ from shared.runtime import ServiceRuntime, create_service_app
 from shared.settings import DEV_JWT_PRIVATE_KEY_FILE
 from shared.web import problem_response
 
+MAIL_STOP_TIMEOUT_S = 30.0
+"""How long a stop waits for the mail being sent, before cancelling it regardless."""
+log = get_logger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 STATUS = {
     RejectionKind.NOT_FOUND: 404,
@@ -59,7 +66,10 @@ class SchedulingRuntime(ServiceRuntime):
     ) -> None:
         super().__init__(settings, **kwargs)
         self._mail_sender_factory = mail_sender_factory
+        self._mail_poll_interval_s = settings.mail_poll_interval_s
         self.mail_sender: MailSender | None = None
+        self._mail_task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     def ensure_mail_sender(self) -> MailSender:
         """The mail sender (made once the pool exists)."""
@@ -69,7 +79,35 @@ class SchedulingRuntime(ServiceRuntime):
 
     async def start_background(self) -> None:
         await super().start_background()
-        self._spawn("mail", self.ensure_mail_sender().run())
+        self._stopping = asyncio.Event()
+        self._mail_task = asyncio.create_task(self._send_mails(), name="scheduling-mail")
+
+    async def _send_mails(self) -> None:
+        # Not MailSender.run: that loop is cancelled wherever it is, and a mail cancelled
+        # between the SMTP server's acceptance and its bookkeeping is left `uncertain` (never
+        # resent, its SessionReminderSent never published). A stop request is honoured only
+        # between sends, so a restart loses nothing.
+        sender = self.ensure_mail_sender()
+        await sender.recover()
+        while not self._stopping.is_set():
+            try:
+                sent = await sender.send_due()
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.warning("mail_loop_interrupted", error=type(exc).__name__)
+                sent = 0
+            if sent == 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), self._mail_poll_interval_s)
+
+    async def stop(self) -> None:
+        if self._mail_task is not None:
+            self._stopping.set()
+            try:
+                await asyncio.wait_for(self._mail_task, MAIL_STOP_TIMEOUT_S)
+            except Exception as exc:  # a timeout, or the loop had died already
+                log.warning("mail_loop_stopped_abruptly", error=type(exc).__name__)
+            self._mail_task = None
+        await super().stop()
 
 
 def create_app(
