@@ -31,6 +31,8 @@ def _hash(secret: str) -> str:
 
 
 class CalendarService:
+    """What staff read about their time: calendar feeds, free slots, attendance sheets."""
+
     def __init__(
         self, *, pool: Callable[[], asyncpg.Pool], clock: Clock, settings: Settings
     ) -> None:
@@ -88,6 +90,7 @@ class CalendarService:
         return free_slots(busy, first, last, hours, now=self._clock.now(), min_minutes=min_minutes)
 
     async def attendance_sheet(self, dossier: DossierFacts) -> bytes:
+        """The dossier's attendance sheet as a PDF (the caller was checked by the route)."""
         rows = await rm.sessions_of_dossier(self._pool(), dossier.dossier_id)
         return render_attendance_sheet(
             dossier.dossier_id,

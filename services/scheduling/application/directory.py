@@ -49,6 +49,7 @@ class DirectoryService:
         self._clock = clock
 
     async def open_site(self, site_id: UUID, name: str, region: str) -> sites.SiteOpened:
+        """Open a site (organisation-wide: admin only, checked by the route)."""
         async with self._pool().acquire() as conn, conn.transaction():
             exists = await rm.site_exists(conn, site_id)
             (event,) = sites.decide_site(
@@ -67,6 +68,7 @@ class DirectoryService:
     async def register_room(
         self, principal: Principal, site_id: UUID, name: str, confidential: bool
     ) -> sites.RoomRegistered:
+        """Register a room of a site the caller manages."""
         require_site_visible(principal, site_id, "site")
         room_id = uuid4()
         async with self._pool().acquire() as conn, conn.transaction():
@@ -94,6 +96,7 @@ class DirectoryService:
         site_ids: tuple[UUID, ...],
         contract_type: Contract,
     ) -> int:
+        """Onboard a staff member at sites the caller manages; the name is sealed."""
         for site_id in site_ids:
             principal.require_site(site_id)
         async with self._pool().acquire() as conn, conn.transaction():

@@ -74,6 +74,7 @@ class SessionService:
     async def schedule(
         self, principal: Principal, dossier_id: UUID, request: ScheduleRequest
     ) -> tuple[s.Session, int]:
+        """Book a session of a dossier, checked against every rule, with its reminders."""
         names = [f"dossier:{dossier_id}", f"staff:{request.consultant_id}"]
         if request.room_id is not None:
             names.append(f"room:{request.room_id}")
@@ -141,6 +142,7 @@ class SessionService:
         starts_at: datetime,
         requested_by: Initiator,
     ) -> tuple[s.Session, int]:
+        """Move a session; its pending reminders are replaced by ones for the new start."""
         async with self._pool().acquire() as conn, conn.transaction():
             state, version = await self._authorised(conn, principal, session_id, expected_version)
             names = [f"staff:{state.consultant_id}"]
@@ -168,6 +170,7 @@ class SessionService:
         cancelled_by: Initiator,
         reason: CancellationReason,
     ) -> tuple[s.Session, int]:
+        """Cancel a session; the notice is counted from now, its reminders are cancelled."""
         return await self._simple(
             principal, session_id, expected_version, s.CancelSession(cancelled_by, reason)
         )
@@ -175,6 +178,7 @@ class SessionService:
     async def record_no_show(
         self, principal: Principal, session_id: UUID, expected_version: int
     ) -> tuple[s.Session, int]:
+        """The beneficiary did not come (only once the session has started)."""
         return await self._simple(principal, session_id, expected_version, s.RecordNoShow())
 
     async def record_held(
@@ -185,6 +189,7 @@ class SessionService:
         started_at: datetime,
         duration_minutes: int,
     ) -> tuple[s.Session, int]:
+        """The session took place: its actual start and duration count towards the 24 hours."""
         async with self._pool().acquire() as conn, conn.transaction():
             state, version = await self._authorised(conn, principal, session_id, expected_version)
             await rm.lock(conn, f"dossier:{state.dossier_id}")
@@ -211,6 +216,7 @@ class SessionService:
         expected_version: int,
         signed_at: datetime | None,
     ) -> tuple[s.Session, int]:
+        """The caller signs the attendance: as the beneficiary or as the consultant."""
         async with self._pool().acquire() as conn, conn.transaction():
             state, version = await self._locked(conn, session_id, expected_version)
             dossier = await rm.dossier_facts(conn, state.dossier_id)
