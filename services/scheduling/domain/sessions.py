@@ -433,8 +433,10 @@ def _check_place(command: ScheduleSession) -> None:
             raise invalid("room_for_remote", "a remote session takes no room")
         return
     room = command.room
-    if command.room_id is None or room is None:
+    if command.room_id is None:
         raise invalid("room_required", "an in-person session needs a room of the dossier's site")
+    if room is None:
+        raise invalid("room_unknown", "no such room")
     if room.site_id != command.dossier.site_id:
         raise invalid("room_other_site", "the room is not at the dossier's site")
     if not room.confidential:

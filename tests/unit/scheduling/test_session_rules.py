@@ -162,6 +162,7 @@ def test_in_person_needs_a_confidential_room_of_the_dossier_site() -> None:
     elsewhere = replace(CONFIDENTIAL_ROOM, site_id=uuid.uuid4())
     assert rejection(schedule(room=elsewhere)).code == "room_other_site"
     assert rejection(schedule(room_id=None, room=None)).code == "room_required"
+    assert rejection(schedule(room=None)).code == "room_unknown"
     remote_with_room = schedule(modality="remote")
     assert rejection(remote_with_room).code == "room_for_remote"
     (event,) = decide(
