@@ -141,8 +141,24 @@ async def test_reminders_arrive_once_each_across_restarts(
         stored = str(await svc.runtime.pool.fetch("SELECT * FROM mail_outbox"))
         assert "jeanne" not in stored.lower(), "the address was used, never stored"
 
-    reminders = await published(kafka_bootstrap, offsets, {session_id, moved_id}, count=6)
+    reminders = await published(
+        kafka_bootstrap, offsets, {session_id, moved_id, cancelled_id}, count=8
+    )
     sent = [e for e in reminders if e.type.endswith("SessionReminderSent.v1")]
+    (rescheduled,) = [e for e in reminders if e.type.endswith("SessionRescheduled.v1")]
+    assert rescheduled.subject == moved_id
+    assert rescheduled.data.model_dump(mode="json") == {
+        "session_id": moved_id,
+        "dossier_id": str(dossier_id),
+        "starts_at": new_start.isoformat().replace("+00:00", "Z"),
+        "previous_starts_at": (start + timedelta(days=1)).isoformat().replace("+00:00", "Z"),
+        "requested_by": "beneficiary",
+        "rescheduled_at": "2026-01-05T09:00:00Z",
+    }
+    (cancellation,) = [e for e in reminders if e.type.endswith("SessionCancelled.v1")]
+    data = cancellation.data.model_dump(mode="json")
+    assert (data["cancelled_by"], data["reason"]) == ("beneficiary", "illness")
+    assert data["notice_hours"] == 4 * 24 + 3, "notice counted from now to the start"
     assert sorted(e.subject for e in sent) == sorted([session_id, session_id, moved_id])
     for envelope in sent:
         data = envelope.data.model_dump(mode="json")
