@@ -1,0 +1,180 @@
+"""Command handlers of sites, rooms and staff (the team a Qualiopi audit looks at)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from uuid import UUID, uuid4
+
+import asyncpg
+
+from services.scheduling.adapters import read_models as rm
+from services.scheduling.application import contract
+from services.scheduling.application.access import require_site_visible
+from services.scheduling.application.streams import (
+    load_staff,
+    new_events,
+    room_stream,
+    site_stream,
+    staff_stream,
+)
+from services.scheduling.domain import sites
+from services.scheduling.domain import staff as st
+from services.scheduling.domain.rejection import not_found
+from services.scheduling.domain.values import Contract, StaffRole
+from shared.auth import Principal
+from shared.clock import Clock
+from shared.db import Connection
+from shared.eventstore import ConcurrencyError, PostgresEventStore
+from shared.keystore import KeyStore
+from shared.runtime import outbox_message
+
+NAME_PURPOSE = "staff.name"
+ORGANISATION = "org"
+
+
+class DirectoryService:
+    """Opens sites, registers rooms, and keeps the staff records."""
+
+    def __init__(
+        self,
+        *,
+        pool: Callable[[], asyncpg.Pool],
+        store: Callable[[], PostgresEventStore],
+        keys: Callable[[], KeyStore],
+        clock: Clock,
+    ) -> None:
+        self._pool = pool
+        self._store = store
+        self._keys = keys
+        self._clock = clock
+
+    async def open_site(self, site_id: UUID, name: str, region: str) -> sites.SiteOpened:
+        """Open a site (organisation-wide: admin only, checked by the route)."""
+        async with self._pool().acquire() as conn, conn.transaction():
+            exists = await rm.site_exists(conn, site_id)
+            (event,) = sites.decide_site(
+                exists, sites.OpenSite(site_id, name, region), self._clock.now()
+            )
+            await self._store().append(
+                site_stream(site_id),
+                0,
+                new_events([event]),
+                outbox=[outbox_message(contract.site_event(event), str(site_id))],
+                conn=conn,
+            )
+            await rm.insert_site(conn, site_id, name, region, event.opened_at)
+            return event
+
+    async def register_room(
+        self, principal: Principal, site_id: UUID, name: str, confidential: bool
+    ) -> sites.RoomRegistered:
+        """Register a room of a site the caller manages."""
+        require_site_visible(principal, site_id, "site")
+        room_id = uuid4()
+        async with self._pool().acquire() as conn, conn.transaction():
+            command = sites.RegisterRoom(
+                room_id, site_id, name, confidential, await rm.site_exists(conn, site_id)
+            )
+            (event,) = sites.decide_room(False, command, self._clock.now())
+            await self._store().append(
+                room_stream(room_id),
+                0,
+                new_events([event]),
+                outbox=[outbox_message(contract.room_event(event), str(site_id))],
+                conn=conn,
+            )
+            await rm.insert_room(conn, room_id, site_id, name, confidential, event.registered_at)
+            return event
+
+    async def onboard(
+        self,
+        principal: Principal,
+        staff_id: UUID,
+        *,
+        name: str | None,
+        roles: tuple[StaffRole, ...],
+        site_ids: tuple[UUID, ...],
+        contract_type: Contract,
+    ) -> int:
+        """Onboard a staff member at sites the caller manages; the name is sealed."""
+        for site_id in site_ids:
+            principal.require_site(site_id)
+        async with self._pool().acquire() as conn, conn.transaction():
+            state, version = await load_staff(self._store(), conn, staff_id)
+            command = st.OnboardStaffMember(
+                staff_id, roles, site_ids, contract_type, await rm.open_sites(conn)
+            )
+            events = st.decide(state, command, self._clock.now())
+            sealed = None
+            if name:
+                sealed = (
+                    await self._keys().encrypt(str(staff_id), name, purpose=NAME_PURPOSE, conn=conn)
+                ).text
+            return await self._record(conn, staff_id, version, events, _site_of(site_ids), sealed)
+
+    async def update(
+        self, principal: Principal, staff_id: UUID, expected_version: int, command: st.Command
+    ) -> int:
+        """Qualification, training, evaluation or leaving, by a manager of one of their sites."""
+        async with self._pool().acquire() as conn, conn.transaction():
+            await rm.lock_staff(conn, staff_id)
+            state, version = await load_staff(self._store(), conn, staff_id)
+            if state is None or not any(principal.can_act_on_site(x) for x in state.site_ids):
+                raise not_found("staff_not_found", "no such staff member")
+            if version != expected_version:
+                raise ConcurrencyError(staff_stream(staff_id), expected_version, version)
+            events = st.decide(state, command, self._clock.now())
+            site = _site_of(tuple(state.site_ids))
+            return await self._record(conn, staff_id, version, events, site, None)
+
+    async def sites(self, principal: Principal) -> list[asyncpg.Record]:
+        """The sites the caller's token covers."""
+        covered = None if principal.all_sites else principal.sites
+        return await rm.list_sites(self._pool(), covered)
+
+    async def rooms(self, principal: Principal, site_id: UUID) -> list[asyncpg.Record]:
+        require_site_visible(principal, site_id, "site")
+        if not await rm.site_exists(self._pool(), site_id):
+            raise not_found("site_not_found", "no such site")
+        return await rm.list_rooms(self._pool(), site_id)
+
+    async def staff_of_site(self, principal: Principal, site_id: UUID) -> list[asyncpg.Record]:
+        require_site_visible(principal, site_id, "site")
+        return await rm.list_staff(self._pool(), site_id)
+
+    async def staff_member(
+        self, principal: Principal, staff_id: UUID
+    ) -> tuple[asyncpg.Record, list[asyncpg.Record], str | None]:
+        """The staff record, its qualifications, training and evaluations, and the name."""
+        row = await rm.staff_row(self._pool(), staff_id)
+        if row is None or not any(principal.can_act_on_site(x) for x in row["site_ids"]):
+            raise not_found("staff_not_found", "no such staff member")
+        name = None
+        if row["name_sealed"]:
+            plain = await self._keys().decrypt(
+                str(staff_id), row["name_sealed"], purpose=NAME_PURPOSE
+            )
+            name = plain if isinstance(plain, str) else None
+        return row, await rm.staff_records(self._pool(), staff_id), name
+
+    async def _record(
+        self,
+        conn: Connection,
+        staff_id: UUID,
+        version: int,
+        events: list[st.Event],
+        site: str,
+        name_sealed: str | None,
+    ) -> int:
+        outbox = [outbox_message(contract.staff_event(staff_id, e), site) for e in events]
+        new_version = await self._store().append(
+            staff_stream(staff_id), version, new_events(list(events)), outbox=outbox, conn=conn
+        )
+        for offset, event in enumerate(events, start=version + 1):
+            await rm.apply_staff_event(conn, staff_id, offset, event, name_sealed)
+        return new_version
+
+
+def _site_of(site_ids: tuple[UUID, ...]) -> str:
+    """`ce_siteid` of a staff fact: their site, or `org` when they work at several."""
+    return str(site_ids[0]) if len(set(site_ids)) == 1 else ORGANISATION

@@ -1,0 +1,359 @@
+"""Command handlers of sessions: each runs in one transaction that locks what it checks,
+appends the session's events with their contract events, updates the read model and queues
+or cancels reminders."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID, uuid4
+
+import asyncpg
+
+from services.scheduling.adapters import read_models as rm
+from services.scheduling.application import contract
+from services.scheduling.application.access import (
+    LEADERS,
+    MANAGERS,
+    principal_id,
+    require_session_actor,
+    require_site_visible,
+)
+from services.scheduling.application.reminders import cancel_reminders, queue_reminders
+from services.scheduling.application.streams import load_session, new_events, session_stream
+from services.scheduling.domain import sessions as s
+from services.scheduling.domain.rejection import forbidden, not_found
+from services.scheduling.domain.values import (
+    AssessmentReason,
+    CancellationReason,
+    Initiator,
+    Modality,
+    Phase,
+    SignerRole,
+)
+from services.scheduling.settings import Settings
+from shared.auth import Principal, Role
+from shared.clock import Clock
+from shared.db import Connection
+from shared.eventstore import ConcurrencyError, PostgresEventStore
+from shared.runtime import outbox_message
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleRequest:
+    phase: Phase
+    modality: Modality
+    consultant_id: UUID
+    room_id: UUID | None
+    starts_at: datetime
+    planned_minutes: int
+    assessment_reason: AssessmentReason | None = None
+    assessment_habilitation: str | None = None
+
+
+class SessionService:
+    """Schedules sessions and records what happens to them."""
+
+    def __init__(
+        self,
+        *,
+        pool: Callable[[], asyncpg.Pool],
+        store: Callable[[], PostgresEventStore],
+        clock: Clock,
+        settings: Settings,
+    ) -> None:
+        self._pool = pool
+        self._store = store
+        self._clock = clock
+        self._settings = settings
+
+    # --- commands ----------------------------------------------------------------------------
+
+    async def schedule(
+        self, principal: Principal, dossier_id: UUID, request: ScheduleRequest
+    ) -> tuple[s.Session, int]:
+        """Book a session of a dossier, checked against every rule, with its reminders."""
+        names = [f"dossier:{dossier_id}", f"staff:{request.consultant_id}"]
+        if request.room_id is not None:
+            names.append(f"room:{request.room_id}")
+        async with self._pool().acquire() as conn, conn.transaction():
+            await rm.lock(conn, *names)
+            dossier = await rm.dossier_facts(conn, dossier_id)
+            if dossier is None:
+                raise not_found(
+                    "dossier_not_found", "no such dossier (not opened, or not yet known)"
+                )
+            require_site_visible(principal, dossier.site_id, "dossier")
+            me = principal_id(principal)
+            if not principal.has_any_role(MANAGERS) and me not in (
+                request.consultant_id,
+                dossier.referent_id,
+            ):
+                raise forbidden(
+                    "not_your_dossier",
+                    "a consultant schedules their own sessions or those of dossiers they refer",
+                )
+            assessment = (
+                s.Assessment(request.assessment_reason, request.assessment_habilitation)
+                if request.assessment_reason is not None
+                else None
+            )
+            command = s.ScheduleSession(
+                session_id=uuid4(),
+                phase=request.phase,
+                modality=request.modality,
+                consultant_id=request.consultant_id,
+                room_id=request.room_id,
+                starts_at=request.starts_at,
+                planned_minutes=request.planned_minutes,
+                dossier=dossier,
+                consultant=await rm.staff_facts(conn, request.consultant_id),
+                room=await rm.room_facts(conn, request.room_id),
+                bookings=await rm.bookings_around(
+                    conn,
+                    request.consultant_id,
+                    request.room_id,
+                    request.starts_at,
+                    request.planned_minutes,
+                ),
+                bilan_minutes_used=await rm.bilan_minutes_used(conn, dossier_id),
+                assessment=assessment,
+                join_link=self._settings.join_link_base + secrets.token_urlsafe(18),
+            )
+            now = self._clock.now()
+            events = s.decide(None, command, now)
+            state, version = await self._record(conn, None, 0, events)
+            await queue_reminders(
+                conn,
+                state,
+                offsets_minutes=self._settings.reminder_offsets_minutes,
+                place=await self._place(conn, state),
+                now=now,
+            )
+            return state, version
+
+    async def reschedule(
+        self,
+        principal: Principal,
+        session_id: UUID,
+        expected_version: int,
+        starts_at: datetime,
+        requested_by: Initiator,
+    ) -> tuple[s.Session, int]:
+        """Move a session; its pending reminders are replaced by ones for the new start."""
+        async with self._pool().acquire() as conn, conn.transaction():
+            state, version = await self._authorised(conn, principal, session_id, expected_version)
+            names = [f"staff:{state.consultant_id}"]
+            if state.room_id is not None:
+                names.append(f"room:{state.room_id}")
+            await rm.lock(conn, *names)
+            bookings = await rm.bookings_around(
+                conn, state.consultant_id, state.room_id, starts_at, state.planned_minutes
+            )
+            now = self._clock.now()
+            events = s.decide(state, s.RescheduleSession(starts_at, requested_by, bookings), now)
+            offsets = self._settings.reminder_offsets_minutes
+            await cancel_reminders(conn, state, offsets_minutes=offsets)
+            after, version = await self._record(conn, state, version, events)
+            await queue_reminders(
+                conn, after, offsets_minutes=offsets, place=await self._place(conn, after), now=now
+            )
+            return after, version
+
+    async def cancel(
+        self,
+        principal: Principal,
+        session_id: UUID,
+        expected_version: int,
+        cancelled_by: Initiator,
+        reason: CancellationReason,
+    ) -> tuple[s.Session, int]:
+        """Cancel a session; the notice is counted from now, its reminders are cancelled."""
+        return await self._simple(
+            principal, session_id, expected_version, s.CancelSession(cancelled_by, reason)
+        )
+
+    async def record_no_show(
+        self, principal: Principal, session_id: UUID, expected_version: int
+    ) -> tuple[s.Session, int]:
+        """The beneficiary did not come (only once the session has started)."""
+        return await self._simple(principal, session_id, expected_version, s.RecordNoShow())
+
+    async def record_held(
+        self,
+        principal: Principal,
+        session_id: UUID,
+        expected_version: int,
+        started_at: datetime,
+        duration_minutes: int,
+    ) -> tuple[s.Session, int]:
+        """The session took place: its actual start and duration count towards the 24 hours."""
+        async with self._pool().acquire() as conn, conn.transaction():
+            state, version = await self._authorised(conn, principal, session_id, expected_version)
+            await rm.lock(conn, f"dossier:{state.dossier_id}")
+            dossier = await rm.dossier_facts(conn, state.dossier_id)
+            assert dossier is not None, "a session exists only for a known dossier"
+            command = s.RecordSessionHeld(
+                started_at=started_at,
+                duration_minutes=duration_minutes,
+                dossier=dossier,
+                bilan_minutes_used=await rm.bilan_minutes_used(
+                    conn, state.dossier_id, excluding=session_id
+                ),
+            )
+            events = s.decide(state, command, self._clock.now())
+            await cancel_reminders(
+                conn, state, offsets_minutes=self._settings.reminder_offsets_minutes
+            )
+            return await self._record(conn, state, version, events)
+
+    async def sign(
+        self,
+        principal: Principal,
+        session_id: UUID,
+        expected_version: int,
+        signed_at: datetime | None,
+    ) -> tuple[s.Session, int]:
+        """The caller signs the attendance: as the beneficiary or as the consultant."""
+        async with self._pool().acquire() as conn, conn.transaction():
+            state, version = await self._locked(conn, session_id, expected_version)
+            dossier = await rm.dossier_facts(conn, state.dossier_id)
+            assert dossier is not None
+            role: SignerRole
+            if principal.has_any_role({Role.BENEFICIARY}):
+                if principal_id(principal) != dossier.beneficiary_id:
+                    raise not_found("session_not_found", "no such session")
+                role = "beneficiary"
+            elif principal.has_any_role(LEADERS):
+                require_site_visible(principal, state.site_id, "session")
+                role = "consultant"
+            else:
+                raise forbidden("not_a_signer", "the beneficiary or the consultant signs")
+            signer = principal_id(principal)
+            if signer is None:
+                raise forbidden("not_the_signer", "the token does not name a person")
+            now = self._clock.now()
+            command = s.SignAttendance(
+                signer_role=role,
+                signer_id=signer,
+                signed_at=signed_at or now,
+                dossier=dossier,
+            )
+            events = s.decide(state, command, now)
+            return await self._record(conn, state, version, events)
+
+    async def mark_reminder_sent(
+        self, conn: Connection, session_id: UUID, offset_minutes: int, sent_at: datetime
+    ) -> None:
+        """Record a reminder the mail loop sent (runs in the loop's transaction)."""
+        version = await rm.session_version(conn, session_id)
+        if version is None:
+            return
+        state, version = await load_session(self._store(), conn, session_id)
+        events = s.decide(state, s.MarkReminderSent(offset_minutes, sent_at), sent_at)
+        await self._record(conn, state, version, events)
+
+    # --- queries -----------------------------------------------------------------------------
+
+    async def session_for(self, principal: Principal, session_id: UUID) -> tuple[s.Session, int]:
+        """A session the caller may see (its site's staff, or its own beneficiary)."""
+        async with self._pool().acquire() as conn:
+            state, version = await load_session(self._store(), conn, session_id)
+            if state is None:
+                raise not_found("session_not_found", "no such session")
+            if principal.has_any_role({Role.BENEFICIARY}):
+                dossier = await rm.dossier_facts(conn, state.dossier_id)
+                if dossier is None or principal_id(principal) != dossier.beneficiary_id:
+                    raise not_found("session_not_found", "no such session")
+            else:
+                require_site_visible(principal, state.site_id, "session")
+            return state, version
+
+    async def sessions_of(
+        self, principal: Principal, dossier_id: UUID
+    ) -> list[tuple[s.Session, int]]:
+        """Every session of a dossier the caller may see."""
+        await self.dossier_for(principal, dossier_id)
+        found = []
+        async with self._pool().acquire() as conn:
+            for row in await rm.sessions_of_dossier(conn, dossier_id):
+                state, version = await load_session(self._store(), conn, row["session_id"])
+                assert state is not None
+                found.append((state, version))
+        return found
+
+    async def dossier_for(self, principal: Principal, dossier_id: UUID) -> s.DossierFacts:
+        """A dossier the caller may see, as far as sessions go."""
+        dossier = await rm.dossier_facts(self._pool(), dossier_id)
+        if dossier is None:
+            raise not_found("dossier_not_found", "no such dossier")
+        if principal.has_any_role({Role.BENEFICIARY}):
+            if principal_id(principal) != dossier.beneficiary_id:
+                raise not_found("dossier_not_found", "no such dossier")
+        else:
+            require_site_visible(principal, dossier.site_id, "dossier")
+        return dossier
+
+    # --- plumbing ----------------------------------------------------------------------------
+
+    async def _simple(
+        self,
+        principal: Principal,
+        session_id: UUID,
+        expected_version: int,
+        command: s.Command,
+    ) -> tuple[s.Session, int]:
+        async with self._pool().acquire() as conn, conn.transaction():
+            state, version = await self._authorised(conn, principal, session_id, expected_version)
+            events = s.decide(state, command, self._clock.now())
+            await cancel_reminders(
+                conn, state, offsets_minutes=self._settings.reminder_offsets_minutes
+            )
+            return await self._record(conn, state, version, events)
+
+    async def _locked(
+        self, conn: Connection, session_id: UUID, expected_version: int
+    ) -> tuple[s.Session, int]:
+        current = await rm.session_version(conn, session_id)
+        if current is None:
+            raise not_found("session_not_found", "no such session")
+        state, version = await load_session(self._store(), conn, session_id)
+        assert state is not None
+        if version != expected_version:
+            raise ConcurrencyError(session_stream(session_id), expected_version, version)
+        return state, version
+
+    async def _authorised(
+        self, conn: Connection, principal: Principal, session_id: UUID, expected_version: int
+    ) -> tuple[s.Session, int]:
+        state, version = await self._locked(conn, session_id, expected_version)
+        dossier = await rm.dossier_facts(conn, state.dossier_id)
+        referent = dossier.referent_id if dossier else None
+        require_session_actor(principal, state.site_id, state.consultant_id, referent)
+        return state, version
+
+    async def _record(
+        self, conn: Connection, state: s.Session | None, version: int, events: list[s.Event]
+    ) -> tuple[s.Session, int]:
+        outbox = []
+        after = state
+        for event in events:
+            after = s.evolve(after, event)
+            outbox.append(outbox_message(contract.session_event(after, event), str(after.site_id)))
+        assert after is not None
+        new_version = await self._store().append(
+            session_stream(after.session_id),
+            version,
+            new_events(list(events)),
+            outbox=outbox,
+            conn=conn,
+        )
+        await rm.save_session(conn, after, new_version)
+        return after, new_version
+
+    async def _place(self, conn: Connection, state: s.Session) -> str | None:
+        if state.room_id is None:
+            return None
+        return await rm.place_of(conn, state.room_id)

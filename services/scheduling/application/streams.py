@@ -1,0 +1,59 @@
+"""Where each aggregate's events live in the event store, and how they are read back."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+from uuid import UUID
+
+from pydantic import BaseModel, TypeAdapter
+
+from services.scheduling.domain import sessions, staff
+from shared.db import Connection
+from shared.eventstore import NewEvent, PostgresEventStore
+
+_SESSION_EVENTS: TypeAdapter[sessions.Event] = TypeAdapter(sessions.Event)
+_STAFF_EVENTS: TypeAdapter[staff.Event] = TypeAdapter(staff.Event)
+
+E = TypeVar("E")
+
+
+def session_stream(session_id: UUID) -> str:
+    return f"session-{session_id}"
+
+
+def staff_stream(staff_id: UUID) -> str:
+    return f"staff-{staff_id}"
+
+
+def site_stream(site_id: UUID) -> str:
+    return f"site-{site_id}"
+
+
+def room_stream(room_id: UUID) -> str:
+    return f"room-{room_id}"
+
+
+def new_events(events: list[Any]) -> list[NewEvent]:
+    """Domain events as the store keeps them: their type and their JSON fields."""
+    converted = []
+    for event in events:
+        assert isinstance(event, BaseModel)
+        data = event.model_dump(mode="json")
+        converted.append(NewEvent(type=data["type"], data=data))
+    return converted
+
+
+async def load_session(
+    store: PostgresEventStore, conn: Connection, session_id: UUID
+) -> tuple[sessions.Session | None, int]:
+    stored = await store.read_stream(session_stream(session_id), conn=conn)
+    events = [_SESSION_EVENTS.validate_python(e.data) for e in stored]
+    return sessions.fold(events), len(stored)
+
+
+async def load_staff(
+    store: PostgresEventStore, conn: Connection, staff_id: UUID
+) -> tuple[staff.StaffMember | None, int]:
+    stored = await store.read_stream(staff_stream(staff_id), conn=conn)
+    events = [_STAFF_EVENTS.validate_python(e.data) for e in stored]
+    return staff.fold(events), len(stored)

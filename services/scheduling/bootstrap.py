@@ -1,0 +1,183 @@
+"""Composition root: wires the runtime, the application services and the routes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from services.scheduling.api import build_router
+from services.scheduling.application.calendars import CalendarService
+from services.scheduling.application.directory import DirectoryService
+from services.scheduling.application.reactions import dossier_handlers
+from services.scheduling.application.reminders import TEMPLATE, reminder_renderer
+from services.scheduling.application.sessions import SessionService
+from services.scheduling.domain.rejection import Rejected, RejectionKind
+from services.scheduling.settings import Settings
+from shared.auth import internal_token_provider
+from shared.clock import Clock
+from shared.db import Connection
+from shared.logging import get_logger
+from shared.mail import (
+    ContactResolver,
+    HttpContactResolver,
+    Mail,
+    MailSender,
+    SmtpTransport,
+    Transport,
+)
+from shared.runtime import ServiceRuntime, create_service_app
+from shared.settings import DEV_JWT_PRIVATE_KEY_FILE
+from shared.web import problem_response
+
+MAIL_STOP_TIMEOUT_S = 30.0
+"""How long a stop waits for the mail being sent, before cancelling it regardless."""
+log = get_logger(__name__)
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+STATUS = {
+    RejectionKind.NOT_FOUND: 404,
+    RejectionKind.CONFLICT: 409,
+    RejectionKind.INVALID: 422,
+    RejectionKind.FORBIDDEN: 403,
+}
+DESCRIPTION = """Sites, rooms and staff (qualifications, habilitations, continuous training,
+evaluations); sessions of bilans with convention gating, referent rule, confidential rooms, no
+double booking and the 24-hour cap; attendance signatures and sheet; e-mail reminders; iCalendar
+feeds and free slots. Errors are RFC 9457 problem documents with a `code`."""
+
+
+class SchedulingRuntime(ServiceRuntime):
+    """The platform runtime plus the mail loop that sends session reminders."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        mail_sender_factory: Callable[[SchedulingRuntime], MailSender],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(settings, **kwargs)
+        self._mail_sender_factory = mail_sender_factory
+        self._mail_poll_interval_s = settings.mail_poll_interval_s
+        self.mail_sender: MailSender | None = None
+        self._mail_task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+
+    def ensure_mail_sender(self) -> MailSender:
+        """The mail sender (made once the pool exists)."""
+        if self.mail_sender is None:
+            self.mail_sender = self._mail_sender_factory(self)
+        return self.mail_sender
+
+    async def start_background(self) -> None:
+        await super().start_background()
+        self._stopping = asyncio.Event()
+        self._mail_task = asyncio.create_task(self._send_mails(), name="scheduling-mail")
+
+    async def _send_mails(self) -> None:
+        # Not MailSender.run: that loop is cancelled wherever it is, and a mail cancelled
+        # between the SMTP server's acceptance and its bookkeeping is left `uncertain` (never
+        # resent, its SessionReminderSent never published). A stop request is honoured only
+        # between sends, so a restart loses nothing.
+        sender = self.ensure_mail_sender()
+        await sender.recover()
+        while not self._stopping.is_set():
+            try:
+                sent = await sender.send_due()
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.warning("mail_loop_interrupted", error=type(exc).__name__)
+                sent = 0
+            if sent == 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), self._mail_poll_interval_s)
+
+    async def stop(self) -> None:
+        if self._mail_task is not None:
+            self._stopping.set()
+            try:
+                await asyncio.wait_for(self._mail_task, MAIL_STOP_TIMEOUT_S)
+            except Exception as exc:  # a timeout, or the loop had died already
+                log.warning("mail_loop_stopped_abruptly", error=type(exc).__name__)
+            self._mail_task = None
+        await super().stop()
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    run_background: bool = True,
+    contact_resolver: ContactResolver | None = None,
+    mail_transport: Transport | None = None,
+) -> FastAPI:
+    """The scheduling service's app; nothing connects before its lifespan starts."""
+
+    def make_sender(runtime: SchedulingRuntime) -> MailSender:
+        resolver = contact_resolver or HttpContactResolver(
+            settings.dossier_contact_url,
+            internal_token_provider(
+                settings.internal_token.get_secret_value() if settings.internal_token else None,
+                development=settings.environment == "development",
+                private_key_file=DEV_JWT_PRIVATE_KEY_FILE,
+                issuer=settings.jwt_issuer,
+                audience=settings.jwt_audience,
+            ),
+        )
+
+        async def on_sent(conn: Connection, mail: Mail, sent_at: datetime) -> None:
+            await sessions.mark_reminder_sent(
+                conn,
+                UUID(mail.params["session_id"]),
+                int(mail.params["offset_minutes"]),
+                sent_at,
+            )
+
+        return MailSender(
+            pool=runtime.pool,
+            clock=runtime.clock,
+            transport=mail_transport or SmtpTransport(settings),
+            resolver=resolver,
+            renderers={TEMPLATE: reminder_renderer(settings.display_timezone)},
+            mail_from=settings.mail_from,
+            on_sent={TEMPLATE: on_sent},
+            poll_interval_s=settings.mail_poll_interval_s,
+        )
+
+    runtime = SchedulingRuntime(
+        settings,
+        mail_sender_factory=make_sender,
+        migrations=[MIGRATIONS],
+        consumer_topics=[settings.dossier_events_topic],
+        event_handlers=dossier_handlers(settings.reminder_offsets_minutes),
+        clock=clock,
+        run_background=run_background,
+    )
+    sessions = SessionService(
+        pool=lambda: runtime.pool,
+        store=lambda: runtime.store,
+        clock=runtime.clock,
+        settings=settings,
+    )
+    directory = DirectoryService(
+        pool=lambda: runtime.pool,
+        store=lambda: runtime.store,
+        keys=lambda: runtime.keys,
+        clock=runtime.clock,
+    )
+    calendars = CalendarService(pool=lambda: runtime.pool, clock=runtime.clock, settings=settings)
+    app = create_service_app(runtime, title="Bilan scheduling service", description=DESCRIPTION)
+    app.include_router(build_router(sessions, directory, calendars))
+
+    @app.exception_handler(Rejected)
+    async def _rejected(request: Request, exc: Rejected) -> JSONResponse:
+        return problem_response(request, STATUS[exc.kind], exc.code, exc.detail, **exc.extra)
+
+    return app

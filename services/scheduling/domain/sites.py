@@ -1,0 +1,73 @@
+"""Sites and their rooms. A room says whether it keeps an interview confidential (ind. 17)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+from services.scheduling.domain.rejection import conflict, not_found
+
+
+@dataclass(frozen=True, slots=True)
+class OpenSite:
+    site_id: UUID
+    name: str
+    region: str
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterRoom:
+    room_id: UUID
+    site_id: UUID
+    name: str
+    confidential: bool
+    site_exists: bool
+
+
+class SiteOpened(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    type: Literal["SiteOpened"] = "SiteOpened"
+    site_id: UUID
+    name: str
+    region: str
+    opened_at: datetime
+
+
+class RoomRegistered(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    type: Literal["RoomRegistered"] = "RoomRegistered"
+    room_id: UUID
+    site_id: UUID
+    name: str
+    confidential: bool
+    registered_at: datetime
+
+
+def decide_site(exists: bool, command: OpenSite, now: datetime) -> list[SiteOpened]:
+    """Open a site once."""
+    if exists:
+        raise conflict("site_exists", "this site is already open")
+    return [
+        SiteOpened(site_id=command.site_id, name=command.name, region=command.region, opened_at=now)
+    ]
+
+
+def decide_room(exists: bool, command: RegisterRoom, now: datetime) -> list[RoomRegistered]:
+    """Register a room of an open site once."""
+    if not command.site_exists:
+        raise not_found("site_not_found", "no such site")
+    if exists:
+        raise conflict("room_exists", "this room is already registered")
+    return [
+        RoomRegistered(
+            room_id=command.room_id,
+            site_id=command.site_id,
+            name=command.name,
+            confidential=command.confidential,
+            registered_at=now,
+        )
+    ]

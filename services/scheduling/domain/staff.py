@@ -1,0 +1,209 @@
+"""The staff member aggregate: the team a Qualiopi audit looks at (ind. 17, 18, 21, 22).
+
+Roles, sites and contract at onboarding; qualifications and the habilitations they confer
+(who may administer which tests); continuous training; periodic competence evaluations;
+leaving. A staff member's name is not here: it is personal data kept encrypted by the
+application, and nothing below needs it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.scheduling.domain.rejection import conflict, invalid, not_found
+from services.scheduling.domain.values import CompetenceOutcome, Contract, StaffRole
+
+MAX_TRAINING_HOURS = 1000.0
+
+
+@dataclass(frozen=True, slots=True)
+class OnboardStaffMember:
+    staff_id: UUID
+    roles: tuple[StaffRole, ...]
+    site_ids: tuple[UUID, ...]
+    contract: Contract
+    known_sites: frozenset[UUID]
+    """The sites that exist: a staff member works only at those."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordQualification:
+    qualification: str
+    habilitations: tuple[str, ...]
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RecordTraining:
+    title_code: str
+    hours: float
+    completed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EvaluateCompetence:
+    outcome: CompetenceOutcome
+    evaluated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RecordLeaving:
+    left_at: datetime
+
+
+Command = (
+    OnboardStaffMember | RecordQualification | RecordTraining | EvaluateCompetence | RecordLeaving
+)
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class StaffMemberOnboarded(_Event):
+    type: Literal["StaffMemberOnboarded"] = "StaffMemberOnboarded"
+    staff_id: UUID
+    roles: list[StaffRole]
+    site_ids: list[UUID]
+    contract: Contract
+    onboarded_at: datetime
+
+
+class QualificationRecorded(_Event):
+    type: Literal["QualificationRecorded"] = "QualificationRecorded"
+    qualification: str
+    habilitations: list[str]
+    recorded_at: datetime
+
+
+class ContinuousTrainingCompleted(_Event):
+    type: Literal["ContinuousTrainingCompleted"] = "ContinuousTrainingCompleted"
+    title_code: str
+    hours: float
+    completed_at: datetime
+
+
+class CompetenceEvaluated(_Event):
+    type: Literal["CompetenceEvaluated"] = "CompetenceEvaluated"
+    outcome: CompetenceOutcome
+    evaluated_at: datetime
+
+
+class StaffMemberLeft(_Event):
+    type: Literal["StaffMemberLeft"] = "StaffMemberLeft"
+    left_at: datetime
+
+
+Event = Annotated[
+    StaffMemberOnboarded
+    | QualificationRecorded
+    | ContinuousTrainingCompleted
+    | CompetenceEvaluated
+    | StaffMemberLeft,
+    Field(discriminator="type"),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class StaffMember:
+    staff_id: UUID
+    roles: frozenset[str]
+    site_ids: frozenset[UUID]
+    contract: Contract
+    onboarded_at: datetime
+    habilitations: frozenset[str] = frozenset()
+    left_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.left_at is None
+
+
+def evolve(state: StaffMember | None, event: Event) -> StaffMember:
+    if isinstance(event, StaffMemberOnboarded):
+        return StaffMember(
+            staff_id=event.staff_id,
+            roles=frozenset(event.roles),
+            site_ids=frozenset(event.site_ids),
+            contract=event.contract,
+            onboarded_at=event.onboarded_at,
+        )
+    assert state is not None, f"{event.type} before StaffMemberOnboarded"
+    if isinstance(event, QualificationRecorded):
+        return replace(state, habilitations=state.habilitations | set(event.habilitations))
+    if isinstance(event, StaffMemberLeft):
+        return replace(state, left_at=event.left_at)
+    return state
+
+
+def fold(events: list[Event]) -> StaffMember | None:
+    state: StaffMember | None = None
+    for event in events:
+        state = evolve(state, event)
+    return state
+
+
+def decide(state: StaffMember | None, command: Command, now: datetime) -> list[Event]:
+    """The events `command` causes, or `Rejected`."""
+    if isinstance(command, OnboardStaffMember):
+        if state is not None:
+            raise conflict("staff_exists", "this staff member is already onboarded")
+        unknown = [s for s in command.site_ids if s not in command.known_sites]
+        if unknown:
+            raise invalid(
+                "site_unknown",
+                "a staff member works only at open sites",
+                unknown_site_ids=[str(s) for s in unknown],
+            )
+        if not command.roles or not command.site_ids:
+            raise invalid("roles_and_sites_required", "at least one role and one site")
+        return [
+            StaffMemberOnboarded(
+                staff_id=command.staff_id,
+                roles=list(dict.fromkeys(command.roles)),
+                site_ids=list(dict.fromkeys(command.site_ids)),
+                contract=command.contract,
+                onboarded_at=now,
+            )
+        ]
+    if state is None:
+        raise not_found("staff_not_found", "no such staff member")
+    if not state.active:
+        raise conflict("staff_left", "this staff member has left")
+    if isinstance(command, RecordLeaving):
+        _not_future(command.left_at, now)
+        if command.left_at < state.onboarded_at:
+            raise invalid("time_invalid", "one leaves after joining")
+        return [StaffMemberLeft(left_at=command.left_at)]
+    if isinstance(command, RecordQualification):
+        _not_future(command.recorded_at, now)
+        return [
+            QualificationRecorded(
+                qualification=command.qualification,
+                habilitations=list(dict.fromkeys(command.habilitations)),
+                recorded_at=command.recorded_at,
+            )
+        ]
+    if isinstance(command, RecordTraining):
+        _not_future(command.completed_at, now)
+        if not 0 < command.hours <= MAX_TRAINING_HOURS:
+            raise invalid("hours_invalid", f"hours are between 0 and {MAX_TRAINING_HOURS:g}")
+        return [
+            ContinuousTrainingCompleted(
+                title_code=command.title_code,
+                hours=command.hours,
+                completed_at=command.completed_at,
+            )
+        ]
+    _not_future(command.evaluated_at, now)
+    return [CompetenceEvaluated(outcome=command.outcome, evaluated_at=command.evaluated_at)]
+
+
+def _not_future(moment: datetime, now: datetime) -> None:
+    if moment > now:
+        raise invalid("time_in_future", "a fact is recorded once it has happened")

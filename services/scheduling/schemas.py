@@ -1,0 +1,194 @@
+"""Request and response bodies of the HTTP API, with the examples shown in OpenAPI."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.scheduling.domain.values import (
+    AssessmentReason,
+    CancellationReason,
+    CompetenceOutcome,
+    Contract,
+    Initiator,
+    Modality,
+    Phase,
+    StaffRole,
+)
+from shared.contracts.base import UtcDatetime
+from shared.contracts.values import Code, OrganisationLabel
+
+SITE = "6f1c2d7e-3b4a-4c5d-8e9f-0a1b2c3d4e5f"
+ROOM = "0d9e8f7a-6b5c-4d3e-2f1a-0b9c8d7e6f5a"
+STAFF = "9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d"
+SESSION = "1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e"
+DOSSIER = "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f"
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OpenSiteBody(_Body):
+    name: OrganisationLabel = Field(examples=["Lyon Part-Dieu"])
+    region: OrganisationLabel = Field(examples=["auvergne_rhone_alpes"])
+
+
+class SiteOut(BaseModel):
+    site_id: UUID = Field(examples=[SITE])
+    name: str = Field(examples=["Lyon Part-Dieu"])
+    region: str = Field(examples=["auvergne_rhone_alpes"])
+    opened_at: datetime
+
+
+class RegisterRoomBody(_Body):
+    name: OrganisationLabel = Field(examples=["B12"])
+    confidential: bool = Field(
+        description="Whether the room keeps an interview confidential (Qualiopi ind. 17).",
+        examples=[True],
+    )
+
+
+class RoomOut(BaseModel):
+    room_id: UUID = Field(examples=[ROOM])
+    site_id: UUID = Field(examples=[SITE])
+    name: str = Field(examples=["B12"])
+    confidential: bool
+    registered_at: datetime
+
+
+class OnboardBody(_Body):
+    staff_id: UUID | None = Field(
+        None,
+        description="The staff member's id, as the identity provider's `sub`; new if absent.",
+        examples=[STAFF],
+    )
+    name: str | None = Field(
+        None,
+        max_length=200,
+        description="Kept encrypted under the staff member's own key; never published.",
+        examples=["Claire Dubois"],
+    )
+    roles: list[StaffRole] = Field(min_length=1, examples=[["consultant"]])
+    site_ids: list[UUID] = Field(min_length=1, examples=[[SITE]])
+    contract: Contract = Field(examples=["employee"])
+
+
+class QualificationBody(_Body):
+    qualification: Code = Field(examples=["master_psychologie"])
+    habilitations: list[Code] = Field(default_factory=list, examples=[["psychometric_tests"]])
+    recorded_at: UtcDatetime = Field(examples=["2026-01-12T09:00:00Z"])
+
+
+class TrainingBody(_Body):
+    title_code: Code = Field(examples=["deontologie_bilan"])
+    hours: float = Field(gt=0, le=1000, examples=[7])
+    completed_at: UtcDatetime = Field(examples=["2026-01-20T17:00:00Z"])
+
+
+class EvaluationBody(_Body):
+    outcome: CompetenceOutcome = Field(examples=["meets"])
+    evaluated_at: UtcDatetime = Field(examples=["2026-02-01T10:00:00Z"])
+
+
+class LeavingBody(_Body):
+    left_at: UtcDatetime = Field(examples=["2026-06-30T18:00:00Z"])
+
+
+class StaffRecordOut(BaseModel):
+    kind: str = Field(examples=["training"])
+    code: str = Field(examples=["deontologie_bilan"])
+    habilitations: list[str] | None = None
+    hours: float | None = Field(None, examples=[7])
+    happened_at: datetime
+
+
+class StaffOut(BaseModel):
+    staff_id: UUID = Field(examples=[STAFF])
+    name: str | None = Field(None, description="Only in the detail, for managers.")
+    roles: list[str] = Field(examples=[["consultant"]])
+    site_ids: list[UUID]
+    contract: str = Field(examples=["employee"])
+    habilitations: list[str] = Field(examples=[["psychometric_tests"]])
+    onboarded_at: datetime
+    left_at: datetime | None = None
+    version: int = Field(examples=[3])
+    records: list[StaffRecordOut] = Field(default_factory=list)
+
+
+class ScheduleBody(_Body):
+    phase: Phase = Field(examples=["investigation"])
+    modality: Modality = Field(examples=["in_person"])
+    consultant_id: UUID = Field(examples=[STAFF])
+    room_id: UUID | None = Field(
+        None, description="Required in person, absent remote.", examples=[ROOM]
+    )
+    starts_at: UtcDatetime = Field(examples=["2026-03-10T09:00:00Z"])
+    planned_minutes: int = Field(ge=15, le=480, examples=[120])
+    assessment_reason: AssessmentReason | None = Field(
+        None,
+        description="Set when someone other than the referent leads an assessment session.",
+        examples=["habilitation_required"],
+    )
+    assessment_habilitation: Code | None = Field(None, examples=["psychometric_tests"])
+
+
+class RescheduleBody(_Body):
+    starts_at: UtcDatetime = Field(examples=["2026-03-12T14:00:00Z"])
+    requested_by: Initiator = Field(examples=["beneficiary"])
+
+
+class CancelBody(_Body):
+    cancelled_by: Initiator = Field(examples=["beneficiary"])
+    reason: CancellationReason = Field(examples=["illness"])
+
+
+class HeldBody(_Body):
+    started_at: UtcDatetime = Field(examples=["2026-03-10T09:05:00Z"])
+    duration_minutes: int = Field(ge=1, le=1440, examples=[115])
+
+
+class SignBody(_Body):
+    signed_at: UtcDatetime | None = Field(
+        None,
+        description="When the signature was made; now if absent.",
+        examples=["2026-03-10T11:00:00Z"],
+    )
+
+
+class Signatures(BaseModel):
+    beneficiary: datetime | None = None
+    consultant: datetime | None = None
+
+
+class SessionOut(BaseModel):
+    session_id: UUID = Field(examples=[SESSION])
+    dossier_id: UUID = Field(examples=[DOSSIER])
+    site_id: UUID = Field(examples=[SITE])
+    consultant_id: UUID = Field(examples=[STAFF])
+    room_id: UUID | None = Field(examples=[ROOM])
+    modality: Modality
+    phase: Phase
+    starts_at: datetime
+    planned_minutes: int = Field(examples=[120])
+    status: str = Field(examples=["scheduled"])
+    join_link: str | None = Field(None, examples=["https://visio.bilan.localhost/s/Xb3…"])
+    held_started_at: datetime | None = None
+    held_minutes: int | None = None
+    signatures: Signatures
+    version: int = Field(examples=[1])
+
+
+class FeedOut(BaseModel):
+    url: str = Field(
+        description="Give this address to a calendar app; rotate the secret if it leaks.",
+        examples=["/calendars/3q2-…-xY.ics"],
+    )
+
+
+class SlotOut(BaseModel):
+    starts_at: datetime
+    ends_at: datetime
+    minutes: int = Field(examples=[90])

@@ -1,0 +1,115 @@
+"""Staff rules and free slots, without I/O."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+
+from services.scheduling.domain.availability import Slot, WorkingHours, free_slots
+from services.scheduling.domain.rejection import Rejected
+from services.scheduling.domain.sites import OpenSite, RegisterRoom, decide_room, decide_site
+from services.scheduling.domain.staff import (
+    EvaluateCompetence,
+    OnboardStaffMember,
+    RecordLeaving,
+    RecordQualification,
+    RecordTraining,
+    StaffMember,
+    decide,
+    evolve,
+    fold,
+)
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+SITE = uuid.uuid4()
+
+
+def onboarded() -> StaffMember:
+    command = OnboardStaffMember(
+        uuid.uuid4(), ("consultant",), (SITE,), "employee", frozenset({SITE})
+    )
+    state = fold(decide(None, command, NOW))
+    assert state is not None
+    return state
+
+
+def test_onboarding_needs_open_sites_and_happens_once() -> None:
+    staff_id = uuid.uuid4()
+    elsewhere = uuid.uuid4()
+    with pytest.raises(Rejected) as caught:
+        decide(
+            None,
+            OnboardStaffMember(
+                staff_id, ("consultant",), (elsewhere,), "employee", frozenset({SITE})
+            ),
+            NOW,
+        )
+    assert caught.value.code == "site_unknown"
+    state = onboarded()
+    with pytest.raises(Rejected) as caught:
+        decide(
+            state,
+            OnboardStaffMember(staff_id, ("consultant",), (SITE,), "employee", frozenset({SITE})),
+            NOW,
+        )
+    assert caught.value.code == "staff_exists"
+
+
+def test_qualifications_add_habilitations_and_leaving_freezes_the_record() -> None:
+    state = onboarded()
+    events = decide(
+        state,
+        RecordQualification(
+            "psychologist_master",
+            ("psychometric_tests",),
+            NOW,
+        ),
+        NOW,
+    )
+    for event in events:
+        state = evolve(state, event)
+    assert state.habilitations == {"psychometric_tests"}
+    with pytest.raises(Rejected) as caught:
+        decide(state, RecordTraining("ethics", 0, NOW), NOW)
+    assert caught.value.code == "hours_invalid"
+    with pytest.raises(Rejected) as caught:
+        decide(state, EvaluateCompetence("meets", NOW + timedelta(days=1)), NOW)
+    assert caught.value.code == "time_in_future"
+    for event in decide(state, RecordLeaving(NOW), NOW):
+        state = evolve(state, event)
+    assert not state.active
+    with pytest.raises(Rejected) as caught:
+        decide(state, RecordTraining("ethics", 7, NOW), NOW)
+    assert caught.value.code == "staff_left"
+
+
+def test_rooms_belong_to_open_sites() -> None:
+    assert decide_site(False, OpenSite(SITE, "Lyon", "ara"), NOW)
+    with pytest.raises(Rejected) as caught:
+        decide_site(True, OpenSite(SITE, "Lyon", "ara"), NOW)
+    assert caught.value.code == "site_exists"
+    with pytest.raises(Rejected) as caught:
+        decide_room(False, RegisterRoom(uuid.uuid4(), SITE, "B12", True, site_exists=False), NOW)
+    assert caught.value.code == "site_not_found"
+
+
+HOURS = WorkingHours(time(9), time(12), frozenset({0, 1, 2, 3, 4}), "Europe/Paris")
+
+
+def test_free_slots_skip_sessions_weekends_and_the_past() -> None:
+    monday = date(2026, 3, 2)  # Paris is UTC+1 in March before the change of hour
+    busy = [Slot(datetime(2026, 3, 2, 9, 0, tzinfo=UTC), datetime(2026, 3, 2, 10, 0, tzinfo=UTC))]
+    slots = free_slots(
+        busy, monday, date(2026, 3, 8), HOURS, now=datetime(2026, 3, 2, 7, 30, tzinfo=UTC)
+    )
+    first_day = [s for s in slots if s.starts_at.date() == monday]
+    assert [(s.starts_at.hour, s.starts_at.minute, s.ends_at.hour) for s in first_day] == [
+        (8, 0, 9),  # opens at 09:00 Paris time, after `now`
+        (10, 0, 11),
+    ]
+    assert {s.starts_at.date().weekday() for s in slots} == {0, 1, 2, 3, 4}
+    assert len(slots) == 6
+    later = free_slots([], monday, monday, HOURS, now=datetime(2026, 3, 2, 10, 45, tzinfo=UTC))
+    assert later == []  # 15 minutes left is below the 30-minute minimum
