@@ -285,7 +285,10 @@ async def harness(db_dsn: str, kafka_bootstrap: str) -> AsyncIterator[Harness]:
     )
     clock = FakeClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
     app = create_app(settings, clock=clock)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://dossier"
-    ) as client:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://dossier"
+        ) as client,
+    ):
         yield Harness(client, app, clock, kafka_bootstrap)
