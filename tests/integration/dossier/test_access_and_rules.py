@@ -126,7 +126,7 @@ async def test_referent_must_be_known_staff_of_the_site(harness: Harness) -> Non
 
 async def test_concurrent_updates_give_409_and_one_wins(harness: Harness) -> None:
     h = harness
-    dossier, beneficiary = await h.open_dossier()
+    dossier, _ = await h.open_dossier()
     version = await h.version(dossier)
     url = f"/dossiers/{dossier}/programme"
 
