@@ -331,7 +331,7 @@ async def exercise_withdrawal(
     responses={200: {"content": {"application/pdf": {}}}},
 )
 async def convention_document(
-    dossier_id: UUID, convention_id: UUID, who: Anyone, svc: Service, conn: Tx
+    dossier_id: UUID, convention_id: UUID, who: ManagersOrBeneficiary, svc: Service, conn: Tx
 ) -> Response:
     """The convention as a PDF with its mandatory mentions."""
     state, _ = await svc.reader.load(conn, str(dossier_id))
@@ -565,6 +565,22 @@ async def revoke_consent(
 ) -> m.CommandResult:
     command = d.RevokeDisclosureConsent(recipient, svc.clock.now())
     return await _run(svc, conn, response, dossier_id, constant(command), version, administers(who))
+
+
+@router.post("/dossiers/{dossier_id}/synthesis/disclosures", response_model=m.CommandResult)
+async def disclose_synthesis(
+    dossier_id: UUID,
+    body: m.DisclosureConsent,
+    who: Conductors,
+    svc: Service,
+    conn: Tx,
+    version: IfMatch,
+    response: Response,
+) -> m.CommandResult:
+    """Record that the delivered synthesis went to a third party; refused (403) unless the
+    beneficiary's consent for that recipient is in force (L6313-4)."""
+    command = d.DiscloseSynthesis(body.recipient, svc.clock.now())
+    return await _run(svc, conn, response, dossier_id, constant(command), version, conducts(who))
 
 
 @router.post("/dossiers/{dossier_id}/completion", response_model=m.CommandResult)

@@ -96,6 +96,14 @@ def administrative_view(state: d.Dossier) -> dict[str, Any]:
             "delivered_at": state.synthesis_delivered.delivered_at,
         },
         "disclosure_consents": sorted(state.consents),
+        "synthesis_disclosures": [
+            {
+                "recipient": x.recipient,
+                "synthesis_version": x.synthesis_version,
+                "disclosed_at": x.disclosed_at,
+            }
+            for x in state.disclosures
+        ],
         "retention": None
         if state.retention is None
         else {

@@ -219,6 +219,16 @@ class ThirdPartyDisclosureConsentRevoked(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class SynthesisDisclosed(DomainEvent):
+    """The synthesis went to a third party, under the beneficiary's consent (L6313-4)."""
+
+    published = False
+    recipient: str
+    synthesis_version: int
+    disclosed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class DossierCompleted(DomainEvent):
     held_minutes: int
     completed_at: datetime
@@ -288,8 +298,10 @@ class Dossier:
     status: Status = "open"
     notice_version: int | None = None
     needs_analysis: str | None = None
+    needs_recorded_at: datetime | None = None
     disability_accommodation_requested: bool = False
     planned_minutes: int | None = None
+    programme_agreed_at: datetime | None = None
     modality: str | None = None
     conventions: tuple[Convention, ...] = ()
     referent_id: str | None = None
@@ -304,6 +316,7 @@ class Dossier:
     synthesis_drafts: tuple[SynthesisDrafted, ...] = ()
     synthesis_delivered: SynthesisDelivered | None = None
     consents: frozenset[str] = frozenset()
+    disclosures: tuple[SynthesisDisclosed, ...] = ()
     ended_at: datetime | None = None
     retention: RetentionAgreed | None = None
     destroyed: frozenset[str] = frozenset()
@@ -484,6 +497,12 @@ class RevokeDisclosureConsent:
 
 
 @dataclass(frozen=True, slots=True)
+class DiscloseSynthesis:
+    recipient: str
+    disclosed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class CompleteDossier:
     completed_at: datetime
 
@@ -537,6 +556,7 @@ Command = (
     | DeliverSynthesis
     | GiveDisclosureConsent
     | RevokeDisclosureConsent
+    | DiscloseSynthesis
     | CompleteDossier
     | AbandonDossier
     | AgreeRetention
@@ -578,7 +598,7 @@ def decide(state: Dossier | None, command: Command, now: datetime) -> list[Domai
         return [WorkingDocumentsDestroyed(remaining, "crypto_shred", now)] if remaining else []
     if isinstance(command, AgreeRetention):
         return _retention(state, command)
-    if isinstance(command, GiveDisclosureConsent | RevokeDisclosureConsent):
+    if isinstance(command, GiveDisclosureConsent | RevokeDisclosureConsent | DiscloseSynthesis):
         return _consent(state, command)
     if state.ended:
         raise refuse("dossier_ended", f"the dossier is {state.status}")
@@ -640,6 +660,7 @@ def _decide_open(state: Dossier, command: Command, now: datetime) -> list[Domain
             raise refuse("phase_not_started", f"the {command.phase} phase has not started")
         if command.phase in state.phases_completed:
             raise refuse("phase_already_completed", f"the {command.phase} phase is completed")
+        _not_before(command.completed_at, phase_started=state.phases_started[command.phase])
         return [PhaseCompleted(command.phase, command.completed_at)]
     if isinstance(command, AdministerAssessment):
         return _assessment(state, command)
@@ -692,6 +713,13 @@ def _decide_open(state: Dossier, command: Command, now: datetime) -> list[Domain
                 "a bilan completes after the conclusion phase, the synthesis delivery and the "
                 "hand-over of detailed results (rule 5); missing: " + ", ".join(missing),
             )
+        assert state.synthesis_delivered is not None
+        _not_before(
+            command.completed_at,
+            phase_completed_conclusion=state.phases_completed["conclusion"],
+            synthesis_delivered=state.synthesis_delivered.delivered_at,
+            detailed_results_handed_over=state.results_handed_over_at,
+        )
         return [DossierCompleted(state.held_minutes, command.completed_at)]
     if isinstance(command, AbandonDossier):
         return [
@@ -711,6 +739,17 @@ def _phase_under_way(state: Dossier) -> str | None:
         if phase in state.phases_started:
             under_way = phase
     return under_way
+
+
+def _not_before(at: datetime, **earlier: datetime | None) -> None:
+    """Rules 4 and 5 speak of business time: a fact cannot be dated before what it follows."""
+    late = [name for name, moment in earlier.items() if moment is not None and at < moment]
+    if late:
+        raise refuse(
+            "time_order",
+            "this fact cannot be dated before: " + ", ".join(late),
+            status=422,
+        )
 
 
 def _before_phase(state: Dossier, phase: str, why: str) -> None:
@@ -860,6 +899,21 @@ def _start_phase(state: Dossier, command: StartPhase) -> list[DomainEvent]:
         raise refuse(
             "phase_order", f"the {phase} phase cannot start yet; missing: " + ", ".join(missing)
         )
+    if phase == "preliminary":
+        assert state.convention is not None
+        _not_before(command.started_at, convention_signed=state.convention.signed_at)
+    elif phase == "investigation":
+        _not_before(
+            command.started_at,
+            phase_completed_preliminary=state.phases_completed["preliminary"],
+            needs_analysis_recorded=state.needs_recorded_at,
+            programme_agreed=state.programme_agreed_at,
+        )
+    elif phase == "conclusion":
+        _not_before(
+            command.started_at,
+            phase_completed_investigation=state.phases_completed["investigation"],
+        )
     return [PhaseStarted(phase, command.started_at)]
 
 
@@ -909,10 +963,28 @@ def _assessment(state: Dossier, command: AdministerAssessment) -> list[DomainEve
 
 
 def _consent(
-    state: Dossier, command: GiveDisclosureConsent | RevokeDisclosureConsent
+    state: Dossier, command: GiveDisclosureConsent | RevokeDisclosureConsent | DiscloseSynthesis
 ) -> list[DomainEvent]:
     if "synthesis" in state.destroyed:
         raise refuse("documents_destroyed", "there is nothing left to disclose")
+    if isinstance(command, DiscloseSynthesis):
+        # L6313-4: results and synthesis go to anyone but the beneficiary only with their
+        # agreement, which they may withdraw at any time.
+        if command.recipient not in state.consents:
+            raise refuse(
+                "no_disclosure_consent",
+                "the beneficiary has not agreed to disclosure to this recipient",
+                status=403,
+            )
+        if state.synthesis_delivered is None:
+            raise refuse("no_synthesis_delivered", "the beneficiary receives the synthesis first")
+        return [
+            SynthesisDisclosed(
+                command.recipient,
+                state.synthesis_delivered.synthesis_version,
+                command.disclosed_at,
+            )
+        ]
     if isinstance(command, GiveDisclosureConsent):
         if command.recipient in state.consents:
             raise refuse("consent_already_given", "consent for this recipient is in force")
@@ -993,10 +1065,16 @@ def evolve(state: Dossier | None, event: DomainEvent) -> Dossier:
             return replace(
                 s,
                 needs_analysis=event.sealed_narrative,
+                needs_recorded_at=event.recorded_at,
                 disability_accommodation_requested=event.disability_accommodation_requested,
             )
         case PersonalisedProgrammeAgreed():
-            return replace(s, planned_minutes=event.planned_minutes, modality=event.modality)
+            return replace(
+                s,
+                planned_minutes=event.planned_minutes,
+                modality=event.modality,
+                programme_agreed_at=event.agreed_at,
+            )
         case ConventionDrafted():
             convention = Convention(
                 event.convention_id,
@@ -1069,6 +1147,8 @@ def evolve(state: Dossier | None, event: DomainEvent) -> Dossier:
             return replace(s, consents=s.consents | {event.recipient})
         case ThirdPartyDisclosureConsentRevoked():
             return replace(s, consents=s.consents - {event.recipient})
+        case SynthesisDisclosed():
+            return replace(s, disclosures=(*s.disclosures, event))
         case DossierCompleted():
             return replace(s, status="completed", ended_at=event.completed_at)
         case DossierAbandoned():

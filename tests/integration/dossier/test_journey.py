@@ -107,6 +107,16 @@ async def test_full_journey_publishes_the_contract_sequence(harness: Harness) ->
     assert synthesis.json()["content"] == "Synthesis for Camille, final"
     result = await h.call("GET", test.headers["location"], h.as_psychologist())
     assert result.json()["result"] == "Dominant profile: S-A"
+    # With the beneficiary's consent, the synthesis goes to their CEP operator.
+    await h.command(
+        f"{url}/disclosure-consents", ben, {"recipient": "cep_operator"}, dossier_id=dossier
+    )
+    await h.command(
+        f"{url}/synthesis/disclosures",
+        h.as_consultant(),
+        {"recipient": "cep_operator"},
+        dossier_id=dossier,
+    )
 
     expected = [
         "DossierOpened",
@@ -132,6 +142,7 @@ async def test_full_journey_publishes_the_contract_sequence(harness: Harness) ->
         "SynthesisDelivered",
         "PhaseCompleted",
         "DossierCompleted",
+        "ThirdPartyDisclosureConsentGiven",
     ]
     received = await read_envelopes(
         h.bootstrap,
@@ -146,7 +157,7 @@ async def test_full_journey_publishes_the_contract_sequence(harness: Harness) ->
     assigned = received[10].data
     assert isinstance(assigned, ReferentConsultantAssigned)
     assert str(assigned.consultant_id) == h.consultant
-    completed = received[-1].data
+    completed = received[-2].data
     assert isinstance(completed, DossierCompleted)
     assert completed.held_minutes == 900
     _no_personal_data(received)

@@ -79,12 +79,28 @@ async def test_disclosure_consent_is_recorded_and_revocable(harness: Harness) ->
     dossier, beneficiary = await h.open_dossier()
     ben = h.auth("beneficiary", beneficiary)
     url = f"/dossiers/{dossier}"
+    unconsented = await h.command(
+        f"{url}/synthesis/disclosures",
+        h.as_consultant(),
+        {"recipient": "cep_operator"},
+        dossier_id=dossier,
+        expect=403,
+    )
+    assert unconsented.json()["code"] == "no_disclosure_consent"
     given = await h.command(
         f"{url}/disclosure-consents", ben, {"recipient": "cep_operator"}, dossier_id=dossier
     )
     assert given.json()["events"] == ["ThirdPartyDisclosureConsentGiven"]
     view = await h.call("GET", url, ben)
     assert view.json()["disclosure_consents"] == ["cep_operator"]
+    nothing_yet = await h.command(
+        f"{url}/synthesis/disclosures",
+        h.as_consultant(),
+        {"recipient": "cep_operator"},
+        dossier_id=dossier,
+        expect=409,
+    )
+    assert nothing_yet.json()["code"] == "no_synthesis_delivered"
     await h.command(
         f"{url}/disclosure-consents/cep_operator", ben, dossier_id=dossier, method="DELETE"
     )

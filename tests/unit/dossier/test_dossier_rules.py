@@ -333,3 +333,46 @@ def test_consent_is_given_and_revoked() -> None:
     refused(journey, d.GiveDisclosureConsent("cep_operator", journey.now), "consent_already_given")
     journey.run(d.RevokeDisclosureConsent("cep_operator", journey.now))
     refused(journey, d.RevokeDisclosureConsent("cep_operator", journey.now), "no_consent")
+
+
+def test_business_times_keep_the_contract_order() -> None:
+    journey = Journey().referent()
+    journey.run(d.StartPhase("preliminary", journey.now))
+    completed_at = journey.now + timedelta(minutes=30)
+    journey.run(d.CompletePhase("preliminary", completed_at), after=timedelta(hours=2))
+    error = refused(
+        journey,
+        d.StartPhase("investigation", completed_at - timedelta(minutes=1)),
+        "time_order",
+    )
+    assert error.status == 422
+    assert "phase_completed_preliminary" in error.detail
+    journey.run(d.StartPhase("investigation", completed_at))
+    refused(
+        journey, d.CompletePhase("investigation", completed_at - timedelta(seconds=1)), "time_order"
+    )
+
+
+def test_completion_cannot_be_dated_before_the_synthesis_delivery() -> None:
+    journey = Journey().concluding()
+    journey.run(d.HandOverDetailedResults(journey.now))
+    journey.run(d.DraftSynthesis("c-1", "enc", journey.now))
+    journey.run(d.DeliverSynthesis("hand", journey.now))
+    delivered_at = journey.now
+    journey.run(d.CompletePhase("conclusion", journey.now))
+    error = refused(journey, d.CompleteDossier(delivered_at - timedelta(days=1)), "time_order")
+    assert "synthesis_delivered" in error.detail
+
+
+def test_synthesis_goes_to_a_third_party_only_with_consent() -> None:
+    journey = Journey().completed()
+    error = refused(
+        journey, d.DiscloseSynthesis("cep_operator", journey.now), "no_disclosure_consent"
+    )
+    assert error.status == 403
+    journey.run(d.GiveDisclosureConsent("cep_operator", journey.now))
+    (disclosed,) = journey.run(d.DiscloseSynthesis("cep_operator", journey.now))
+    assert isinstance(disclosed, d.SynthesisDisclosed)
+    assert disclosed.synthesis_version == 1
+    journey.run(d.RevokeDisclosureConsent("cep_operator", journey.now))
+    refused(journey, d.DiscloseSynthesis("cep_operator", journey.now), "no_disclosure_consent")
