@@ -79,7 +79,7 @@ async def get_beneficiary(
             {"dossier_id": dossier_id, "status": status}
             for dossier_id, status in await streams.dossiers_of(conn, str(beneficiary_id))
         ],
-        "data_requests": [request_view(r) for r in state.requests.values()],
+        "data_requests": [request_view(r, svc.clock.now()) for r in state.requests.values()],
     }
 
 

@@ -3,6 +3,7 @@ beneficiary's access export and contact."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from services.dossier.adapters import access_log, streams
@@ -297,7 +298,7 @@ class ContentReader:
             "identity": await self.identity(conn, state),
             "erased_at": state.erased_at,
             "dossiers": dossiers,
-            "data_requests": [request_view(r) for r in state.requests.values()],
+            "data_requests": [request_view(r, self.clock.now()) for r in state.requests.values()],
             "access_log": log_entries,
             "exported_at": self.clock.now(),
         }
@@ -313,7 +314,8 @@ class ContentReader:
         return export
 
 
-def request_view(request: b.DataRequest) -> dict[str, Any]:
+def request_view(request: b.DataRequest, now: datetime) -> dict[str, Any]:
+    """A data-subject request with its due date and whether it is overdue (art. 12(3))."""
     return {
         "request_id": request.request_id,
         "kind": request.kind,
@@ -322,4 +324,5 @@ def request_view(request: b.DataRequest) -> dict[str, Any]:
         "status": request.status,
         "answered_at": request.answered_at,
         "legal_ground": request.legal_ground,
+        "overdue": request.status == "open" and now >= request.due_at,
     }

@@ -4,6 +4,7 @@ internal contact endpoint other services call at send time."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from deploy.tokens import dev_token
 from shared.contracts import (
@@ -11,7 +12,7 @@ from shared.contracts import (
     DataSubjectRequestFulfilled,
     DataSubjectRequestReceived,
 )
-from tests.integration.dossier.conftest import IDENTITY, Harness
+from tests.integration.dossier.conftest import IDENTITY, Harness, eventually
 from tests.integration.kafka_reading import end_offsets, read_envelopes
 
 TOPIC = "bilan.dossier.events"
@@ -185,3 +186,26 @@ async def test_refusal_names_its_legal_ground(harness: Harness) -> None:
     view = await h.call("GET", f"/beneficiaries/{beneficiary}", h.auth("beneficiary", beneficiary))
     (answered,) = view.json()["data_requests"]
     assert (answered["status"], answered["legal_ground"]) == ("refused", "art17_3_b")
+
+
+async def test_requests_are_tracked_against_their_due_date(harness: Harness) -> None:
+    h = harness
+    _, beneficiary = await h.open_dossier()
+    ben = h.auth("beneficiary", beneficiary)
+    await _request(h, beneficiary, {"kind": "objection"}, ben)
+    view = await h.call("GET", f"/beneficiaries/{beneficiary}", ben)
+    (request,) = view.json()["data_requests"]
+    assert (request["status"], request["overdue"]) == ("open", False)
+
+    h.clock.advance(timedelta(days=31, minutes=1))
+
+    async def due_timer_fired() -> bool:
+        state = await h.service.pool.fetchval(
+            "SELECT state FROM timers WHERE kind = 'dossier.data_request_due'"
+        )
+        return bool(state == "fired")
+
+    await eventually(due_timer_fired)
+    view = await h.call("GET", f"/beneficiaries/{beneficiary}", ben)
+    (request,) = view.json()["data_requests"]
+    assert (request["status"], request["overdue"]) == ("open", True)
