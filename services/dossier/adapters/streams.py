@@ -7,6 +7,7 @@ from uuid import UUID
 
 from services.dossier.domain import beneficiary as b
 from services.dossier.domain import dossier as d
+from services.dossier.domain import held_time
 from services.dossier.domain.events import DomainEvent, load_event
 from shared.db import Connection
 from shared.eventstore import NewEvent, OutboxMessage, PostgresEventStore
@@ -14,6 +15,10 @@ from shared.eventstore import NewEvent, OutboxMessage, PostgresEventStore
 
 def dossier_stream(dossier_id: str) -> str:
     return f"dossier-{dossier_id}"
+
+
+def held_time_stream(dossier_id: str) -> str:
+    return f"held-time-{dossier_id}"
 
 
 def beneficiary_stream(beneficiary_id: str) -> str:
@@ -33,6 +38,13 @@ async def load_dossier(
 ) -> tuple[d.Dossier | None, int]:
     events, version = await load_history(store, dossier_stream(dossier_id), conn)
     return d.fold(events), version
+
+
+async def load_held_time(
+    store: PostgresEventStore, dossier_id: str, conn: Connection
+) -> tuple[held_time.HeldTime, int]:
+    events, version = await load_history(store, held_time_stream(dossier_id), conn)
+    return held_time.fold(events), version
 
 
 async def load_beneficiary(

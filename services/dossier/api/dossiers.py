@@ -167,7 +167,7 @@ async def get_dossier(
     state, version = await svc.reader.load(conn, str(dossier_id))
     enforce(access.administrative(reader_of(who), parties(state)))
     set_etag(response, version)
-    return administrative_view(state)
+    return administrative_view(state, await svc.reader.held_minutes(conn, str(dossier_id)))
 
 
 @router.post("/dossiers/{dossier_id}/deontology-acknowledgements", response_model=m.CommandResult)
@@ -593,9 +593,14 @@ async def complete_dossier(
     version: IfMatch,
     response: Response,
 ) -> m.CommandResult:
-    """Complete the bilan (rule 5); documents are destroyed after the grace period."""
-    command = d.CompleteDossier(business_time(body.completed_at, svc.clock))
-    return await _run(svc, conn, response, dossier_id, constant(command), version, conducts(who))
+    """Complete the bilan (rule 5) with its held time; documents are destroyed after the grace
+    period."""
+    at = business_time(body.completed_at, svc.clock)
+
+    async def build(c: Connection, _s: d.Dossier | None) -> d.Command:
+        return d.CompleteDossier(await svc.commands.held_minutes(c, str(dossier_id)), at)
+
+    return await _run(svc, conn, response, dossier_id, build, version, conducts(who))
 
 
 @router.post("/dossiers/{dossier_id}/abandonment", response_model=m.CommandResult)

@@ -14,6 +14,7 @@ from services.dossier.application import content_keys
 from services.dossier.application.contract import beneficiary_outbox, dossier_outbox
 from services.dossier.domain import beneficiary as b
 from services.dossier.domain import dossier as d
+from services.dossier.domain import held_time
 from services.dossier.domain.errors import DomainError, refuse
 from services.dossier.domain.events import DomainEvent
 from services.dossier.settings import Settings
@@ -119,6 +120,22 @@ class DossierCommands:
         await streams.index_dossier(conn, new_state, new_version)
         await self._carry_out(conn, new_state, events)
         return Outcome(new_state, new_version, events)
+
+    async def record_held_session(
+        self, conn: Connection, dossier_id: str, command: held_time.RecordHeldSession
+    ) -> list[DomainEvent]:
+        """Count a held session on the dossier's held-time stream (no contract event)."""
+        state, version = await streams.load_held_time(self.store, dossier_id, conn)
+        events = held_time.decide(state, command)
+        if events:
+            await streams.append(
+                self.store, conn, streams.held_time_stream(dossier_id), version, events, []
+            )
+        return events
+
+    async def held_minutes(self, conn: Connection, dossier_id: str) -> int:
+        state, _ = await streams.load_held_time(self.store, dossier_id, conn)
+        return state.minutes
 
     async def _carry_out(
         self, conn: Connection, state: d.Dossier, events: list[DomainEvent]

@@ -7,8 +7,8 @@ sessions, a foreign test): they are ignored, never an error.
 from __future__ import annotations
 
 from services.dossier.adapters import staff_directory, streams
-from services.dossier.application.dossiers import DossierCommands, constant
-from services.dossier.domain import dossier as d
+from services.dossier.application.dossiers import DossierCommands
+from services.dossier.domain import held_time
 from shared.consumer import Handler
 from shared.contracts import (
     QualificationRecorded,
@@ -50,20 +50,17 @@ def session_held_handler(commands: DossierCommands) -> Handler:
         event = envelope.data
         assert isinstance(event, SessionHeld)
         dossier_id = str(event.dossier_id)
-        if event.phase not in d.PHASES or not await streams.dossier_exists(conn, dossier_id):
+        if not await streams.dossier_exists(conn, dossier_id):
             return
-        outcome = await commands.execute(
+        recorded_events = await commands.record_held_session(
             conn,
             dossier_id,
-            constant(
-                d.RecordHeldSession(
-                    str(event.session_id), event.phase, event.duration_minutes, event.started_at
-                )
+            held_time.RecordHeldSession(
+                str(event.session_id), event.phase, event.duration_minutes, event.started_at
             ),
-            expected_version=None,
         )
-        for recorded in outcome.events:
-            if isinstance(recorded, d.HeldSessionRecorded) and (
+        for recorded in recorded_events:
+            if isinstance(recorded, held_time.HeldSessionRecorded) and (
                 recorded.counted_minutes < recorded.duration_minutes
             ):
                 log.warning(

@@ -35,7 +35,7 @@ def enforce(decision: Access) -> None:
         raise refuse("forbidden", "professional secrecy: you may not see this", status=403)
 
 
-def administrative_view(state: d.Dossier) -> dict[str, Any]:
+def administrative_view(state: d.Dossier, held_minutes: int) -> dict[str, Any]:
     """Facts anyone of the site may see: dates, phases, durations, convention; no content."""
     convention = state.convention
     return {
@@ -60,7 +60,7 @@ def administrative_view(state: d.Dossier) -> dict[str, Any]:
             }
             for phase in d.PHASES
         },
-        "held_minutes": state.held_minutes,
+        "held_minutes": held_minutes,
         "convention": None
         if convention is None
         else {
@@ -152,6 +152,10 @@ class ContentReader:
             what=what,
             at=self.clock.now(),
         )
+
+    async def held_minutes(self, conn: Connection, dossier_id: str) -> int:
+        held, _ = await streams.load_held_time(self.store, dossier_id, conn)
+        return held.minutes
 
     async def load(self, conn: Connection, dossier_id: str) -> tuple[d.Dossier, int]:
         state, version = await streams.load_dossier(self.store, dossier_id, conn)
@@ -283,7 +287,7 @@ class ContentReader:
             ]
             dossiers.append(
                 {
-                    **administrative_view(dossier),
+                    **administrative_view(dossier, await self.held_minutes(conn, dossier_id)),
                     "content": await self.working_documents(conn, dossier),
                     "synthesis": synthesis,
                     "history": [

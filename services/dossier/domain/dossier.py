@@ -14,11 +14,10 @@ from typing import Literal
 from services.dossier.domain.catalogue import Instrument
 from services.dossier.domain.errors import refuse
 from services.dossier.domain.events import DomainEvent
+from services.dossier.domain.held_time import MAX_HELD_MINUTES
 from services.dossier.domain.staff import StaffFacts
 
 PHASES: tuple[str, ...] = ("preliminary", "investigation", "conclusion")
-MAX_HELD_MINUTES = 1440
-"""A bilan lasts at most 24 hours of accompanied time (L6313-4)."""
 MAX_RETENTION = timedelta(days=365)
 """Documents kept with the beneficiary's written agreement: one year at most (R6313-7)."""
 DOCUMENT_CLASSES: tuple[str, ...] = ("synthesis", "working_documents")
@@ -146,18 +145,6 @@ class PhaseStarted(DomainEvent):
 class PhaseCompleted(DomainEvent):
     phase: str
     completed_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class HeldSessionRecorded(DomainEvent):
-    """A session of the bilan held (from scheduling's SessionHeld); counted up to the cap."""
-
-    published = False
-    session_id: str
-    phase: str
-    duration_minutes: int
-    counted_minutes: int
-    started_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,7 +294,6 @@ class Dossier:
     referent_id: str | None = None
     phases_started: dict[str, datetime] = field(default_factory=dict)
     phases_completed: dict[str, datetime] = field(default_factory=dict)
-    held_sessions: dict[str, int] = field(default_factory=dict)
     assessments: tuple[Assessment, ...] = ()
     field_inquiries: int = 0
     field_notes: tuple[str, ...] = ()
@@ -325,10 +311,6 @@ class Dossier:
     def convention(self) -> Convention | None:
         """The latest convention, if any."""
         return self.conventions[-1] if self.conventions else None
-
-    @property
-    def held_minutes(self) -> int:
-        return sum(self.held_sessions.values())
 
     @property
     def current_phase(self) -> str | None:
@@ -435,14 +417,6 @@ class CompletePhase:
 
 
 @dataclass(frozen=True, slots=True)
-class RecordHeldSession:
-    session_id: str
-    phase: str
-    duration_minutes: int
-    started_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
 class AdministerAssessment:
     assessment_id: str
     instrument: Instrument | None
@@ -504,6 +478,8 @@ class DiscloseSynthesis:
 
 @dataclass(frozen=True, slots=True)
 class CompleteDossier:
+    held_minutes: int
+    """The dossier's counted held time (held_time.py), never above 1,440."""
     completed_at: datetime
 
 
@@ -547,7 +523,6 @@ Command = (
     | AssignReferent
     | StartPhase
     | CompletePhase
-    | RecordHeldSession
     | AdministerAssessment
     | CompleteFieldInquiry
     | IdentifyTrainingNeed
@@ -587,8 +562,6 @@ def decide(state: Dossier | None, command: Command, now: datetime) -> list[Domai
         ]
     if state is None:
         raise refuse("dossier_not_found", "no such dossier", status=404)
-    if isinstance(command, RecordHeldSession):
-        return _held_session(state, command)
     if isinstance(command, DeemConventionRefused):
         return _deemed_refused(state, command, now)
     if isinstance(command, DestroyDueDocuments):
@@ -720,7 +693,9 @@ def _decide_open(state: Dossier, command: Command, now: datetime) -> list[Domain
             synthesis_delivered=state.synthesis_delivered.delivered_at,
             detailed_results_handed_over=state.results_handed_over_at,
         )
-        return [DossierCompleted(state.held_minutes, command.completed_at)]
+        if not 0 <= command.held_minutes <= MAX_HELD_MINUTES:
+            raise refuse("held_minutes_out_of_range", "held time is 0 to 1,440 minutes")
+        return [DossierCompleted(command.held_minutes, command.completed_at)]
     if isinstance(command, AbandonDossier):
         return [
             DossierAbandoned(
@@ -917,19 +892,6 @@ def _start_phase(state: Dossier, command: StartPhase) -> list[DomainEvent]:
     return [PhaseStarted(phase, command.started_at)]
 
 
-def _held_session(state: Dossier, command: RecordHeldSession) -> list[DomainEvent]:
-    if command.phase not in PHASES or command.session_id in state.held_sessions:
-        return []
-    # The cap is a legal ceiling (L6313-4): time beyond it is recorded but never counted.
-    room = max(MAX_HELD_MINUTES - state.held_minutes, 0)
-    counted = min(max(command.duration_minutes, 0), room)
-    return [
-        HeldSessionRecorded(
-            command.session_id, command.phase, command.duration_minutes, counted, command.started_at
-        )
-    ]
-
-
 def _assessment(state: Dossier, command: AdministerAssessment) -> list[DomainEvent]:
     _in_phase(state, "investigation", "assessments are administered from the investigation on")
     instrument = command.instrument
@@ -1117,10 +1079,6 @@ def evolve(state: Dossier | None, event: DomainEvent) -> Dossier:
         case PhaseCompleted():
             return replace(
                 s, phases_completed={**s.phases_completed, event.phase: event.completed_at}
-            )
-        case HeldSessionRecorded():
-            return replace(
-                s, held_sessions={**s.held_sessions, event.session_id: event.counted_minutes}
             )
         case AssessmentAdministered():
             assessment = Assessment(

@@ -21,7 +21,16 @@ async def test_held_time_never_exceeds_24_hours(harness: Harness) -> None:
         dossier_id=dossier,
         method="PUT",
     )
+    version_read = await h.version(dossier)
     await h.session_held(dossier, "preliminary", 900, counted_total=900)
+    # Time counted in the background does not make a person's edit stale.
+    await h.call(
+        "PUT",
+        f"/dossiers/{dossier}/programme",
+        h.as_consultant(),
+        {"planned_minutes": 1300, "modality": "remote"},
+        version=version_read,
+    )
     await h.session_held(dossier, "investigation", 700, counted_total=1440)
     # A redelivered or repeated fact is not counted twice, and nothing goes past the cap.
     await h.session_held(dossier, "investigation", 30)

@@ -87,5 +87,5 @@ class Journey:
         self.run(d.DraftSynthesis("c-1", "enc:v1:s", self.now))
         self.run(d.DeliverSynthesis("secure_download", self.now))
         self.run(d.CompletePhase("conclusion", self.now))
-        self.run(d.CompleteDossier(self.now))
+        self.run(d.CompleteDossier(0, self.now))
         return self

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from services.dossier.domain import dossier as d
+from services.dossier.domain import held_time
 from services.dossier.domain.errors import DomainError
 from services.dossier.domain.events import load_event
 from services.dossier.domain.staff import StaffFacts
@@ -18,6 +19,7 @@ from tests.unit.dossier.builders import (
     PSYCHOLOGIST,
     PSYCHOMETRIC,
     SITE,
+    T0,
     Journey,
 )
 
@@ -202,27 +204,35 @@ def test_investigation_needs_the_preliminary_evidence() -> None:
 
 
 def test_held_time_is_capped_at_24_hours_and_counted_once() -> None:
-    journey = Journey().investigating()
+    state = held_time.HeldTime()
+    history = []
     for n in range(5):
-        journey.run(d.RecordHeldSession(f"s{n}", "investigation", 300, journey.now))
-    assert journey.s.held_minutes == 1440
-    assert journey.run(d.RecordHeldSession("s0", "investigation", 300, journey.now)) == []
-    assert journey.run(d.RecordHeldSession("f", "follow_up", 60, journey.now)) == []
-    capped = journey.history[-1]
-    assert isinstance(capped, d.HeldSessionRecorded)
+        events = held_time.decide(
+            state, held_time.RecordHeldSession(f"s{n}", "investigation", 300, T0)
+        )
+        history.extend(events)
+        for event in events:
+            state = held_time.evolve(state, event)
+    assert state.minutes == 1440
+    repeated = held_time.RecordHeldSession("s0", "investigation", 300, T0)
+    assert held_time.decide(state, repeated) == []
+    follow_up = held_time.RecordHeldSession("f", "follow_up", 60, T0)
+    assert held_time.decide(state, follow_up) == []
+    capped = history[-1]
+    assert isinstance(capped, held_time.HeldSessionRecorded)
     assert (capped.duration_minutes, capped.counted_minutes) == (300, 240)
+    assert held_time.fold(history) == state
 
 
 def test_completion_carries_the_held_minutes() -> None:
     journey = Journey().concluding()
-    journey.run(d.RecordHeldSession("s1", "preliminary", 90, journey.now))
-    journey.run(d.RecordHeldSession("s2", "conclusion", 120, journey.now))
     journey.run(d.HandOverDetailedResults(journey.now))
     journey.run(d.DraftSynthesis("c-1", "enc", journey.now))
     journey.run(d.DeliverSynthesis("hand", journey.now))
-    refused(journey, d.CompleteDossier(journey.now), "completion_requirements_missing")
+    refused(journey, d.CompleteDossier(210, journey.now), "completion_requirements_missing")
     journey.run(d.CompletePhase("conclusion", journey.now))
-    (completed,) = journey.run(d.CompleteDossier(journey.now))
+    refused(journey, d.CompleteDossier(1441, journey.now), "held_minutes_out_of_range")
+    (completed,) = journey.run(d.CompleteDossier(210, journey.now))
     assert isinstance(completed, d.DossierCompleted)
     assert completed.held_minutes == 210
 
@@ -360,7 +370,7 @@ def test_completion_cannot_be_dated_before_the_synthesis_delivery() -> None:
     journey.run(d.DeliverSynthesis("hand", journey.now))
     delivered_at = journey.now
     journey.run(d.CompletePhase("conclusion", journey.now))
-    error = refused(journey, d.CompleteDossier(delivered_at - timedelta(days=1)), "time_order")
+    error = refused(journey, d.CompleteDossier(0, delivered_at - timedelta(days=1)), "time_order")
     assert "synthesis_delivered" in error.detail
 
 
