@@ -107,3 +107,39 @@ async def beneficiary_of(conn: Connection, dossier_id: str) -> str | None:
         "SELECT beneficiary_id FROM dossier_index WHERE dossier_id = $1", UUID(dossier_id)
     )
     return str(value) if value else None
+
+
+async def list_dossiers(
+    conn: Connection,
+    *,
+    site_ids: list[str] | None,
+    referent_id: str | None,
+    status: str | None,
+    limit: int,
+) -> list[dict[str, object]]:
+    """Index rows, newest first; `site_ids=None` means every site."""
+    rows = await conn.fetch(
+        """SELECT dossier_id, beneficiary_id, site_id, status, referent_id, version, opened_at
+           FROM dossier_index
+           WHERE ($1::uuid[] IS NULL OR site_id = ANY($1::uuid[]))
+             AND ($2::uuid IS NULL OR referent_id = $2::uuid)
+             AND ($3::text IS NULL OR status = $3::text)
+           ORDER BY opened_at DESC, dossier_id
+           LIMIT $4""",
+        [UUID(s) for s in site_ids] if site_ids is not None else None,
+        UUID(referent_id) if referent_id else None,
+        status,
+        limit,
+    )
+    return [
+        {
+            "dossier_id": str(r["dossier_id"]),
+            "beneficiary_id": str(r["beneficiary_id"]),
+            "site_id": str(r["site_id"]),
+            "status": r["status"],
+            "referent_id": str(r["referent_id"]) if r["referent_id"] else None,
+            "version": r["version"],
+            "opened_at": r["opened_at"],
+        }
+        for r in rows
+    ]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 
 from services.dossier.adapters import convention_pdf, staff_directory, streams
 from services.dossier.api import models as m
@@ -158,6 +158,36 @@ async def open_dossier(
         version=outcome.version,
         events=[e.type for e in outcome.events],
     )
+
+
+@router.get("/dossiers", summary="Dossiers of the sites the caller covers (no content)")
+async def list_dossiers(
+    who: Staff,
+    svc: Service,
+    conn: Tx,
+    status: Annotated[
+        Literal["open", "completed", "abandoned", "withdrawn"] | None, Query()
+    ] = None,
+    mine: Annotated[bool, Query(description="Only dossiers where I am the referent.")] = False,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[dict[str, Any]]:
+    """Pseudonymous index rows; identity and content are never listed."""
+    sites = None if who.all_sites else [s for s in who.sites if _is_uuid(s)]
+    return await streams.list_dossiers(
+        conn,
+        site_ids=sites,
+        referent_id=who.subject if mine and _is_uuid(who.subject) else None,
+        status=status,
+        limit=limit,
+    )
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 @router.get("/dossiers/{dossier_id}", summary="Administrative facts of a dossier (no content)")

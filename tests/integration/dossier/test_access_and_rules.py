@@ -268,3 +268,29 @@ async def test_withdrawal_within_the_period(harness: Harness) -> None:
     assert result.json()["events"] == ["WithdrawalExercised"]
     view = await h.call("GET", url, ben)
     assert view.json()["status"] == "withdrawn"
+
+
+async def test_listing_shows_only_the_callers_sites(harness: Harness) -> None:
+    h = harness
+    mine, _ = await h.open_dossier()
+    elsewhere = str(uuid.uuid4())
+    other = await h.call(
+        "POST",
+        "/dossiers",
+        h.auth("site_manager", site=elsewhere),
+        {
+            "site_id": elsewhere,
+            "funding_route": "cpf",
+            "enquiry_received_at": h.clock.now().isoformat(),
+            "name": "Someone Else",
+            "email": "someone@example.org",
+        },
+        expect=201,
+    )
+    listed = await h.call("GET", "/dossiers", h.as_manager())
+    assert [row["dossier_id"] for row in listed.json()] == [mine]
+    assert "Camille" not in listed.text
+    everything = await h.call("GET", "/dossiers?status=open", h.auth("admin", site="*"))
+    assert {row["dossier_id"] for row in everything.json()} == {mine, other.json()["id"]}
+    assert (await h.call("GET", "/dossiers?mine=true", h.as_consultant())).json() == []
+    await h.call("GET", "/dossiers", h.auth("beneficiary"), expect=403)
