@@ -21,6 +21,7 @@ from services.dossier.api.deps import (
     reader_of,
     set_etag,
 )
+from services.dossier.api.problems import PROBLEMS
 from services.dossier.application.dossiers import BeneficiaryBuild, BeneficiaryCheck
 from services.dossier.application.views import DESTROYED, request_view
 from services.dossier.domain import beneficiary as b
@@ -28,7 +29,7 @@ from services.dossier.domain.errors import refuse
 from shared.auth import CurrentPrincipal, Principal, Role
 from shared.db import Connection
 
-router = APIRouter(tags=["beneficiaries and GDPR"])
+router = APIRouter(tags=["beneficiaries and GDPR"], responses=PROBLEMS)
 
 
 def _own_or_data_protection(principal: Principal, beneficiary_id: UUID) -> None:

@@ -24,6 +24,7 @@ from services.dossier.api.deps import (
     reader_of,
     set_etag,
 )
+from services.dossier.api.problems import PROBLEMS
 from services.dossier.application.dossiers import DossierBuild, DossierCheck, constant
 from services.dossier.application.views import administrative_view, enforce, parties
 from services.dossier.domain import access
@@ -37,7 +38,7 @@ from shared.contracts.dossier import DisclosureRecipient, Phase
 from shared.db import Connection
 from shared.keystore import ERASED
 
-router = APIRouter(tags=["dossiers"])
+router = APIRouter(tags=["dossiers"], responses=PROBLEMS)
 CONTENT_TAG = "bilan content (need-to-know, logged)"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import orjson
+import pytest
 
 from shared.contracts import DossierCompleted, ReferentConsultantAssigned
 from shared.envelope import Envelope
@@ -30,7 +31,9 @@ def _no_personal_data(envelopes: list[Envelope]) -> None:
             assert secret not in text, f"{envelope.type} carries personal data or content"
 
 
-async def test_full_journey_publishes_the_contract_sequence(harness: Harness) -> None:
+async def test_full_journey_publishes_the_contract_sequence(
+    harness: Harness, capsys: pytest.CaptureFixture[str]
+) -> None:
     h = harness
     start = await end_offsets(h.bootstrap, TOPIC)
     await h.staff_known()
@@ -196,3 +199,10 @@ async def test_full_journey_publishes_the_contract_sequence(harness: Harness) ->
     view = await h.call("GET", url, h.as_manager())
     assert view.json()["status"] == "completed"
     assert view.json()["held_minutes"] == 900
+
+    # Nor in the logs.
+    captured = capsys.readouterr()
+    logs = captured.out + captured.err
+    assert "documents_destroyed" in logs, "the logs were captured"
+    for secret in SECRETS:
+        assert secret not in logs

@@ -18,6 +18,9 @@ def test_openapi_documents_every_route_with_examples() -> None:
         "/internal/dossiers/{dossier_id}/contact",
     ):
         assert path in paths, path
+    signing = paths["/dossiers/{dossier_id}/conventions/{convention_id}/signatures"]["post"]
+    conflict = signing["responses"]["409"]["content"]["application/problem+json"]["example"]
+    assert conflict["code"] == "phase_order"
     bodies = schema["components"]["schemas"]
     assert bodies["OpenDossier"]["examples"][0]["funding_route"] == "employer_plan"
     assert bodies["DraftConvention"]["examples"][0]["kind"] == "tripartite"
