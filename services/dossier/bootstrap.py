@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -61,4 +64,18 @@ def create_app(
 
     app.include_router(dossiers.router)
     app.include_router(beneficiaries.router)
+    platform_lifespan = app.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with platform_lifespan(app):
+            vacuum = asyncio.create_task(commands.vacuum_after_shredding(), name="key-vacuum")
+            try:
+                yield
+            finally:
+                vacuum.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await vacuum
+
+    app.router.lifespan_context = lifespan
     return app

@@ -57,7 +57,9 @@ async def transaction(svc: Service) -> AsyncIterator[Connection]:
         yield conn
 
 
-Tx = Annotated[Connection, Depends(transaction)]
+# Function scope: the transaction commits before the response leaves, so a client never gets a
+# success for a commit that then fails, nor reads its own write too early.
+Tx = Annotated[Connection, Depends(transaction, scope="function")]
 
 
 def expected_version(request: Request) -> int:

@@ -4,10 +4,13 @@ transaction."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+
+import asyncpg
 
 from services.dossier.adapters import streams
 from services.dossier.application import content_keys
@@ -15,7 +18,7 @@ from services.dossier.application.contract import beneficiary_outbox, dossier_ou
 from services.dossier.domain import beneficiary as b
 from services.dossier.domain import dossier as d
 from services.dossier.domain import held_time
-from services.dossier.domain.errors import DomainError, refuse
+from services.dossier.domain.errors import refuse
 from services.dossier.domain.events import DomainEvent
 from services.dossier.settings import Settings
 from shared.clock import Clock
@@ -69,6 +72,7 @@ class DossierCommands:
     def __init__(self, runtime: ServiceRuntime, settings: Settings) -> None:
         self._runtime = runtime
         self.settings = settings
+        self._shredded = asyncio.Event()
 
     # The store and key store exist once the runtime has started; handlers are registered
     # before that, so they are looked up at each use.
@@ -172,6 +176,7 @@ class DossierCommands:
                     await self.keys.shred(
                         content_keys.class_key(dossier_id, document_class), conn=conn
                     )
+                self._shredded.set()
                 log.info(
                     "documents_destroyed",
                     dossier_id=dossier_id,
@@ -303,21 +308,29 @@ class DossierCommands:
                 conn, dossier_id, constant(d.DestroyAllDocuments()), expected_version=None
             )
         await self.keys.shred(beneficiary_id, conn=conn)
+        self._shredded.set()
         log.info("beneficiary_erased", beneficiary_id=beneficiary_id)
+
+    async def vacuum_after_shredding(self, settle_s: float = 0.5) -> None:
+        """Reclaim shredded keys' row versions (run until cancelled).
+
+        A deleted key stays on disk in a dead row version until VACUUM, and VACUUM cannot run
+        inside the shredding transaction: so this waits for a shred, lets it commit, and
+        vacuums the key table. Rows an older open transaction can still see survive until the
+        next run.
+        """
+        while True:
+            await self._shredded.wait()
+            self._shredded.clear()
+            await asyncio.sleep(settle_s)
+            try:
+                await self.keys.vacuum()
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.warning("key_vacuum_failed", error=type(exc).__name__)
+                self._shredded.set()
+                await asyncio.sleep(5)
 
     async def dossiers_in_progress(self, conn: Connection, beneficiary_id: str) -> int:
         return sum(
             1 for _, status in await streams.dossiers_of(conn, beneficiary_id) if status == "open"
         )
-
-
-__all__ = [
-    "CONVENTION_DEADLINE",
-    "DATA_REQUEST_DUE",
-    "DESTROY_DOCUMENTS",
-    "BeneficiaryOutcome",
-    "DomainError",
-    "DossierCommands",
-    "Outcome",
-    "constant",
-]

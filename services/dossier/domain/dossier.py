@@ -313,13 +313,13 @@ class Dossier:
         return self.conventions[-1] if self.conventions else None
 
     @property
-    def current_phase(self) -> str | None:
-        """The phase under way, else the last one reached, else None."""
-        current = None
+    def phase_under_way(self) -> str | None:
+        """The last phase started (the one a bilan is abandoned in), else None."""
+        under_way = None
         for phase in PHASES:
             if phase in self.phases_started:
-                current = phase
-        return current
+                under_way = phase
+        return under_way
 
     @property
     def ended(self) -> bool:
@@ -699,21 +699,13 @@ def _decide_open(state: Dossier, command: Command, now: datetime) -> list[Domain
     if isinstance(command, AbandonDossier):
         return [
             DossierAbandoned(
-                _phase_under_way(state),
+                state.phase_under_way,
                 command.reason_category,
                 command.initiated_by,
                 command.abandoned_at,
             )
         ]
     raise AssertionError(f"unhandled command {type(command).__name__}")
-
-
-def _phase_under_way(state: Dossier) -> str | None:
-    under_way = None
-    for phase in PHASES:
-        if phase in state.phases_started:
-            under_way = phase
-    return under_way
 
 
 def _not_before(at: datetime, **earlier: datetime | None) -> None:

@@ -141,3 +141,11 @@ async def test_retained_synthesis_outlives_the_working_documents(harness: Harnes
         assert envelope.data.method == "crypto_shred"
         classes.append(envelope.data.document_classes)
     assert classes == [["synthesis"], ["working_documents"]]
+
+    async def keys_vacuumed() -> bool:
+        vacuumed = await h.service.pool.fetchval(
+            "SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'data_keys'"
+        )
+        return bool(vacuumed and vacuumed > 0)
+
+    await eventually(keys_vacuumed)
