@@ -148,6 +148,11 @@ async def test_erasure_waits_for_the_end_then_shreds_and_proves_it(harness: Harn
     view = await h.call("GET", f"/dossiers/{dossier}", h.as_manager())
     assert view.json()["status"] == "abandoned"
     assert view.json()["destroyed_document_classes"] == ["synthesis", "working_documents"]
+    export = (await h.call("GET", f"/beneficiaries/{beneficiary}/export", ben)).json()
+    assert export["identity"] == {"name": "destroyed", "email": "destroyed", "phone": "destroyed"}
+    assert export["dossiers"][0]["content"]["needs_analysis"] == "destroyed"
+    assert export["erased_at"] is not None
+    assert IDENTITY["name"] not in str(export)
     keys = await h.service.pool.fetchval(
         "SELECT count(*) FROM data_keys WHERE subject_id LIKE $1 OR subject_id = $2",
         f"{dossier}%",

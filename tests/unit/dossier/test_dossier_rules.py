@@ -386,3 +386,73 @@ def test_synthesis_goes_to_a_third_party_only_with_consent() -> None:
     assert disclosed.synthesis_version == 1
     journey.run(d.RevokeDisclosureConsent("cep_operator", journey.now))
     refused(journey, d.DiscloseSynthesis("cep_operator", journey.now), "no_disclosure_consent")
+
+
+def test_preliminary_evidence_is_closed_once_investigation_starts() -> None:
+    journey = Journey().investigating()
+    refused(journey, d.RecordNeedsAnalysis("enc", False, journey.now), "phase_passed")
+    refused(journey, d.AgreeProgramme(600, "remote", journey.now), "phase_passed")
+
+
+def test_investigation_and_conclusion_work_waits_for_its_phase() -> None:
+    journey = Journey().referent()
+    refused(
+        journey, d.CompleteFieldInquiry("company_visit", None, journey.now), "phase_not_reached"
+    )
+    refused(journey, d.IdentifyTrainingNeed("vae", None, None, journey.now), "phase_not_reached")
+    refused(journey, d.HandOverDetailedResults(journey.now), "phase_not_reached")
+    refused(journey, d.DraftSynthesis("c-1", "enc", journey.now), "phase_not_reached")
+
+
+def test_detailed_results_are_handed_over_once() -> None:
+    journey = Journey().concluding()
+    journey.run(d.HandOverDetailedResults(journey.now))
+    refused(journey, d.HandOverDetailedResults(journey.now), "results_already_handed_over")
+
+
+def test_one_convention_in_force_and_sent_once() -> None:
+    journey = Journey().sent()
+    refused(
+        journey,
+        d.DraftConvention("conv-2", "tripartite", MENTIONS, 600, 100, journey.now),
+        "convention_exists",
+    )
+    refused(
+        journey,
+        d.SendConvention("conv-1", timedelta(days=10), journey.now),
+        "convention_not_draft",
+    )
+    refused(
+        journey,
+        d.SignConvention("conv-1", "employer", journey.now - timedelta(days=1)),
+        "signed_before_sent",
+    )
+    refused(journey, d.SignConvention("nope", "employer", journey.now), "convention_not_found")
+
+
+def test_an_ended_dossier_refuses_further_work() -> None:
+    journey = Journey().completed()
+    refused(journey, d.AbandonDossier("other", "provider", journey.now), "dossier_ended")
+    refused(journey, d.AcknowledgeDeontology(1, frozenset({1}), journey.now), "dossier_ended")
+
+
+def test_destroyed_documents_cannot_be_retained_and_erasure_takes_the_rest() -> None:
+    journey = Journey().completed()
+    end = journey.s.ended_at
+    assert end is not None
+    journey.run(
+        d.AgreeRetention(("synthesis",), "cep_transmission", end + timedelta(days=200), journey.now)
+    )
+    journey.run(d.DestroyDueDocuments(timedelta(days=30)), after=timedelta(days=31))
+    refused(
+        journey,
+        d.AgreeRetention(
+            ("working_documents",), "follow_up", end + timedelta(days=90), journey.now
+        ),
+        "retention_exists",
+    )
+    (erased,) = journey.run(d.DestroyAllDocuments())
+    assert isinstance(erased, d.WorkingDocumentsDestroyed)
+    assert erased.document_classes == ("synthesis",)
+    assert journey.run(d.DestroyAllDocuments()) == []
+    refused(journey, d.GiveDisclosureConsent("employer", journey.now), "documents_destroyed")
