@@ -53,6 +53,11 @@ def _is_datetime(hint: Any) -> bool:
     ) and datetime in typing.get_args(hint)
 
 
+def registered_events() -> list[type[DomainEvent]]:
+    """Every domain event type this code knows."""
+    return list(_REGISTRY.values())
+
+
 def load_event(type_name: str, data: dict[str, Any]) -> DomainEvent:
     """Rebuild a stored event; raises KeyError for a type this code does not know."""
     cls = _REGISTRY[type_name]

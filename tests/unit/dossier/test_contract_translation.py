@@ -8,7 +8,7 @@ from services.dossier.application.contract import to_contract
 from services.dossier.domain import beneficiary as b
 from services.dossier.domain import dossier as d
 from services.dossier.domain import held_time
-from services.dossier.domain.events import _REGISTRY
+from services.dossier.domain.events import registered_events
 from shared.contracts import (
     AssessmentAdministered,
     DataSubjectRequestReceived,
@@ -23,7 +23,7 @@ PERSON = "1c8f6a52-1c9e-4d7a-8e2b-5a6c7d8e9f02"
 
 def test_every_published_domain_event_has_a_contract_event() -> None:
     modules = {d.__name__, b.__name__, held_time.__name__}
-    published = [cls for cls in _REGISTRY.values() if cls.__module__ in modules and cls.published]
+    published = [cls for cls in registered_events() if cls.__module__ in modules and cls.published]
     assert len(published) >= 28
     for cls in published:
         assert getattr(contract, cls.__name__, None) is not None, cls.__name__
