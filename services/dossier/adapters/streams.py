@@ -95,11 +95,17 @@ async def dossier_exists(conn: Connection, dossier_id: str) -> bool:
 
 async def dossiers_of(conn: Connection, beneficiary_id: str) -> list[tuple[str, str]]:
     """(dossier_id, status) of every dossier of a beneficiary, oldest first."""
+    return [(d, status) for d, status, _ in await dossiers_with_sites(conn, beneficiary_id)]
+
+
+async def dossiers_with_sites(conn: Connection, beneficiary_id: str) -> list[tuple[str, str, str]]:
+    """(dossier_id, status, site_id) of every dossier of a beneficiary, oldest first."""
     rows = await conn.fetch(
-        "SELECT dossier_id, status FROM dossier_index WHERE beneficiary_id = $1 ORDER BY opened_at",
+        """SELECT dossier_id, status, site_id FROM dossier_index WHERE beneficiary_id = $1
+           ORDER BY opened_at""",
         UUID(beneficiary_id),
     )
-    return [(str(r["dossier_id"]), r["status"]) for r in rows]
+    return [(str(r["dossier_id"]), r["status"], str(r["site_id"])) for r in rows]
 
 
 async def beneficiary_of(conn: Connection, dossier_id: str) -> str | None:

@@ -76,9 +76,13 @@ async def get_beneficiary(
     return {
         "beneficiary_id": state.beneficiary_id,
         "erased_at": state.erased_at,
+        # Staff see the person's dossiers on the sites their token covers only.
         "dossiers": [
-            {"dossier_id": dossier_id, "status": status}
-            for dossier_id, status in await streams.dossiers_of(conn, str(beneficiary_id))
+            {"dossier_id": dossier_id, "status": status, "site_id": site_id}
+            for dossier_id, status, site_id in await streams.dossiers_with_sites(
+                conn, str(beneficiary_id)
+            )
+            if who.subject == str(beneficiary_id) or who.can_act_on_site(site_id)
         ],
         "data_requests": [request_view(r, svc.clock.now()) for r in state.requests.values()],
     }

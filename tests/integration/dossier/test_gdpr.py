@@ -188,6 +188,12 @@ async def test_refusal_names_its_legal_ground(harness: Harness) -> None:
     bad = await _answer(h, beneficiary, request, "refusal", {"legal_ground": "because"}, expect=422)
     assert bad["code"] == "unknown_legal_ground"
     await _answer(h, beneficiary, request, "refusal", {"legal_ground": "art17_3_b"})
+    elsewhere = await h.call(
+        "GET", f"/beneficiaries/{beneficiary}", h.auth("admin", site=str(uuid.uuid4()))
+    )
+    assert elsewhere.json()["dossiers"] == []
+    here = await h.call("GET", f"/beneficiaries/{beneficiary}", h.auth("admin"))
+    assert len(here.json()["dossiers"]) == 1
     view = await h.call("GET", f"/beneficiaries/{beneficiary}", h.auth("beneficiary", beneficiary))
     (answered,) = view.json()["data_requests"]
     assert (answered["status"], answered["legal_ground"]) == ("refused", "art17_3_b")
