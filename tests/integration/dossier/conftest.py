@@ -130,10 +130,14 @@ class Harness:
         )
 
         async def learnt() -> bool:
-            habilitations = await self.service.pool.fetchval(
-                "SELECT habilitations FROM staff WHERE staff_id = $1", uuid.UUID(self.psychologist)
+            # Staff events are keyed by staff id: they arrive on different partitions, in any
+            # order, so wait for every one of them.
+            learnt_staff = await self.service.pool.fetch(
+                "SELECT staff_id, habilitations FROM staff WHERE active AND staff_id = ANY($1)",
+                [uuid.UUID(self.consultant), uuid.UUID(self.psychologist)],
             )
-            return bool(habilitations)
+            habilitations = {str(r["staff_id"]): r["habilitations"] for r in learnt_staff}
+            return len(habilitations) == 2 and bool(habilitations[self.psychologist])
 
         await eventually(learnt)
 
