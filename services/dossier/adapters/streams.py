@@ -1,0 +1,151 @@
+"""Loading and appending the dossier and beneficiary streams, and the dossier index."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from uuid import UUID
+
+from services.dossier.domain import beneficiary as b
+from services.dossier.domain import dossier as d
+from services.dossier.domain import held_time
+from services.dossier.domain.events import DomainEvent, load_event
+from shared.db import Connection
+from shared.eventstore import NewEvent, OutboxMessage, PostgresEventStore
+
+
+def dossier_stream(dossier_id: str) -> str:
+    return f"dossier-{dossier_id}"
+
+
+def held_time_stream(dossier_id: str) -> str:
+    return f"held-time-{dossier_id}"
+
+
+def beneficiary_stream(beneficiary_id: str) -> str:
+    return f"beneficiary-{beneficiary_id}"
+
+
+async def load_history(
+    store: PostgresEventStore, stream_id: str, conn: Connection
+) -> tuple[list[DomainEvent], int]:
+    """The stream's domain events and its version (0 when it does not exist)."""
+    stored = await store.read_stream(stream_id, conn=conn)
+    return [load_event(e.type, e.data) for e in stored], (stored[-1].version if stored else 0)
+
+
+async def load_dossier(
+    store: PostgresEventStore, dossier_id: str, conn: Connection
+) -> tuple[d.Dossier | None, int]:
+    events, version = await load_history(store, dossier_stream(dossier_id), conn)
+    return d.fold(events), version
+
+
+async def load_held_time(
+    store: PostgresEventStore, dossier_id: str, conn: Connection
+) -> tuple[held_time.HeldTime, int]:
+    events, version = await load_history(store, held_time_stream(dossier_id), conn)
+    return held_time.fold(events), version
+
+
+async def load_beneficiary(
+    store: PostgresEventStore, beneficiary_id: str, conn: Connection
+) -> tuple[b.Beneficiary | None, int]:
+    events, version = await load_history(store, beneficiary_stream(beneficiary_id), conn)
+    return b.fold(events), version
+
+
+async def append(
+    store: PostgresEventStore,
+    conn: Connection,
+    stream_id: str,
+    version: int,
+    events: Sequence[DomainEvent],
+    outbox: Sequence[OutboxMessage],
+) -> int:
+    """Append domain events (and their contract events) at the expected version."""
+    new = [NewEvent(e.type, e.to_data()) for e in events]
+    return await store.append(stream_id, version, new, outbox=outbox, conn=conn)
+
+
+async def index_dossier(conn: Connection, state: d.Dossier, version: int) -> None:
+    """Keep the dossier's index row in step with its stream."""
+    await conn.execute(
+        """INSERT INTO dossier_index
+               (dossier_id, beneficiary_id, site_id, status, referent_id, version, opened_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (dossier_id) DO UPDATE
+           SET status = $4, referent_id = $5, version = $6""",
+        UUID(state.dossier_id),
+        UUID(state.beneficiary_id),
+        UUID(state.site_id),
+        state.status,
+        UUID(state.referent_id) if state.referent_id else None,
+        version,
+        state.opened_at,
+    )
+
+
+async def dossier_exists(conn: Connection, dossier_id: str) -> bool:
+    return bool(
+        await conn.fetchval(
+            "SELECT true FROM dossier_index WHERE dossier_id = $1", UUID(dossier_id)
+        )
+    )
+
+
+async def dossiers_of(conn: Connection, beneficiary_id: str) -> list[tuple[str, str]]:
+    """(dossier_id, status) of every dossier of a beneficiary, oldest first."""
+    return [(d, status) for d, status, _ in await dossiers_with_sites(conn, beneficiary_id)]
+
+
+async def dossiers_with_sites(conn: Connection, beneficiary_id: str) -> list[tuple[str, str, str]]:
+    """(dossier_id, status, site_id) of every dossier of a beneficiary, oldest first."""
+    rows = await conn.fetch(
+        """SELECT dossier_id, status, site_id FROM dossier_index WHERE beneficiary_id = $1
+           ORDER BY opened_at""",
+        UUID(beneficiary_id),
+    )
+    return [(str(r["dossier_id"]), r["status"], str(r["site_id"])) for r in rows]
+
+
+async def beneficiary_of(conn: Connection, dossier_id: str) -> str | None:
+    value = await conn.fetchval(
+        "SELECT beneficiary_id FROM dossier_index WHERE dossier_id = $1", UUID(dossier_id)
+    )
+    return str(value) if value else None
+
+
+async def list_dossiers(
+    conn: Connection,
+    *,
+    site_ids: list[str] | None,
+    referent_id: str | None,
+    status: str | None,
+    limit: int,
+) -> list[dict[str, object]]:
+    """Index rows, newest first; `site_ids=None` means every site."""
+    rows = await conn.fetch(
+        """SELECT dossier_id, beneficiary_id, site_id, status, referent_id, version, opened_at
+           FROM dossier_index
+           WHERE ($1::uuid[] IS NULL OR site_id = ANY($1::uuid[]))
+             AND ($2::uuid IS NULL OR referent_id = $2::uuid)
+             AND ($3::text IS NULL OR status = $3::text)
+           ORDER BY opened_at DESC, dossier_id
+           LIMIT $4""",
+        [UUID(s) for s in site_ids] if site_ids is not None else None,
+        UUID(referent_id) if referent_id else None,
+        status,
+        limit,
+    )
+    return [
+        {
+            "dossier_id": str(r["dossier_id"]),
+            "beneficiary_id": str(r["beneficiary_id"]),
+            "site_id": str(r["site_id"]),
+            "status": r["status"],
+            "referent_id": str(r["referent_id"]) if r["referent_id"] else None,
+            "version": r["version"],
+            "opened_at": r["opened_at"],
+        }
+        for r in rows
+    ]

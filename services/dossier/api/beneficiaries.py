@@ -1,0 +1,224 @@
+"""HTTP routes of beneficiaries: data-subject requests (GDPR), export, access log, and the
+internal contact endpoint for the other services."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Response
+
+from services.dossier.adapters import access_log, streams
+from services.dossier.api import models as m
+from services.dossier.api.deps import (
+    DataProtection,
+    IfMatch,
+    InternalService,
+    Service,
+    Tx,
+    business_time,
+    reader_of,
+    set_etag,
+)
+from services.dossier.api.problems import PROBLEMS
+from services.dossier.application.dossiers import BeneficiaryBuild, BeneficiaryCheck
+from services.dossier.application.views import DESTROYED, request_view
+from services.dossier.domain import beneficiary as b
+from services.dossier.domain.errors import refuse
+from shared.auth import CurrentPrincipal, Principal, Role
+from shared.db import Connection
+
+router = APIRouter(tags=["beneficiaries and GDPR"], responses=PROBLEMS)
+
+
+def _own_or_data_protection(principal: Principal, beneficiary_id: UUID) -> None:
+    """The person themselves, or whoever handles data-protection requests."""
+    if principal.has_any_role([Role.ADMIN, Role.QUALITY_LEAD]):
+        return
+    if Role.BENEFICIARY in principal.roles and principal.subject == str(beneficiary_id):
+        return
+    raise refuse("beneficiary_not_found", "no such beneficiary", status=404)
+
+
+def _exists(state: b.Beneficiary | None) -> None:
+    if state is None:
+        raise refuse("beneficiary_not_found", "no such beneficiary", status=404)
+
+
+async def _run(
+    svc: Service,
+    conn: Connection,
+    response: Response,
+    beneficiary_id: UUID,
+    build: BeneficiaryBuild,
+    version: int,
+    check: BeneficiaryCheck = _exists,
+) -> m.CommandResult:
+    outcome = await svc.commands.execute_beneficiary(
+        conn, str(beneficiary_id), build, expected_version=version, authorize=check
+    )
+    set_etag(response, outcome.version)
+    return m.CommandResult(
+        id=str(beneficiary_id), version=outcome.version, events=[e.type for e in outcome.events]
+    )
+
+
+@router.get("/beneficiaries/{beneficiary_id}", summary="Dossiers and requests of a beneficiary")
+async def get_beneficiary(
+    beneficiary_id: UUID, who: CurrentPrincipal, svc: Service, conn: Tx, response: Response
+) -> dict[str, Any]:
+    _own_or_data_protection(who, beneficiary_id)
+    state, version = await streams.load_beneficiary(svc.commands.store, str(beneficiary_id), conn)
+    _exists(state)
+    assert state is not None
+    set_etag(response, version)
+    return {
+        "beneficiary_id": state.beneficiary_id,
+        "erased_at": state.erased_at,
+        # Staff see the person's dossiers on the sites their token covers only.
+        "dossiers": [
+            {"dossier_id": dossier_id, "status": status, "site_id": site_id}
+            for dossier_id, status, site_id in await streams.dossiers_with_sites(
+                conn, str(beneficiary_id)
+            )
+            if who.subject == str(beneficiary_id) or who.can_act_on_site(site_id)
+        ],
+        "data_requests": [request_view(r, svc.clock.now()) for r in state.requests.values()],
+    }
+
+
+@router.post(
+    "/beneficiaries/{beneficiary_id}/data-requests",
+    status_code=201,
+    response_model=m.CommandResult,
+)
+async def receive_data_request(
+    beneficiary_id: UUID,
+    body: m.ReceiveDataRequest,
+    who: CurrentPrincipal,
+    svc: Service,
+    conn: Tx,
+    version: IfMatch,
+    response: Response,
+) -> m.CommandResult:
+    """Register a GDPR request (art. 15 to 21), due one calendar month later (art. 12(3))."""
+    _own_or_data_protection(who, beneficiary_id)
+    request_id = str(uuid.uuid4())
+    at = business_time(body.received_at, svc.clock)
+    subject = str(beneficiary_id)
+
+    async def seal(conn: Connection, field: str, value: str | None) -> str | None:
+        if value is None:
+            return None
+        sealed = await svc.commands.keys.encrypt(
+            subject, value, purpose=f"identity.{field}", conn=conn
+        )
+        return sealed.text
+
+    async def build(c: Connection, state: b.Beneficiary | None) -> b.Command:
+        if state is not None and state.erased_at is not None:
+            raise refuse("beneficiary_erased", "this beneficiary's data was erased", status=410)
+        return b.ReceiveDataRequest(
+            request_id,
+            body.kind,
+            at,
+            await seal(c, "name", body.name),
+            await seal(c, "email", body.email),
+            await seal(c, "phone", body.phone),
+        )
+
+    result = await _run(svc, conn, response, beneficiary_id, build, version)
+    response.headers["Location"] = f"/beneficiaries/{beneficiary_id}/data-requests/{request_id}"
+    return result
+
+
+@router.post(
+    "/beneficiaries/{beneficiary_id}/data-requests/{request_id}/fulfilment",
+    response_model=m.CommandResult,
+)
+async def fulfil_data_request(
+    beneficiary_id: UUID,
+    request_id: UUID,
+    _who: DataProtection,
+    svc: Service,
+    conn: Tx,
+    version: IfMatch,
+    response: Response,
+) -> m.CommandResult:
+    """Answer a request: rectification applies the values, erasure shreds the beneficiary's key
+    and every dossier's content keys (refused while a bilan is under way), access points the
+    person to their export."""
+    now = svc.clock.now()
+
+    async def build(c: Connection, _s: b.Beneficiary | None) -> b.Command:
+        in_progress = await svc.commands.dossiers_in_progress(c, str(beneficiary_id))
+        return b.FulfilDataRequest(str(request_id), in_progress, now)
+
+    return await _run(svc, conn, response, beneficiary_id, build, version)
+
+
+@router.post(
+    "/beneficiaries/{beneficiary_id}/data-requests/{request_id}/refusal",
+    response_model=m.CommandResult,
+)
+async def refuse_data_request(
+    beneficiary_id: UUID,
+    request_id: UUID,
+    body: m.RefuseDataRequest,
+    _who: DataProtection,
+    svc: Service,
+    conn: Tx,
+    version: IfMatch,
+    response: Response,
+) -> m.CommandResult:
+    """Refuse with the legal ground (e.g. art17_3_b: a legal obligation to keep)."""
+    command = b.RefuseDataRequest(str(request_id), body.legal_ground, svc.clock.now())
+
+    async def build(_c: Connection, _s: b.Beneficiary | None) -> b.Command:
+        return command
+
+    return await _run(svc, conn, response, beneficiary_id, build, version)
+
+
+@router.get(
+    "/beneficiaries/{beneficiary_id}/export", summary="Everything held on me (GDPR art. 15)"
+)
+async def export(
+    beneficiary_id: UUID, who: CurrentPrincipal, svc: Service, conn: Tx
+) -> dict[str, Any]:
+    """The beneficiary's own export: identity, dossiers with the content that still exists,
+    their event history, requests and the access log."""
+    return await svc.reader.export(conn, str(beneficiary_id), reader_of(who))
+
+
+@router.get("/beneficiaries/{beneficiary_id}/access-log", summary="Who read my bilan content")
+async def read_access_log(
+    beneficiary_id: UUID, who: CurrentPrincipal, svc: Service, conn: Tx
+) -> list[dict[str, Any]]:
+    _own_or_data_protection(who, beneficiary_id)
+    return await access_log.entries(conn, str(beneficiary_id))
+
+
+@router.get(
+    "/internal/dossiers/{dossier_id}/contact",
+    tags=["internal"],
+    response_model=m.Contact,
+    responses={404: {"description": "unknown dossier"}, 410: {"description": "erased"}},
+)
+async def contact(dossier_id: UUID, _who: InternalService, svc: Service, conn: Tx) -> m.Contact:
+    """A beneficiary's contact at send time, so that no other service stores it."""
+    beneficiary_id = await streams.beneficiary_of(conn, str(dossier_id))
+    if beneficiary_id is None:
+        raise refuse("dossier_not_found", "no such dossier", status=404)
+    state, _ = await streams.load_beneficiary(svc.commands.store, beneficiary_id, conn)
+    if state is None or state.erased_at is not None:
+        raise refuse("beneficiary_erased", "this beneficiary's data was erased", status=410)
+    identity = await svc.reader.identity(conn, state)
+    name, email = identity["name"], identity["email"]
+    if name in (None, DESTROYED) or email in (None, DESTROYED):
+        raise refuse("beneficiary_erased", "this beneficiary's data was erased", status=410)
+    assert name is not None
+    assert email is not None
+    phone = identity["phone"]
+    return m.Contact(name=name, email=email, phone=None if phone == DESTROYED else phone)

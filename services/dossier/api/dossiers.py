@@ -1,0 +1,690 @@
+"""HTTP routes of dossiers: HTTP in, domain commands out; no SQL here."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+
+from services.dossier.adapters import convention_pdf, staff_directory, streams
+from services.dossier.api import models as m
+from services.dossier.api.deps import (
+    Anyone,
+    Assigners,
+    Conductors,
+    IfMatch,
+    Managers,
+    ManagersOrBeneficiary,
+    Service,
+    Staff,
+    Tx,
+    business_time,
+    reader_of,
+    set_etag,
+)
+from services.dossier.api.problems import PROBLEMS
+from services.dossier.application.dossiers import DossierBuild, DossierCheck, constant
+from services.dossier.application.views import administrative_view, enforce, parties
+from services.dossier.domain import access
+from services.dossier.domain import dossier as d
+from services.dossier.domain.access import Access
+from services.dossier.domain.catalogue import CATALOGUE
+from services.dossier.domain.deontology import CURRENT_VERSION, NOTICES
+from services.dossier.domain.errors import refuse
+from shared.auth import Principal
+from shared.contracts.dossier import DisclosureRecipient, Phase
+from shared.db import Connection
+from shared.keystore import ERASED
+
+router = APIRouter(tags=["dossiers"], responses=PROBLEMS)
+CONTENT_TAG = "bilan content (need-to-know, logged)"
+
+
+def _exists(state: d.Dossier | None) -> d.Dossier:
+    if state is None:
+        raise refuse("dossier_not_found", "no such dossier", status=404)
+    return state
+
+
+def administers(principal: Principal) -> DossierCheck:
+    """Administrative writes: the site's staff, or the beneficiary where the route allows."""
+    reader = reader_of(principal)
+
+    def check(state: d.Dossier | None) -> None:
+        enforce(access.administrative(reader, parties(_exists(state))))
+
+    return check
+
+
+def conducts(principal: Principal) -> DossierCheck:
+    """Bilan content writes: the referent (or a conductor of the site before one is named)."""
+    reader = reader_of(principal)
+
+    def check(state: d.Dossier | None) -> None:
+        enforce(access.conduct(reader, parties(_exists(state))))
+
+    return check
+
+
+def administers_tests(principal: Principal) -> DossierCheck:
+    """Assessments: as content writes, and also any psychologist of the site."""
+    reader = reader_of(principal)
+
+    def check(state: d.Dossier | None) -> None:
+        dossier = parties(_exists(state))
+        if access.conduct(reader, dossier) is Access.ALLOWED:
+            return
+        if "psychologist" in reader.roles:
+            enforce(access.administrative(reader, dossier))
+            return
+        enforce(access.conduct(reader, dossier))
+
+    return check
+
+
+async def _run(
+    svc: Service,
+    conn: Connection,
+    response: Response,
+    dossier_id: UUID,
+    build: DossierBuild,
+    version: int,
+    check: DossierCheck,
+) -> m.CommandResult:
+    outcome = await svc.commands.execute(
+        conn, str(dossier_id), build, expected_version=version, authorize=check
+    )
+    set_etag(response, outcome.version)
+    return m.CommandResult(
+        id=str(dossier_id), version=outcome.version, events=[e.type for e in outcome.events]
+    )
+
+
+@router.get("/deontology-notice", summary="The current deontology notice and its version")
+async def deontology_notice(_who: Anyone) -> dict[str, Any]:
+    return {"notice_version": CURRENT_VERSION, "text": NOTICES[CURRENT_VERSION]}
+
+
+@router.get("/instruments", summary="The assessment catalogue and required habilitations")
+async def instruments(_who: Staff) -> list[dict[str, Any]]:
+    return [
+        {
+            "instrument_id": i.instrument_id,
+            "name": i.name,
+            "required_habilitation": i.required_habilitation,
+        }
+        for i in CATALOGUE.values()
+    ]
+
+
+@router.post(
+    "/dossiers",
+    status_code=201,
+    summary="Open a dossier from an enquiry (identity stored only encrypted)",
+    response_model=m.CommandResult,
+)
+async def open_dossier(
+    body: m.OpenDossier, who: Managers, svc: Service, conn: Tx, response: Response
+) -> m.CommandResult:
+    who.require_site(body.site_id)
+    identity = None
+    if body.beneficiary_id is None:
+        if body.name is None or body.email is None:
+            raise refuse(
+                "identity_required", "a new beneficiary needs a name and an e-mail", status=422
+            )
+        identity = (body.name, body.email, body.phone)
+    elif body.name or body.email or body.phone:
+        raise refuse(
+            "identity_with_existing_beneficiary",
+            "identity is corrected through a rectification request, not a new dossier",
+            status=422,
+        )
+    outcome, beneficiary_id = await svc.commands.open_dossier(
+        conn,
+        site_id=str(body.site_id),
+        funding_route=body.funding_route,
+        enquiry_received_at=business_time(body.enquiry_received_at, svc.clock),
+        beneficiary_id=str(body.beneficiary_id) if body.beneficiary_id else None,
+        identity=identity,
+    )
+    assert outcome.state is not None
+    set_etag(response, outcome.version)
+    response.headers["Location"] = f"/dossiers/{outcome.state.dossier_id}"
+    response.headers["X-Beneficiary-ID"] = beneficiary_id
+    return m.CommandResult(
+        id=outcome.state.dossier_id,
+        version=outcome.version,
+        events=[e.type for e in outcome.events],
+    )
+
+
+@router.get("/dossiers", summary="Dossiers of the sites the caller covers (no content)")
+async def list_dossiers(
+    who: Staff,
+    svc: Service,
+    conn: Tx,
+    status: Annotated[
+        Literal["open", "completed", "abandoned", "withdrawn"] | None, Query()
+    ] = None,
+    mine: Annotated[bool, Query(description="Only dossiers where I am the referent.")] = False,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[dict[str, Any]]:
+    """Pseudonymous index rows; identity and content are never listed."""
+    sites = None if who.all_sites else [s for s in who.sites if _is_uuid(s)]
+    return await streams.list_dossiers(
+        conn,
+        site_ids=sites,
+        referent_id=who.subject if mine and _is_uuid(who.subject) else None,
+        status=status,
+        limit=limit,
+    )
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+@router.get("/dossiers/{dossier_id}", summary="Administrative facts of a dossier (no content)")
+async def get_dossier(
+    dossier_id: UUID, who: Anyone, svc: Service, conn: Tx, response: Response
+) -> dict[str, Any]:
+    state, version = await svc.reader.load(conn, str(dossier_id))
+    enforce(access.administrative(reader_of(who), parties(state)))
+    set_etag(response, version)
+    return administrative_view(state, await svc.reader.held_minutes(conn, str(dossier_id)))
+
+
+@router.post("/dossiers/{dossier_id}/deontology-acknowledgements", response_model=m.CommandResult)
+async def acknowledge_deontology(
+    dossier_id: UUID,
+    body: m.AcknowledgeDeontology,
+    who: ManagersOrBeneficiary,
+    svc: Service,
+    conn: Tx,
+    version: IfMatch,
+    response: Response,
+) -> m.CommandResult:
+    """The beneficiary acknowledged the versioned deontology notice (L6313-4)."""
+    command = d.AcknowledgeDeontology(
+        body.notice_version, frozenset(NOTICES), business_time(body.acknowledged_at, svc.clock)
+    )
+    return await _run(svc, conn, response, dossier_id, constant(command), version, administers(who))
+
+
+@router.put(
+    "/dossiers/{dossier_id}/needs-analysis", response_model=m.CommandResult, tags=[CONTENT_TAG]
+)
+async def record_needs_analysis(
+    dossier_id: UUID,
+    body: m.RecordNeedsAnalysis,
+    who: Conductors,
+    svc: Service,
+    conn: Tx,
+    version: IfMatch,
+    response: Response,
+) -> m.CommandResult:
+    """The needs analysis (narrative encrypted under the dossier's working-documents key)."""
+    at = business_time(body.recorded_at, svc.clock)
+
+    async def build(c: Connection, _s: d.Dossier | None) -> d.Command:
+        sealed = await svc.commands.seal_work(c, str(dossier_id), "needs_analysis", body.narrative)
+        return d.RecordNeedsAnalysis(sealed, body.disability_accommodation_requested, at)
+
+    return await _run(svc, conn, response, dossier_id, build, version, conducts(who))
+
+
+@router.put("/dossiers/{dossier_id}/programme", response_model=m.CommandResult)
+async def agree_programme(
+    dossier_id: UUID,
+    body: m.AgreeProgramme,
+    who: Conductors,
+    svc: Service,
+    conn: Tx,
+    version: IfMatch,
+    response: Response,
+) -> m.CommandResult:
+    """The personalised programme agreed with the beneficiary (R6313-4 1° c)."""
+    command = d.AgreeProgramme(
+        body.planned_minutes, body.modality, business_time(body.agreed_at, svc.clock)
+    )
+    return await _run(svc, conn, response, dossier_id, constant(command), version, conducts(who))
+
+
+@router.post("/dossiers/{dossier_id}/conventions", status_code=201, response_model=m.CommandResult)
+async def draft_convention(
+    dossier_id: UUID,
+    body: m.DraftConvention,
+    who: Managers,
+    svc: Service,
+    conn: Tx,
+    version: IfMatch,
+    response: Response,
+) -> m.CommandResult:
+    """Draft the convention with its mandatory mentions (R6313-8); parties follow the kind."""
+    mentions = {k: getattr(body, k) for k in d.MANDATORY_MENTIONS}
+    convention_id = str(uuid.uuid4())
+    command = d.DraftConvention(
+        convention_id,
+        body.kind,
+        mentions,
+        body.duration_minutes,
+        body.price_cents,
+        svc.clock.now(),
+    )
+    result = await _run(
+        svc, conn, response, dossier_id, constant(command), version, administers(who)
+    )
+    response.headers["Location"] = f"/dossiers/{dossier_id}/conventions/{convention_id}"
+    return result
+
+
+@router.post(
+    "/dossiers/{dossier_id}/conventions/{convention_id}/sending", response_model=m.CommandResult
+)
+async def send_convention(
+    dossier_id: UUID,
+    convention_id: UUID,
+    body: m.SendConvention,
+    who: Managers,
+    svc: Service,
+    conn: Tx,
+    version: IfMatch,
+    response: Response,
+) -> m.CommandResult:
+    """Send for signature; the acceptance deadline follows the kind (10 days, R6313-8)."""
+    sent_at = business_time(body.sent_at, svc.clock)
+
+    async def build(_c: Connection, state: d.Dossier | None) -> d.Command:
+        convention = next(
+            (c for c in _exists(state).conventions if c.convention_id == str(convention_id)), None
+        )
+        kind = convention.kind if convention else "tripartite"
+        return d.SendConvention(str(convention_id), svc.settings.acceptance_period(kind), sent_at)
+
+    return await _run(svc, conn, response, dossier_id, build, version, administers(who))
+
+
+@router.post(
+    "/dossiers/{dossier_id}/conventions/{convention_id}/signatures", response_model=m.CommandResult
+)
+async def sign_convention(
+    dossier_id: UUID,
+    convention_id: UUID,
+    body: m.SignConvention,
+    who: ManagersOrBeneficiary,
+    svc: Service,
+    conn: Tx,
+    version: IfMatch,
+    response: Response,
+) -> m.CommandResult:
+    """One party signs; the last required signature makes the convention signed."""
+    if "beneficiary" in reader_of(who).roles and body.party != "beneficiary":
+        raise refuse("forbidden", "a beneficiary signs only for themselves", status=403)
+    command = d.SignConvention(
+        str(convention_id), body.party, business_time(body.signed_at, svc.clock)
+    )
+    return await _run(svc, conn, response, dossier_id, constant(command), version, administers(who))
+
+
+@router.post(
+    "/dossiers/{dossier_id}/conventions/{convention_id}/withdrawal", response_model=m.CommandResult
+)
+async def exercise_withdrawal(
+    dossier_id: UUID,
+    convention_id: UUID,
+    body: m.ExerciseWithdrawal,
+    who: ManagersOrBeneficiary,
+    svc: Service,
+    conn: Tx,
+    version: IfMatch,
+    response: Response,
+) -> m.CommandResult:
+    """Withdrawal within the funding route's period (L6353-5; CPF terms)."""
+    at = business_time(body.exercised_at, svc.clock)
+
+    async def build(_c: Connection, state: d.Dossier | None) -> d.Command:
+        period = svc.settings.withdrawal_period(_exists(state).funding_route)
+        return d.ExerciseWithdrawal(str(convention_id), period, at)
+
+    return await _run(svc, conn, response, dossier_id, build, version, administers(who))
+
+
+@router.get(
+    "/dossiers/{dossier_id}/conventions/{convention_id}/document",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+async def convention_document(
+    dossier_id: UUID, convention_id: UUID, who: ManagersOrBeneficiary, svc: Service, conn: Tx
+) -> Response:
+    """The convention as a PDF with its mandatory mentions."""
+    state, _ = await svc.reader.load(conn, str(dossier_id))
+    enforce(access.administrative(reader_of(who), parties(state)))
+    convention = next((c for c in state.conventions if c.convention_id == str(convention_id)), None)
+    if convention is None:
+        raise refuse("convention_not_found", "no such convention", status=404)
+    beneficiary, _ = await streams.load_beneficiary(svc.commands.store, state.beneficiary_id, conn)
+    name = "[effacé]"
+    if beneficiary is not None:
+        plain = await svc.commands.keys.decrypt(
+            beneficiary.beneficiary_id, beneficiary.sealed_name, purpose="identity.name", conn=conn
+        )
+        name = "[effacé]" if plain is ERASED else str(plain)
+    return Response(convention_pdf.render(convention, name), media_type="application/pdf")
+
+
+@router.put("/dossiers/{dossier_id}/referent", response_model=m.CommandResult)
+async def assign_referent(
+    dossier_id: UUID,
+    body: m.AssignReferent,
+    who: Assigners,
+    svc: Service,
+    conn: Tx,
+    version: IfMatch,
+    response: Response,
+) -> m.CommandResult:
+    """Name the referent: an active consultant or psychologist of the dossier's site."""
+    at = svc.clock.now()
+
+    async def build(c: Connection, _s: d.Dossier | None) -> d.Command:
+        staff = await staff_directory.find(c, str(body.consultant_id))
+        return d.AssignReferent(staff, body.reason, at)
+
+    return await _run(svc, conn, response, dossier_id, build, version, administers(who))
+
+
+@router.post("/dossiers/{dossier_id}/phases/{phase}/start", response_model=m.CommandResult)
+async def start_phase(
+    dossier_id: UUID,
+    phase: Phase,
+    body: m.PhaseTransition,
+    who: Conductors,
+    svc: Service,
+    conn: Tx,
+    version: IfMatch,
+    response: Response,
+) -> m.CommandResult:
+    """Start a phase, in the order of R6313-4 (rules 3 and 4)."""
+    command = d.StartPhase(phase, business_time(body.at, svc.clock))
+    return await _run(svc, conn, response, dossier_id, constant(command), version, conducts(who))
+
+
+@router.post("/dossiers/{dossier_id}/phases/{phase}/completion", response_model=m.CommandResult)
+async def complete_phase(
+    dossier_id: UUID,
+    phase: Phase,
+    body: m.PhaseTransition,
+    who: Conductors,
+    svc: Service,
+    conn: Tx,
+    version: IfMatch,
+    response: Response,
+) -> m.CommandResult:
+    command = d.CompletePhase(phase, business_time(body.at, svc.clock))
+    return await _run(svc, conn, response, dossier_id, constant(command), version, conducts(who))
+
+
+@router.post(
+    "/dossiers/{dossier_id}/assessments",
+    status_code=201,
+    response_model=m.CommandResult,
+    tags=[CONTENT_TAG],
+)
+async def administer_assessment(
+    dossier_id: UUID,
+    body: m.AdministerAssessment,
+    who: Conductors,
+    svc: Service,
+    conn: Tx,
+    version: IfMatch,
+    response: Response,
+) -> m.CommandResult:
+    """Record a test given by the caller; one needing a habilitation needs its holder (rule 6)."""
+    at = business_time(body.administered_at, svc.clock)
+    assessment_id = str(uuid.uuid4())
+
+    async def build(c: Connection, _s: d.Dossier | None) -> d.Command:
+        staff = await staff_directory.find(c, who.subject)
+        sealed = await svc.commands.seal_work(c, str(dossier_id), "assessment_result", body.result)
+        instrument = CATALOGUE.get(str(body.instrument_id))
+        return d.AdministerAssessment(assessment_id, instrument, staff, sealed, at)
+
+    result = await _run(svc, conn, response, dossier_id, build, version, administers_tests(who))
+    response.headers["Location"] = f"/dossiers/{dossier_id}/assessments/{assessment_id}"
+    return result
+
+
+@router.post(
+    "/dossiers/{dossier_id}/field-inquiries", status_code=201, response_model=m.CommandResult
+)
+async def complete_field_inquiry(
+    dossier_id: UUID,
+    body: m.CompleteFieldInquiry,
+    who: Conductors,
+    svc: Service,
+    conn: Tx,
+    version: IfMatch,
+    response: Response,
+) -> m.CommandResult:
+    """A contact with the world of work; its notes are a working document."""
+    at = business_time(body.completed_at, svc.clock)
+
+    async def build(c: Connection, _s: d.Dossier | None) -> d.Command:
+        notes = None
+        if body.notes:
+            notes = await svc.commands.seal_work(
+                c, str(dossier_id), "field_inquiry_notes", body.notes
+            )
+        return d.CompleteFieldInquiry(body.contact_type, notes, at)
+
+    return await _run(svc, conn, response, dossier_id, build, version, conducts(who))
+
+
+@router.post(
+    "/dossiers/{dossier_id}/training-needs", status_code=201, response_model=m.CommandResult
+)
+async def identify_training_need(
+    dossier_id: UUID,
+    body: m.IdentifyTrainingNeed,
+    who: Conductors,
+    svc: Service,
+    conn: Tx,
+    version: IfMatch,
+    response: Response,
+) -> m.CommandResult:
+    """A training or VAE need; the certification code is public, the description is content."""
+    at = business_time(body.identified_at, svc.clock)
+
+    async def build(c: Connection, _s: d.Dossier | None) -> d.Command:
+        text = None
+        if body.description:
+            text = await svc.commands.seal_work(
+                c, str(dossier_id), "training_need", body.description
+            )
+        return d.IdentifyTrainingNeed(body.kind, body.certification_code, text, at)
+
+    return await _run(svc, conn, response, dossier_id, build, version, conducts(who))
+
+
+@router.post("/dossiers/{dossier_id}/detailed-results-handover", response_model=m.CommandResult)
+async def hand_over_results(
+    dossier_id: UUID,
+    body: m.HandOverResults,
+    who: Conductors,
+    svc: Service,
+    conn: Tx,
+    version: IfMatch,
+    response: Response,
+) -> m.CommandResult:
+    command = d.HandOverDetailedResults(business_time(body.handed_over_at, svc.clock))
+    return await _run(svc, conn, response, dossier_id, constant(command), version, conducts(who))
+
+
+@router.post(
+    "/dossiers/{dossier_id}/synthesis/drafts",
+    status_code=201,
+    response_model=m.CommandResult,
+    tags=[CONTENT_TAG],
+)
+async def draft_synthesis(
+    dossier_id: UUID,
+    body: m.DraftSynthesis,
+    who: Conductors,
+    svc: Service,
+    conn: Tx,
+    version: IfMatch,
+    response: Response,
+) -> m.CommandResult:
+    """A new version of the synthesis, encrypted under the dossier's synthesis key."""
+    at = svc.clock.now()
+
+    async def build(c: Connection, _s: d.Dossier | None) -> d.Command:
+        sealed = await svc.commands.seal_synthesis(c, str(dossier_id), body.content)
+        return d.DraftSynthesis(who.subject, sealed, at)
+
+    return await _run(svc, conn, response, dossier_id, build, version, conducts(who))
+
+
+@router.post("/dossiers/{dossier_id}/synthesis/delivery", response_model=m.CommandResult)
+async def deliver_synthesis(
+    dossier_id: UUID,
+    body: m.DeliverSynthesis,
+    who: Conductors,
+    svc: Service,
+    conn: Tx,
+    version: IfMatch,
+    response: Response,
+) -> m.CommandResult:
+    """The latest version reached the beneficiary through `channel`."""
+    command = d.DeliverSynthesis(body.channel, business_time(body.delivered_at, svc.clock))
+    return await _run(svc, conn, response, dossier_id, constant(command), version, conducts(who))
+
+
+@router.post("/dossiers/{dossier_id}/disclosure-consents", response_model=m.CommandResult)
+async def give_consent(
+    dossier_id: UUID,
+    body: m.DisclosureConsent,
+    who: ManagersOrBeneficiary,
+    svc: Service,
+    conn: Tx,
+    version: IfMatch,
+    response: Response,
+) -> m.CommandResult:
+    """The beneficiary's consent to disclose results and synthesis to a third party (L6313-4)."""
+    command = d.GiveDisclosureConsent(body.recipient, svc.clock.now())
+    return await _run(svc, conn, response, dossier_id, constant(command), version, administers(who))
+
+
+@router.delete(
+    "/dossiers/{dossier_id}/disclosure-consents/{recipient}", response_model=m.CommandResult
+)
+async def revoke_consent(
+    dossier_id: UUID,
+    recipient: DisclosureRecipient,
+    who: ManagersOrBeneficiary,
+    svc: Service,
+    conn: Tx,
+    version: IfMatch,
+    response: Response,
+) -> m.CommandResult:
+    command = d.RevokeDisclosureConsent(recipient, svc.clock.now())
+    return await _run(svc, conn, response, dossier_id, constant(command), version, administers(who))
+
+
+@router.post("/dossiers/{dossier_id}/synthesis/disclosures", response_model=m.CommandResult)
+async def disclose_synthesis(
+    dossier_id: UUID,
+    body: m.DisclosureConsent,
+    who: Conductors,
+    svc: Service,
+    conn: Tx,
+    version: IfMatch,
+    response: Response,
+) -> m.CommandResult:
+    """Record that the delivered synthesis went to a third party; refused (403) unless the
+    beneficiary's consent for that recipient is in force (L6313-4)."""
+    command = d.DiscloseSynthesis(body.recipient, svc.clock.now())
+    return await _run(svc, conn, response, dossier_id, constant(command), version, conducts(who))
+
+
+@router.post("/dossiers/{dossier_id}/completion", response_model=m.CommandResult)
+async def complete_dossier(
+    dossier_id: UUID,
+    body: m.CompleteDossier,
+    who: Conductors,
+    svc: Service,
+    conn: Tx,
+    version: IfMatch,
+    response: Response,
+) -> m.CommandResult:
+    """Complete the bilan (rule 5) with its held time; documents are destroyed after the grace
+    period."""
+    at = business_time(body.completed_at, svc.clock)
+
+    async def build(c: Connection, _s: d.Dossier | None) -> d.Command:
+        return d.CompleteDossier(await svc.commands.held_minutes(c, str(dossier_id)), at)
+
+    return await _run(svc, conn, response, dossier_id, build, version, conducts(who))
+
+
+@router.post("/dossiers/{dossier_id}/abandonment", response_model=m.CommandResult)
+async def abandon_dossier(
+    dossier_id: UUID,
+    body: m.AbandonDossier,
+    who: Managers,
+    svc: Service,
+    conn: Tx,
+    version: IfMatch,
+    response: Response,
+) -> m.CommandResult:
+    command = d.AbandonDossier(
+        body.reason_category, body.initiated_by, business_time(body.abandoned_at, svc.clock)
+    )
+    return await _run(svc, conn, response, dossier_id, constant(command), version, administers(who))
+
+
+@router.post("/dossiers/{dossier_id}/retention", response_model=m.CommandResult)
+async def agree_retention(
+    dossier_id: UUID,
+    body: m.AgreeRetention,
+    who: Managers,
+    svc: Service,
+    conn: Tx,
+    version: IfMatch,
+    response: Response,
+) -> m.CommandResult:
+    """Record the beneficiary's written agreement to keep documents, one year at most."""
+    command = d.AgreeRetention(
+        tuple(body.document_classes),
+        body.justification,
+        body.expires_at,
+        business_time(body.agreed_at, svc.clock),
+    )
+    return await _run(svc, conn, response, dossier_id, constant(command), version, administers(who))
+
+
+@router.get("/dossiers/{dossier_id}/content", tags=[CONTENT_TAG])
+async def read_content(dossier_id: UUID, who: Anyone, svc: Service, conn: Tx) -> dict[str, Any]:
+    """Working documents: the beneficiary and the referent only; every read is logged."""
+    return await svc.reader.content(conn, str(dossier_id), reader_of(who))
+
+
+@router.get("/dossiers/{dossier_id}/assessments/{assessment_id}", tags=[CONTENT_TAG])
+async def read_assessment(
+    dossier_id: UUID, assessment_id: UUID, who: Anyone, svc: Service, conn: Tx
+) -> dict[str, Any]:
+    """A test result: the beneficiary, the referent, or the psychologist who administered it."""
+    return await svc.reader.assessment(conn, str(dossier_id), str(assessment_id), reader_of(who))
+
+
+@router.get("/dossiers/{dossier_id}/synthesis", tags=[CONTENT_TAG])
+async def read_synthesis(dossier_id: UUID, who: Anyone, svc: Service, conn: Tx) -> dict[str, Any]:
+    """The beneficiary downloads the delivered synthesis; the referent reads the latest draft."""
+    return await svc.reader.synthesis(conn, str(dossier_id), reader_of(who))

@@ -1,0 +1,336 @@
+"""Command handling for dossiers and beneficiaries: load, authorise, decide, append with the
+contract events, and carry out what the new facts require (timers, key shredding) in the same
+transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from services.dossier.adapters import streams
+from services.dossier.application import content_keys
+from services.dossier.application.contract import beneficiary_outbox, dossier_outbox
+from services.dossier.domain import beneficiary as b
+from services.dossier.domain import dossier as d
+from services.dossier.domain import held_time
+from services.dossier.domain.errors import refuse
+from services.dossier.domain.events import DomainEvent
+from services.dossier.settings import Settings
+from shared.clock import Clock
+from shared.db import Connection
+from shared.eventstore import ConcurrencyError, PostgresEventStore
+from shared.keystore import KeyStore
+from shared.logging import get_logger
+from shared.runtime import ServiceRuntime
+from shared.timers import schedule
+
+CONVENTION_DEADLINE = "dossier.convention_deadline"
+DESTROY_DOCUMENTS = "dossier.destroy_documents"
+DATA_REQUEST_DUE = "dossier.data_request_due"
+
+log = get_logger(__name__)
+
+DossierBuild = Callable[[Connection, d.Dossier | None], Awaitable[d.Command]]
+DossierCheck = Callable[[d.Dossier | None], None]
+BeneficiaryBuild = Callable[[Connection, b.Beneficiary | None], Awaitable[b.Command]]
+BeneficiaryCheck = Callable[[b.Beneficiary | None], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a command left behind: the new state, the stream version, the new events."""
+
+    state: d.Dossier | None
+    version: int
+    events: list[DomainEvent]
+
+
+@dataclass(frozen=True, slots=True)
+class BeneficiaryOutcome:
+    state: b.Beneficiary | None
+    version: int
+    events: list[DomainEvent]
+
+
+def constant(command: d.Command) -> DossierBuild:
+    """A build step for a command that needs nothing from the database."""
+
+    async def build(_conn: Connection, _state: d.Dossier | None) -> d.Command:
+        return command
+
+    return build
+
+
+class DossierCommands:
+    """The write side of the service."""
+
+    def __init__(self, runtime: ServiceRuntime, settings: Settings) -> None:
+        self._runtime = runtime
+        self.settings = settings
+        self._shredded = asyncio.Event()
+
+    # The store and key store exist once the runtime has started; handlers are registered
+    # before that, so they are looked up at each use.
+    @property
+    def store(self) -> PostgresEventStore:
+        return self._runtime.store
+
+    @property
+    def keys(self) -> KeyStore:
+        return self._runtime.keys
+
+    @property
+    def clock(self) -> Clock:
+        return self._runtime.clock
+
+    # --- dossiers -----------------------------------------------------------------------------
+
+    async def execute(
+        self,
+        conn: Connection,
+        dossier_id: str,
+        build: DossierBuild,
+        *,
+        expected_version: int | None,
+        authorize: DossierCheck | None = None,
+    ) -> Outcome:
+        """Run one command on a dossier inside the caller's transaction."""
+        state, version = await streams.load_dossier(self.store, dossier_id, conn)
+        if authorize is not None:
+            authorize(state)
+        if expected_version is not None and expected_version != version:
+            raise ConcurrencyError(streams.dossier_stream(dossier_id), expected_version, version)
+        command = await build(conn, state)
+        events = d.decide(state, command, self.clock.now())
+        if not events:
+            return Outcome(state, version, [])
+        new_state = state
+        for event in events:
+            new_state = d.evolve(new_state, event)
+        assert new_state is not None
+        new_version = await streams.append(
+            self.store,
+            conn,
+            streams.dossier_stream(dossier_id),
+            version,
+            events,
+            dossier_outbox(dossier_id, new_state.site_id, events),
+        )
+        await streams.index_dossier(conn, new_state, new_version)
+        await self._carry_out(conn, new_state, events)
+        return Outcome(new_state, new_version, events)
+
+    async def record_held_session(
+        self, conn: Connection, dossier_id: str, command: held_time.RecordHeldSession
+    ) -> list[DomainEvent]:
+        """Count a held session on the dossier's held-time stream (no contract event)."""
+        state, version = await streams.load_held_time(self.store, dossier_id, conn)
+        events = held_time.decide(state, command)
+        if events:
+            await streams.append(
+                self.store, conn, streams.held_time_stream(dossier_id), version, events, []
+            )
+        return events
+
+    async def held_minutes(self, conn: Connection, dossier_id: str) -> int:
+        state, _ = await streams.load_held_time(self.store, dossier_id, conn)
+        return state.minutes
+
+    async def _carry_out(
+        self, conn: Connection, state: d.Dossier, events: list[DomainEvent]
+    ) -> None:
+        dossier_id = state.dossier_id
+        for event in events:
+            if isinstance(event, d.ConventionSentForSignature):
+                await schedule(
+                    conn,
+                    due_at=event.acceptance_deadline,
+                    kind=CONVENTION_DEADLINE,
+                    payload={"dossier_id": dossier_id, "convention_id": event.convention_id},
+                    key=f"convention-deadline:{event.convention_id}",
+                )
+            elif isinstance(event, d.DossierCompleted | d.DossierAbandoned | d.WithdrawalExercised):
+                assert state.ended_at is not None
+                await schedule(
+                    conn,
+                    due_at=state.ended_at + self.settings.destruction_grace,
+                    kind=DESTROY_DOCUMENTS,
+                    payload={"dossier_id": dossier_id},
+                    key=f"destroy-after-grace:{dossier_id}",
+                )
+            elif isinstance(event, d.RetentionAgreed):
+                await schedule(
+                    conn,
+                    due_at=event.expires_at,
+                    kind=DESTROY_DOCUMENTS,
+                    payload={"dossier_id": dossier_id},
+                    key=f"destroy-at-retention-expiry:{dossier_id}",
+                )
+            elif isinstance(event, d.WorkingDocumentsDestroyed):
+                for document_class in event.document_classes:
+                    await self.keys.shred(
+                        content_keys.class_key(dossier_id, document_class), conn=conn
+                    )
+                self._shredded.set()
+                log.info(
+                    "documents_destroyed",
+                    dossier_id=dossier_id,
+                    document_classes=list(event.document_classes),
+                )
+
+    async def open_dossier(
+        self,
+        conn: Connection,
+        *,
+        site_id: str,
+        funding_route: str,
+        enquiry_received_at: datetime,
+        beneficiary_id: str | None,
+        identity: tuple[str, str, str | None] | None,
+    ) -> tuple[Outcome, str]:
+        """Open a dossier, registering the beneficiary (identity sealed) when new."""
+        if beneficiary_id is None:
+            if identity is None:
+                raise refuse(
+                    "identity_required", "a new beneficiary needs a name and an e-mail", status=422
+                )
+            beneficiary_id = str(uuid.uuid4())
+            name, email, phone = identity
+            register = b.RegisterBeneficiary(
+                beneficiary_id,
+                await self._seal_identity(conn, beneficiary_id, "name", name),
+                await self._seal_identity(conn, beneficiary_id, "email", email),
+                await self._seal_identity(conn, beneficiary_id, "phone", phone) if phone else None,
+            )
+
+            async def build_registration(_c: Connection, _s: b.Beneficiary | None) -> b.Command:
+                return register
+
+            await self.execute_beneficiary(
+                conn, beneficiary_id, build_registration, expected_version=0
+            )
+        else:
+            existing, _ = await streams.load_beneficiary(self.store, beneficiary_id, conn)
+            if existing is None:
+                raise refuse("beneficiary_not_found", "no such beneficiary", status=404)
+            if existing.erased_at is not None:
+                raise refuse("beneficiary_erased", "this beneficiary's data was erased", status=410)
+        dossier_id = str(uuid.uuid4())
+        outcome = await self.execute(
+            conn,
+            dossier_id,
+            constant(
+                d.OpenDossier(
+                    dossier_id, beneficiary_id, site_id, funding_route, enquiry_received_at
+                )
+            ),
+            expected_version=0,
+        )
+        return outcome, beneficiary_id
+
+    async def _seal_identity(
+        self, conn: Connection, beneficiary_id: str, field: str, text: str
+    ) -> str:
+        sealed = await self.keys.encrypt(
+            beneficiary_id, text, purpose=f"identity.{field}", conn=conn
+        )
+        return sealed.text
+
+    async def seal_work(self, conn: Connection, dossier_id: str, purpose: str, text: str) -> str:
+        """Seal a working document under the dossier's working-documents key."""
+        sealed = await self.keys.encrypt(
+            content_keys.work_key(dossier_id), text, purpose=purpose, conn=conn
+        )
+        return sealed.text
+
+    async def seal_synthesis(self, conn: Connection, dossier_id: str, text: str) -> str:
+        sealed = await self.keys.encrypt(
+            content_keys.synthesis_key(dossier_id), text, purpose="synthesis", conn=conn
+        )
+        return sealed.text
+
+    # --- beneficiaries ------------------------------------------------------------------------
+
+    async def execute_beneficiary(
+        self,
+        conn: Connection,
+        beneficiary_id: str,
+        build: BeneficiaryBuild,
+        *,
+        expected_version: int | None,
+        authorize: BeneficiaryCheck | None = None,
+    ) -> BeneficiaryOutcome:
+        """Run one command on a beneficiary inside the caller's transaction."""
+        state, version = await streams.load_beneficiary(self.store, beneficiary_id, conn)
+        if authorize is not None:
+            authorize(state)
+        if expected_version is not None and expected_version != version:
+            raise ConcurrencyError(
+                streams.beneficiary_stream(beneficiary_id), expected_version, version
+            )
+        command = await build(conn, state)
+        now = self.clock.now()
+        events = b.decide(state, command, now)
+        new_state = state
+        for event in events:
+            new_state = b.evolve(new_state, event)
+        new_version = await streams.append(
+            self.store,
+            conn,
+            streams.beneficiary_stream(beneficiary_id),
+            version,
+            events,
+            beneficiary_outbox(beneficiary_id, events),
+        )
+        for event in events:
+            if isinstance(event, b.DataSubjectRequestReceived):
+                await schedule(
+                    conn,
+                    due_at=event.due_at,
+                    kind=DATA_REQUEST_DUE,
+                    payload={"beneficiary_id": beneficiary_id, "request_id": event.request_id},
+                    key=f"data-request-due:{event.request_id}",
+                )
+            elif isinstance(event, b.BeneficiaryErased):
+                await self._erase(conn, beneficiary_id)
+        return BeneficiaryOutcome(new_state, new_version, events)
+
+    async def _erase(self, conn: Connection, beneficiary_id: str) -> None:
+        # Erasure takes the bilan content of every dossier with it (retention agreements
+        # were the person's own choice, which erasure revokes), then the identity key.
+        for dossier_id, _status in await streams.dossiers_of(conn, beneficiary_id):
+            await self.execute(
+                conn, dossier_id, constant(d.DestroyAllDocuments()), expected_version=None
+            )
+        await self.keys.shred(beneficiary_id, conn=conn)
+        self._shredded.set()
+        log.info("beneficiary_erased", beneficiary_id=beneficiary_id)
+
+    async def vacuum_after_shredding(self, settle_s: float = 0.5) -> None:
+        """Reclaim shredded keys' row versions (run until cancelled).
+
+        A deleted key stays on disk in a dead row version until VACUUM, and VACUUM cannot run
+        inside the shredding transaction: so this waits for a shred, lets it commit, and
+        vacuums the key table. Rows an older open transaction can still see survive until the
+        next run.
+        """
+        while True:
+            await self._shredded.wait()
+            self._shredded.clear()
+            await asyncio.sleep(settle_s)
+            try:
+                await self.keys.vacuum()
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.warning("key_vacuum_failed", error=type(exc).__name__)
+                self._shredded.set()
+                await asyncio.sleep(5)
+
+    async def dossiers_in_progress(self, conn: Connection, beneficiary_id: str) -> int:
+        return sum(
+            1 for _, status in await streams.dossiers_of(conn, beneficiary_id) if status == "open"
+        )

@@ -1,0 +1,81 @@
+"""Composition root: wires the runtime, the commands, the reactions, the timers and the API."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from services.dossier.api import beneficiaries, dossiers
+from services.dossier.api.deps import DossierService
+from services.dossier.application.deadlines import timer_handlers
+from services.dossier.application.dossiers import DossierCommands
+from services.dossier.application.reactions import event_handlers
+from services.dossier.application.views import ContentReader
+from services.dossier.domain.errors import DomainError
+from services.dossier.settings import Settings
+from shared.clock import Clock
+from shared.contracts import SessionHeld, StaffMemberOnboarded
+from shared.keystore import SubjectErased
+from shared.runtime import ServiceRuntime, create_service_app
+from shared.web import problem_response
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+DESCRIPTION = """Beneficiary dossiers of the bilans de compétences: convention (R6313-8), referent,
+phases (R6313-4), assessments, synthesis, retention and destruction (R6313-7), GDPR rights.
+
+Reads return `ETag: "<version>"`; writes to an existing dossier or beneficiary need
+`If-Match: "<version>"` (428 without, 409 when stale). Errors are RFC 9457 problem documents
+with a machine-readable `code`. Bilan content is need-to-know and every read of it is logged."""
+
+
+def create_app(
+    settings: Settings | None = None, *, clock: Clock | None = None, run_background: bool = True
+) -> FastAPI:
+    """The dossier service's app; nothing connects before the lifespan starts."""
+    settings = settings or Settings()
+    runtime = ServiceRuntime(
+        settings,
+        migrations=[MIGRATIONS],
+        # Both staff and session facts come from the scheduling topic.
+        consumer_topics=sorted({StaffMemberOnboarded.topic(), SessionHeld.topic()}),
+        clock=clock,
+        run_background=run_background,
+    )
+    commands = DossierCommands(runtime, settings)
+    runtime.event_handlers.update(event_handlers(commands))
+    runtime.timer_handlers.update(timer_handlers(commands))
+    app = create_service_app(runtime, title="Bilan — dossier service", description=DESCRIPTION)
+    app.state.dossier_service = DossierService(
+        runtime=runtime, commands=commands, reader=ContentReader(runtime), settings=settings
+    )
+
+    @app.exception_handler(DomainError)
+    async def _refused(request: Request, exc: DomainError) -> JSONResponse:
+        return problem_response(request, exc.status, exc.code, exc.detail)
+
+    @app.exception_handler(SubjectErased)
+    async def _erased(request: Request, _exc: SubjectErased) -> JSONResponse:
+        return problem_response(request, 410, "subject_erased", "this data was erased for good")
+
+    app.include_router(dossiers.router)
+    app.include_router(beneficiaries.router)
+    platform_lifespan = app.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with platform_lifespan(app):
+            vacuum = asyncio.create_task(commands.vacuum_after_shredding(), name="key-vacuum")
+            try:
+                yield
+            finally:
+                vacuum.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await vacuum
+
+    app.router.lifespan_context = lifespan
+    return app
