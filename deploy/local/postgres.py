@@ -7,6 +7,7 @@ Debian default cluster's files; it only competes with it for the port.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -15,6 +16,7 @@ import subprocess
 from pathlib import Path
 from typing import Final
 
+import asyncpg
 import click
 
 from deploy.local import procs
@@ -290,3 +292,24 @@ def down() -> None:
         return
     _pg_ctl(bindir, "-m", "fast", "-w", "-t", "120", "stop")
     click.echo(f"postgresql: stopped (pid {pid})")
+
+
+def accepts_bilan_login() -> bool:
+    """Whether the server on HOST:PORT lets the `bilan` role into the service databases."""
+
+    async def check() -> bool:
+        try:
+            conn = await asyncpg.connect(
+                host=HOST,
+                port=PORT,
+                user=ROLE,
+                password=PASSWORD,
+                database=DATABASES[0],
+                timeout=3,
+            )
+        except (OSError, asyncpg.PostgresError):
+            return False
+        await conn.close()
+        return True
+
+    return asyncio.run(check())

@@ -12,14 +12,20 @@ import click
 
 from deploy.local import kafka_admin, kafka_broker, postgres
 from deploy.local.paths import DATA_DIR, relative
+from deploy.local.procs import port_open
 from deploy.local.topics import TOPICS
 
 
 def up() -> None:
     """Start whatever is not running and create the databases and topics that are missing."""
     began = time.monotonic()
-    postgres.up()
-    kafka_broker.up()
+    if _another_checkouts_stack():
+        # A second clone or work tree of the same machine: share the running stack rather
+        # than fail on its ports (the databases and topics are the same).
+        click.echo("stack: using the Kafka and PostgreSQL already running on 127.0.0.1")
+    else:
+        postgres.up()
+        kafka_broker.up()
     created = kafka_admin.create_missing(kafka_broker.BOOTSTRAP, TOPICS)
     if created:
         click.echo(f"topics: created {', '.join(created)}")
@@ -27,6 +33,15 @@ def up() -> None:
         click.echo(f"topics: all {len(TOPICS)} present")
     _warn_about_partitions()
     click.echo(f"stack: up in {time.monotonic() - began:.1f}s (data in {relative(DATA_DIR)}/)")
+
+
+def _another_checkouts_stack() -> bool:
+    """Both ports answer, not from this checkout's processes, and they are a Bilan stack."""
+    if postgres.running_pid() is not None or kafka_broker.running_pid() is not None:
+        return False
+    if not (port_open(postgres.HOST, postgres.PORT) and port_open("127.0.0.1", 9092)):
+        return False
+    return postgres.accepts_bilan_login() and kafka_admin.serves_metadata(kafka_broker.BOOTSTRAP)
 
 
 def _warn_about_partitions() -> None:
