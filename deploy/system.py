@@ -16,6 +16,8 @@ from deploy.local import stack
 from deploy.local.procs import alive, port_open, read_pid, terminate
 from deploy.processes import LOG_DIR, MAIL_DIR, PROCESSES, ProcessSpec, prepare_folders
 from deploy.supervisor import PID_FILE, STATE_FILE
+from shared.auth import ensure_dev_key_pair
+from shared.settings import DEV_JWT_PRIVATE_KEY_FILE, DEV_JWT_PUBLIC_KEY_FILE
 
 READY_TIMEOUT_S = 180.0
 _LAG_LINE = re.compile(r"^bilan_consumer_lag\{[^}]*\} ([0-9.e+]+)$", re.M)
@@ -25,6 +27,9 @@ def up() -> None:
     """Start the stack, then every process under the supervisor; wait until all are ready."""
     stack.up()
     prepare_folders()
+    # On a fresh clone no key pair exists yet: the services would fail to start without the
+    # public key that verifies development tokens.
+    ensure_dev_key_pair(DEV_JWT_PRIVATE_KEY_FILE, DEV_JWT_PUBLIC_KEY_FILE)
     pid = read_pid(PID_FILE)
     if pid is not None and alive(pid):
         click.echo(f"supervisor: already running (pid {pid})")
@@ -82,13 +87,24 @@ def _print_urls(specs: list[ProcessSpec]) -> None:
 
 def down() -> None:
     """Stop every process, then the stack."""
+    stop_processes()
+    stack.down()
+
+
+def processes_running() -> bool:
+    """Whether this checkout's supervisor is running."""
+    pid = read_pid(PID_FILE)
+    return pid is not None and alive(pid)
+
+
+def stop_processes() -> None:
+    """Stop the supervisor and the processes it runs; Kafka and PostgreSQL keep running."""
     pid = read_pid(PID_FILE)
     if pid is not None and alive(pid):
         clean = terminate(pid, timeout=40)
         click.echo(f"supervisor: stopped (pid {pid}){'' if clean else ' after SIGKILL'}")
     else:
         click.echo("supervisor: not running")
-    stack.down()
 
 
 def status() -> bool:
