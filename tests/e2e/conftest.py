@@ -1,0 +1,32 @@
+"""The running system for end-to-end tests: started if it is not, stopped at the end if this
+session started it (only the services: the Kafka and PostgreSQL stack is left as found)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from deploy import system
+from deploy.client import CLOCKED, BilanClient
+
+
+@pytest.fixture(scope="session")
+def running_system() -> Iterator[BilanClient]:
+    """A client of the whole system on 127.0.0.1:8001-8004, ready to take commands."""
+    client = BilanClient()
+    started = False
+    if not (system.processes_running() and client.ready(CLOCKED)):
+        system.up()  # shares the running stack; waits until every service is ready
+        started = True
+    try:
+        yield client
+    finally:
+        client.close()
+        if started:
+            system.stop_processes()
+
+
+@pytest.fixture
+def bilan(running_system: BilanClient) -> BilanClient:
+    return running_system
