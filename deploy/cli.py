@@ -61,6 +61,31 @@ def status() -> None:
         raise SystemExit(3)
 
 
+@main.command("demo")
+@click.option(
+    "--dossiers",
+    default=60,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help="How many dossiers to open over the year.",
+)
+@click.option("--seed", default=2026, show_default=True, help="Seed of the random choices.")
+def demo(dossiers: int, seed: int) -> None:
+    """Fill the running system with a realistic organisation and a year of bilans, through the
+    public APIs only (each run adds a new batch), then print a short guide."""
+    from deploy import demo as demo_module
+    from deploy.client import CLOCKED, BilanClient
+
+    client = BilanClient()
+    try:
+        if not client.ready(CLOCKED):
+            raise click.ClickException("the services are not running: run `bilan up` first")
+        result = demo_module.run(client, dossiers=dossiers, seed=seed)
+        demo_module.guide(result)
+    finally:
+        client.close()
+
+
 @main.command("token")
 @click.option(
     "--role",

@@ -80,11 +80,13 @@ class Mailbox:
     """The local mail sink's Maildir (`.data/mail`), read as a person would read their mail."""
 
     folder: Path = MAIL_DIR
+    _seen: dict[str, tuple[float, str, EmailMessage]] = field(default_factory=dict)
 
     def messages_to(self, address: str) -> list[EmailMessage]:
         """Every message delivered to `address`, oldest first."""
-        found: list[tuple[float, EmailMessage]] = []
         for path in (self.folder / "new").glob("*"):
+            if path.name in self._seen:
+                continue  # a delivered message never changes: parse each file once
             try:
                 raw = path.read_bytes()
                 stamp = path.stat().st_mtime
@@ -92,9 +94,13 @@ class Mailbox:
                 continue
             message = email.message_from_bytes(raw, policy=email.policy.default)
             assert isinstance(message, EmailMessage)
-            if address.lower() in str(message.get("To", "")).lower():
-                found.append((stamp, message))
-        return [m for _, m in sorted(found, key=lambda pair: pair[0])]
+            self._seen[path.name] = (stamp, str(message.get("To", "")).lower(), message)
+        wanted = address.lower()
+        found = sorted(
+            ((stamp, m) for stamp, to, m in self._seen.values() if wanted in to),
+            key=lambda pair: pair[0],
+        )
+        return [m for _, m in found]
 
     def wait_for(
         self, address: str, subject_contains: str, count: int = 1, timeout_s: float = 60.0
@@ -191,6 +197,33 @@ class BilanClient:
         view: dict[str, Any] = self.get("dossier", f"/dossiers/{dossier_id}", self.admin)
         return view
 
+    def at_current_version(
+        self,
+        service: str,
+        read_path: str,
+        method: str,
+        path: str,
+        headers: Headers,
+        body: dict[str, Any] | None = None,
+        *,
+        expect: int | Iterable[int] = (200, 201),
+        attempts: int = 5,
+    ) -> httpx.Response:
+        """A write with `If-Match` at the version `read_path` answers (its ETag). Re-read and
+        retried when the record moved in between: the services append to some records by
+        themselves (a reminder sent is a fact of its session)."""
+        for attempt in range(attempts):
+            current = self.call(service, "GET", read_path, self.admin, expect=200)
+            version = int(current.headers["etag"].strip('"'))
+            try:
+                return self.call(
+                    service, method, path, headers, body or {}, expect=expect, version=version
+                )
+            except ApiError as error:
+                if error.code != "concurrency_conflict" or attempt == attempts - 1:
+                    raise
+        raise AssertionError("unreachable")
+
     def on_dossier(
         self,
         dossier_id: str,
@@ -202,14 +235,27 @@ class BilanClient:
         expect: int | Iterable[int] = (200, 201),
     ) -> httpx.Response:
         """A command on `/dossiers/{id}{path}` with `If-Match` at the current version."""
-        return self.call(
+        return self.at_current_version(
             "dossier",
+            f"/dossiers/{dossier_id}",
             method,
             f"/dossiers/{dossier_id}{path}",
             headers,
-            body or {},
+            body,
             expect=expect,
-            version=self.dossier_version(dossier_id),
+        )
+
+    def on_session(
+        self, session_id: str, path: str, headers: Headers, body: dict[str, Any]
+    ) -> httpx.Response:
+        """A command on `/sessions/{id}{path}` at the session's current version."""
+        return self.at_current_version(
+            "scheduling",
+            f"/sessions/{session_id}",
+            "POST",
+            f"/sessions/{session_id}{path}",
+            headers,
+            body,
         )
 
     def beneficiary_request(

@@ -324,24 +324,14 @@ class Journey:
         leader_headers = (
             self.as_psychologist() if leader == self.psychologist else self.as_consultant()
         )
-        a.call(
-            "scheduling",
-            "POST",
-            f"/sessions/{session_id}/held",
+        a.on_session(
+            session_id,
+            "/held",
             leader_headers,
             {"started_at": session["starts_at"], "duration_minutes": session["planned_minutes"]},
-            version=int(session["version"]),
         )
         for who in (self.as_beneficiary(), leader_headers):
-            current = a.get("scheduling", f"/sessions/{session_id}", self.as_manager())
-            a.call(
-                "scheduling",
-                "POST",
-                f"/sessions/{session_id}/signatures",
-                who,
-                {},
-                version=int(current["version"]),
-            )
+            a.on_session(session_id, "/signatures", who, {})
 
     def wait_held_minutes(self, minutes: int) -> None:
         wait_until(
