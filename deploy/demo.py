@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import random
+import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -349,7 +350,7 @@ class Demo:
                     funding_route=route,
                     kind=kind,
                     name=f"{first} {last}",
-                    email=f"{first}.{last}.{self.batch}{i}@demo.example".lower(),
+                    email=_ascii(f"{first}.{last}.{self.batch}{i}@demo.example".lower()),
                 )
             )
 
@@ -861,6 +862,11 @@ def guide(result: DemoResult, echo: Callable[[str], None] = click.echo) -> None:
         echo(f"  a checklist  http://127.0.0.1:8004/dossiers/{completed[0]}/checklist")
     echo("  e-mails      .data/mail/new (reminders and survey invitations)")
     echo(f"The development clocks now read {result.clock_ended_at}; the demo's year ends there.")
+
+
+def _ascii(text: str) -> str:
+    """Addresses without accents: the local part of an e-mail address stays plain ASCII."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
 
 
 def _iso(moment: datetime) -> str:

@@ -1,0 +1,75 @@
+"""`bilan demo` on the running system: what it says it made is what the APIs show."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from click.testing import CliRunner
+
+from deploy import demo
+from deploy.cli import main
+from deploy.client import BilanClient, bearer
+
+DOSSIERS = 6
+
+
+def test_the_demo_fills_the_system_through_its_apis(bilan: BilanClient) -> None:
+    printed: list[str] = []
+    result = demo.run(bilan, dossiers=DOSSIERS, seed=7, echo=printed.append)
+    demo.guide(result, echo=printed.append)
+
+    sites = result.site_ids
+    assert len(sites) == 3
+    manager = bearer(["site_manager"], sites)
+    quality = bearer(["quality_lead"], sites)
+
+    # The organisation: confidential rooms and the team, with a psychologist on every site.
+    for site in sites:
+        rooms = bilan.get("scheduling", f"/sites/{site}/rooms", manager)
+        assert sum(r["confidential"] for r in rooms) == 2
+        staff = bilan.get("scheduling", f"/sites/{site}/staff", manager)
+        roles = Counter(role for member in staff for role in member["roles"])
+        assert roles["psychologist"] >= 1
+        assert roles["site_manager"] == 1
+        assert roles["disability_referent"] == 1
+        assert roles["consultant"] == 3  # two of the site's and the disability referent
+    psychologists = result.staff["psychologist"]
+    detail = bilan.get("scheduling", f"/staff/{psychologists[0]}", manager)
+    assert "psychometric_tests" in detail["habilitations"]
+    assert sum(len(ids) for ids in result.staff.values()) == 14
+
+    # The dossiers, at the stages the demo reports, and the surveys answered by link.
+    listed = bilan.get("dossier", "/dossiers", manager, params={"limit": 500})
+    assert {d["dossier_id"] for d in listed} == set(result.dossiers)
+    statuses = Counter(d["status"] for d in listed)
+    reached = Counter(result.dossiers.values())
+    assert statuses["completed"] == reached["completed"] >= 2
+    assert statuses["abandoned"] == reached["abandoned"] >= 1
+    surveys = bilan.get("survey", "/surveys", quality, params={"limit": 500})
+    answered = [s for s in surveys if s["status"] == "answered"]
+    assert len(answered) == result.surveys_answered >= 1
+    assert {s["dossier_id"] for s in answered} <= set(result.dossiers)
+    assert result.follow_ups_held >= 1
+
+    # Complaints and improvement actions.
+    complaints = bilan.get("survey", "/complaints", quality)
+    assert {c["complaint_id"] for c in complaints} == set(result.complaints)
+    assert any(c["status"] == "closed" for c in complaints)
+    actions = [
+        bilan.get("survey", f"/improvement-actions/{a}", bilan.admin)
+        for a in result.improvement_actions
+    ]
+    assert len(actions) >= len(result.complaints)
+    assert any(a["completed_at"] for a in actions)
+
+    # The guide names a token command per role and where to look.
+    text = "\n".join(printed)
+    for role in ("admin", "quality_lead", "site_manager", "consultant", "psychologist", "auditor"):
+        assert f"--role {role}" in text
+    assert "http://127.0.0.1:8001/docs" in text
+
+
+def test_the_demo_command_refuses_a_count_out_of_range() -> None:
+    refused = CliRunner().invoke(main, ["demo", "--dossiers", "0"])
+    assert refused.exit_code == 2
+    assert "--dossiers" in refused.output
