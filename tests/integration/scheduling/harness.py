@@ -24,6 +24,7 @@ from shared.contracts.base import IntegrationEvent
 from shared.envelope import Envelope, encode
 from shared.mail import Contact
 from tests.integration.kafka_reading import end_offsets, read_envelopes
+from tests.integration.survey.harness import start_group_at_end
 
 SCHEDULING_TOPIC = "bilan.scheduling.events"
 DOSSIER_TOPIC = "bilan.dossier.events"
@@ -122,6 +123,7 @@ class Harness:
     group: str = field(default_factory=lambda: f"test-scheduling-{uuid.uuid4().hex[:12]}")
     smtp_port: int = 8025
     contacts: dict[str, Contact] = field(default_factory=dict)
+    _positioned: bool = False
 
     def settings(self) -> Settings:
         return Settings(
@@ -139,6 +141,11 @@ class Harness:
     @asynccontextmanager
     async def running(self) -> AsyncIterator[Running]:
         dev_token(["admin"])  # makes sure the development key pair exists
+        if not self._positioned:
+            # A new group would read the whole shared dossier topic first (everyone's events,
+            # hundreds of thousands on a busy machine): start it where the topic ends now.
+            await start_group_at_end(self.kafka_bootstrap, self.group, "bilan.dossier.events")
+            self._positioned = True
         app = create_app(self.settings(), clock=self.clock, contact_resolver=self._resolve)
         runtime: SchedulingRuntime = app.state.runtime
         await runtime.start()
