@@ -857,9 +857,9 @@ def guide(result: DemoResult, echo: Callable[[str], None] = click.echo) -> None:
     )
     until = datetime.fromisoformat(result.clock_ended_at) + timedelta(days=1)
     period = f"from={result.clock_started_at[:10]}&to={until.date().isoformat()}"
-    echo(f"  indicators   http://127.0.0.1:8004/indicators?{period}")
+    echo(f"  indicators   http://127.0.0.1:8004/v1/indicators?{period}")
     if completed:
-        echo(f"  a checklist  http://127.0.0.1:8004/dossiers/{completed[0]}/checklist")
+        echo(f"  a checklist  http://127.0.0.1:8004/v1/dossiers/{completed[0]}/checklist")
     echo("  e-mails      .data/mail/new (reminders and survey invitations)")
     echo(f"The development clocks now read {result.clock_ended_at}; the demo's year ends there.")
 

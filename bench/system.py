@@ -1,0 +1,311 @@
+"""The whole system under load: many beneficiaries' bilans driven concurrently through the
+public HTTP APIs of the running system (`bilan up`), at a fixed command rate.
+
+Prints, per target rate: commands per second sustained, p50/p99 command latency, and p50/p99
+freshness: the time from a command's response to the moment its effect shows in the
+reporting API (the dossier's checklist). A rate is sustainable when at least 95 % of it is
+achieved with p99 latency ≤ 50 ms and p99 freshness ≤ 500 ms.
+
+    .venv/bin/python -m bench.system --rates 50,100,200,300 --seconds 30
+
+Each journey is the dossier's commands from the enquiry to its completion (21 commands:
+open, notice, needs analysis, programme, convention drafted, sent and signed by three
+parties, referent, the three phases with a field inquiry, results, synthesis and its
+delivery, completion); each command carries `If-Match` from the previous one's answer, so a
+journey's commands are sequential while journeys run side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from deploy.client import BilanClient, bearer, wait_until
+
+DOSSIER = "http://127.0.0.1:8001"
+REPORTING = "http://127.0.0.1:8004"
+MENTIONS = {
+    "title": "Bilan de compétences",
+    "objective": "Projet professionnel",
+    "content": "Trois phases",
+    "means": "Entretiens",
+    "period": "Trois mois",
+    "running_terms": "Huit séances",
+    "follow_up_terms": "Suivi à six mois",
+    "handover_terms": "Au seul bénéficiaire",
+    "payment_terms": "Employeur",
+}
+
+
+@dataclass
+class Measures:
+    latencies_ms: list[float] = field(default_factory=list)
+    freshness_ms: list[float] = field(default_factory=list)
+    errors: int = 0
+    commands: int = 0
+    elapsed_s: float = 0.0
+
+
+class Pacer:
+    """Hands out send times at `rate` per second from the start: an open-loop schedule, so a
+    slow answer does not slow the offered load down (it shows as latency instead)."""
+
+    def __init__(self, rate: float, seconds: float) -> None:
+        self.interval = 1.0 / rate
+        self.start = time.perf_counter()
+        self.end = self.start + seconds
+        self.issued = 0
+
+    async def slot(self) -> bool:
+        at = self.start + self.issued * self.interval
+        self.issued += 1
+        if at >= self.end:
+            return False
+        delay = at - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        return True
+
+
+@dataclass
+class Org:
+    site: str
+    consultant: str
+    manager: str
+
+
+def organisation(api: BilanClient) -> Org:
+    """A site and a consultant the dossier service knows (learnt over Kafka)."""
+    site = str(
+        api.call(
+            "scheduling", "POST", "/sites", api.admin, {"name": "Bench", "region": "bench"}
+        ).json()["site_id"]
+    )
+    consultant = str(uuid.uuid4())
+    api.call(
+        "scheduling",
+        "POST",
+        "/staff",
+        api.admin,
+        {
+            "staff_id": consultant,
+            "roles": ["consultant"],
+            "site_ids": [site],
+            "contract": "employee",
+        },
+    )
+    org = Org(site, consultant, str(uuid.uuid4()))
+
+    def known() -> bool:
+        # A throwaway dossier whose referent assignment succeeds once the consultant is known.
+        probe = api.call(
+            "dossier",
+            "POST",
+            "/dossiers",
+            bearer(["site_manager"], [site], org.manager),
+            {
+                "site_id": site,
+                "funding_route": "cpf",
+                "enquiry_received_at": "2020-01-01T00:00:00Z",
+                "name": "Sonde",
+                "email": "sonde@bench.example",
+            },
+        ).json()["id"]
+        try:
+            api.on_dossier(
+                probe,
+                "/referent",
+                bearer(["site_manager"], [site], org.manager),
+                {"consultant_id": consultant, "reason": "initial"},
+                method="PUT",
+            )
+            return True
+        except Exception:
+            return False
+
+    wait_until(known, "the dossier service to learn the bench consultant", 60)
+    return org
+
+
+async def journey(
+    http: httpx.AsyncClient,
+    org: Org,
+    pacer: Pacer,
+    measures: Measures,
+    watch: Callable[[str, float], None],
+) -> bool:
+    """One bilan's commands; False once the pacer's time is up."""
+    manager = bearer(["site_manager"], [org.site], org.manager)
+    consultant = bearer(["consultant"], [org.site], org.consultant)
+    state: dict[str, Any] = {}
+
+    async def command(method: str, path: str, who: dict[str, str], body: dict[str, Any]) -> bool:
+        if not await pacer.slot():
+            return False
+        headers = dict(who)
+        if "version" in state:
+            headers["If-Match"] = f'"{state["version"]}"'
+        began = time.perf_counter()
+        response = await http.request(method, path, headers=headers, json=body)
+        measures.latencies_ms.append((time.perf_counter() - began) * 1000)
+        measures.commands += 1
+        if response.status_code >= 300:
+            measures.errors += 1
+            raise RuntimeError(f"{method} {path}: {response.status_code} {response.text[:200]}")
+        answer = response.json()
+        state["version"] = answer["version"]
+        state.setdefault("id", answer.get("id"))
+        state["location"] = response.headers.get("location")
+        state["x-beneficiary-id"] = response.headers.get("x-beneficiary-id")
+        return True
+
+    tag = uuid.uuid4().hex[:8]
+    opened = await command(
+        "POST",
+        "/dossiers",
+        manager,
+        {
+            "site_id": org.site,
+            "funding_route": "employer_plan",
+            "enquiry_received_at": "2020-01-01T00:00:00Z",
+            "name": f"Bench {tag}",
+            "email": f"bench.{tag}@bench.example",
+        },
+    )
+    if not opened:
+        return False
+    watch(state["id"], time.perf_counter())  # freshness of DossierOpened
+    beneficiary = bearer(["beneficiary"], [org.site], state["x-beneficiary-id"])
+    d = "/dossiers/{d}"
+    plan: list[tuple[str, str, dict[str, str], dict[str, Any]]] = [
+        ("POST", f"{d}/deontology-acknowledgements", beneficiary, {"notice_version": 1}),
+        ("PUT", f"{d}/needs-analysis", consultant,
+         {"narrative": "Bench", "disability_accommodation_requested": False}),
+        ("PUT", f"{d}/programme", consultant, {"planned_minutes": 1200, "modality": "mixed"}),
+        ("POST", f"{d}/conventions", manager,
+         {"kind": "tripartite", **MENTIONS, "duration_minutes": 1200, "price_cents": 180000}),
+    ]  # fmt: skip
+    for method, path, who, body in plan:
+        if not await command(method, path.format(d=state["id"]), who, body):
+            return False
+    convention = str(state["location"]).rsplit("/", 1)[1]
+    rest: list[tuple[str, str, dict[str, str], dict[str, Any]]] = [
+        ("POST", f"{d}/conventions/{convention}/sending", manager, {}),
+        ("POST", f"{d}/conventions/{convention}/signatures", manager, {"party": "employer"}),
+        ("POST", f"{d}/conventions/{convention}/signatures", manager, {"party": "provider"}),
+        ("POST", f"{d}/conventions/{convention}/signatures", beneficiary,
+         {"party": "beneficiary"}),
+        ("PUT", f"{d}/referent", manager, {"consultant_id": org.consultant, "reason": "initial"}),
+        ("POST", f"{d}/phases/preliminary/start", consultant, {}),
+        ("POST", f"{d}/phases/preliminary/completion", consultant, {}),
+        ("POST", f"{d}/phases/investigation/start", consultant, {}),
+        ("POST", f"{d}/field-inquiries", consultant, {"contact_type": "company_visit"}),
+        ("POST", f"{d}/phases/investigation/completion", consultant, {}),
+        ("POST", f"{d}/phases/conclusion/start", consultant, {}),
+        ("POST", f"{d}/detailed-results-handover", consultant, {}),
+        ("POST", f"{d}/synthesis/drafts", consultant, {"content": "Bench synthesis"}),
+        ("POST", f"{d}/synthesis/delivery", consultant, {"channel": "hand"}),
+        ("POST", f"{d}/phases/conclusion/completion", consultant, {}),
+        ("POST", f"{d}/completion", consultant, {}),
+    ]  # fmt: skip
+    for method, path, who, body in rest:
+        if not await command(method, path.format(d=state["id"]), who, body):
+            return False
+    return True
+
+
+async def watcher(
+    http: httpx.AsyncClient, auditor: dict[str, str], queue: asyncio.Queue[tuple[str, float]],
+    measures: Measures, stop: asyncio.Event,
+) -> None:  # fmt: skip
+    """Polls the reporting checklist of each opened dossier until it is known there."""
+    while not (stop.is_set() and queue.empty()):
+        try:
+            dossier_id, since = await asyncio.wait_for(queue.get(), 0.2)
+        except TimeoutError:
+            continue
+        deadline = since + 10
+        while time.perf_counter() < deadline:
+            try:
+                response = await http.get(f"/v1/dossiers/{dossier_id}/checklist", headers=auditor)
+            except httpx.HTTPError:
+                break  # no reporting API: freshness is not measured
+            if response.status_code == 200:
+                measures.freshness_ms.append((time.perf_counter() - since) * 1000)
+                break
+            await asyncio.sleep(0.005)
+
+
+async def run_rate(org: Org, rate: float, seconds: float, workers: int) -> Measures:
+    measures = Measures()
+    pacer = Pacer(rate, seconds)
+    queue: asyncio.Queue[tuple[str, float]] = asyncio.Queue()
+    stop = asyncio.Event()
+    limits = httpx.Limits(max_connections=workers + 8, max_keepalive_connections=workers + 8)
+    async with (
+        httpx.AsyncClient(base_url=DOSSIER, limits=limits, timeout=30) as http,
+        httpx.AsyncClient(base_url=REPORTING, timeout=10) as reporting,
+    ):
+        auditor = bearer(["auditor"])
+        watchers = [
+            asyncio.create_task(watcher(reporting, auditor, queue, measures, stop))
+            for _ in range(8)
+        ]
+
+        async def worker() -> None:
+            while await journey(http, org, pacer, measures, lambda d, t: queue.put_nowait((d, t))):
+                pass
+
+        began = time.perf_counter()
+        results = await asyncio.gather(*(worker() for _ in range(workers)), return_exceptions=True)
+        elapsed = time.perf_counter() - began
+        stop.set()
+        await asyncio.gather(*watchers)
+    failures = [r for r in results if isinstance(r, BaseException)]
+    if failures:
+        print(f"  {len(failures)} workers failed, first: {failures[0]}")
+    measures.elapsed_s = elapsed
+    return measures
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rates", default="50,100,200,300", help="commands/s, comma-separated")
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--workers", type=int, default=64, help="journeys in flight")
+    args = parser.parse_args()
+    api = BilanClient()
+    org = organisation(api)
+    print(f"{'target/s':>9} {'achieved/s':>10} {'p50 ms':>7} {'p99 ms':>7} "
+          f"{'fresh p50':>9} {'fresh p99':>9} {'errors':>6}  sustainable")  # fmt: skip
+    best = 0.0
+    for rate in (float(r) for r in args.rates.split(",")):
+        m = asyncio.run(run_rate(org, rate, args.seconds, args.workers))
+        achieved = m.commands / m.elapsed_s
+        p99, f99 = percentile(m.latencies_ms, 99), percentile(m.freshness_ms, 99)
+        ok = achieved >= 0.95 * rate and p99 <= 50 and f99 <= 500 and m.errors == 0
+        best = max(best, achieved) if ok else best
+        print(
+            f"{rate:>9.0f} {achieved:>10.1f} {percentile(m.latencies_ms, 50):>7.1f} "
+            f"{p99:>7.1f} {percentile(m.freshness_ms, 50):>9.1f} {f99:>9.1f} "
+            f"{m.errors:>6}  {'yes' if ok else 'no'}"
+        )
+    print(f"highest sustainable rate measured: {best:.0f} commands/s")
+
+
+if __name__ == "__main__":
+    main()
