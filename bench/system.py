@@ -270,7 +270,7 @@ async def run_rate(org: Org, rate: float, seconds: float, workers: int) -> Measu
         await asyncio.gather(*watchers)
     failures = [r for r in results if isinstance(r, BaseException)]
     if failures:
-        print(f"  {len(failures)} workers failed, first: {failures[0]}")
+        print(f"  {len(failures)} workers failed, first: {failures[0]!r}")
     measures.elapsed_s = elapsed
     return measures
 
