@@ -770,6 +770,7 @@ class Demo:
 
     def run(self) -> DemoResult:
         self.result.clock_started_at = _iso(self.api.now())
+        self.echo(f"demo batch {self.batch}: a new organisation, {self.count} dossiers")
         self.organisation()
         self.plan()
         for month in range(MONTHS):
