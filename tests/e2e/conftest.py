@@ -11,7 +11,9 @@ from deploy import system
 from deploy.client import CLOCKED, BilanClient
 
 
-@pytest.fixture(scope="session")
+# Package scope: a system this package started is stopped as soon as its tests are done,
+# not left consuming every other test's events until the end of the session.
+@pytest.fixture(scope="package")
 def running_system() -> Iterator[BilanClient]:
     """A client of the whole system on 127.0.0.1:8001-8004, ready to take commands."""
     client = BilanClient()
