@@ -1,4 +1,4 @@
-"""Composition root: the projector, the Faust worker and the HTTP API in one process.
+"""Composition root: the projector, the streaming worker and the HTTP API in one process.
 
 The API answers from the facts the worker keeps in memory (and persists per batch), so a query
 never waits on the database; the process is one FastAPI app whose lifespan starts the worker.
@@ -22,7 +22,7 @@ from .api import build_router
 from .projector import KafkaDeadLetters, Projector
 from .settings import Settings
 from .status import StatusReader
-from .worker import create_worker
+from .worker import create_engine
 
 log = get_logger(__name__)
 
@@ -51,7 +51,7 @@ class ReportingService:
         self.status = StatusReader(self.projector, pool, s.kafka_bootstrap_servers, s.topics)
         await self.status.start()
         self.pool = pool
-        worker = create_worker(s, self.projector) if self.run_worker else None
+        worker = create_engine(s, self.projector) if self.run_worker else None
         try:
             if worker is not None:
                 await worker.start()

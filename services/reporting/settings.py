@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -32,6 +34,11 @@ class Settings(ServiceSettings):
     )
     generation_poll_interval_s: float = Field(
         1.0, gt=0, description="How often the worker looks for a generation switched by a rebuild."
+    )
+    worker_engine: Literal["faust", "aiokafka"] = Field(
+        "faust",
+        description="`faust` (a Faust-streaming agent) or `aiokafka` (a plain consumer group, "
+        "faster on large backlogs); both hand the same batches to the same projector.",
     )
     destruction_grace_days: int = Field(
         30, ge=0, description="Grace period after the end of a bilan for destroying documents."

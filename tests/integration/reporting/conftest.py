@@ -70,6 +70,8 @@ class Producer:
             bootstrap_servers=bootstrap, enable_idempotence=True, acks="all"
         )
         self._sequences: dict[str, int] = defaultdict(int)
+        self.routes: dict[str, str] = {}
+        """Service name -> topic, to publish to throwaway topics instead of the contract's."""
 
     async def start(self) -> None:
         await self._producer.start()
@@ -97,7 +99,10 @@ class Producer:
             causation_id=str(uuid.uuid4()),
         )
         await self._producer.send_and_wait(
-            topic or record.topic, key=record.key, value=record.value, headers=record.headers
+            topic or self.routes.get(event.service, record.topic),
+            key=record.key,
+            value=record.value,
+            headers=record.headers,
         )
         return uuid.UUID(dict(record.headers)["ce_id"].decode())
 
@@ -116,7 +121,7 @@ async def producer(kafka_bootstrap: str) -> AsyncIterator[Producer]:
 
 
 async def eventually(
-    check: Callable[[], Awaitable[bool]], timeout_s: float = 90.0, every_s: float = 0.2
+    check: Callable[[], Awaitable[bool]], timeout_s: float = 240.0, every_s: float = 0.2
 ) -> None:
     """Wait until `check()` holds (the worker is asynchronous)."""
     async with asyncio.timeout(timeout_s):
