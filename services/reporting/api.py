@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -18,6 +18,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from shared.auth import Principal, Role, require_roles
+from shared.clock import Clock, SystemClock
 from shared.web import Problem
 
 from .indicators import checklist, compute
@@ -129,8 +130,15 @@ SiteQuery = Annotated[
 ]
 
 
-def build_router(projector: Projector, status: StatusReader, *, grace_days: int) -> APIRouter:
+def build_router(
+    projector: Projector,
+    status: StatusReader,
+    *,
+    grace_days: int,
+    clock: Clock | None = None,
+) -> APIRouter:
     """The reporting endpoints over a projector."""
+    clock = clock or SystemClock()
     router = APIRouter(prefix="/v1", tags=["reporting"])
 
     def figures(first: date, after_last: date, site: str | None) -> dict[str, Any]:
@@ -151,7 +159,7 @@ def build_router(projector: Projector, status: StatusReader, *, grace_days: int)
             from_=first,
             to=to,
             site=scope,
-            as_of=iso(datetime.now(UTC).timestamp()) or "",
+            as_of=iso(clock.now().timestamp()) or "",
             last_event_at=iso(projector.store.last_event_at),
             indicators=figures(first, to, scope),
         )

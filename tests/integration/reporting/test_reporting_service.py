@@ -9,6 +9,7 @@ thousands of other tests' events.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -236,7 +237,16 @@ async def test_events_on_the_topics_appear_in_the_indicators_and_a_rebuild_agree
         assert f"2025-01-01,2026-01-01,{site},bilans_completed,1,," in lines
 
         before = running.service.projector.generation
-        result = await rebuild(settings)
+        rebuilding = asyncio.create_task(rebuild(settings))
+        served_meanwhile = 0
+        while not rebuilding.done():
+            # Queries keep being answered, from the old generation, while the rebuild runs.
+            during = await indicators(client, site)
+            assert during["indicators"] == body["indicators"]
+            served_meanwhile += 1
+            await asyncio.sleep(0.05)
+        result = await rebuilding
+        assert served_meanwhile > 0
         assert result.previous == before
         assert result.generation != before
 
