@@ -11,6 +11,8 @@
    throwaway database.
 4. Serves the rebuilt projection with the reporting app (worker off) and measures p50/p99 of
    `GET /v1/indicators` for a full year, organisation-wide and for one site.
+5. For information, the live worker's rate over the same backlog, for each engine (`faust`,
+   `aiokafka`), sampled over `--worker-seconds` each from a fresh database and group.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from deploy.tokens import dev_token
 from services.reporting.adapters.kafka_topics import topic_partitions
 from services.reporting.bootstrap import create_app
+from services.reporting.projector import Projector
 from services.reporting.rebuild import rebuild
 from services.reporting.settings import Settings
 from shared.contracts import (
@@ -355,7 +358,34 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def main(dossiers: int, site_count: int, rounds: int) -> None:
+async def worker_rate(settings: Settings, engine: str, seconds: float) -> float:
+    """Events per second the live worker projects (decode, apply, persist) from a backlog."""
+    database = f"bilan_reporting_bench_w{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(f"{PG}/postgres")
+    await admin.execute(f"CREATE DATABASE {database}")
+    try:
+        fresh = settings.model_copy(
+            update={
+                "database_url": f"{PG}/{database}",
+                "consumer_group": f"bench-worker-{uuid.uuid4().hex[:8]}",
+                "worker_engine": engine,
+            }
+        )
+        app = create_app(fresh)
+        async with app.router.lifespan_context(app):
+            projector: Projector = app.state.service.projector
+            async with asyncio.timeout(60):
+                while projector.processed == 0:  # noqa: ASYNC110 - a counter, not an event
+                    await asyncio.sleep(0.05)
+            first, started = projector.processed, time.perf_counter()
+            await asyncio.sleep(seconds)
+            return (projector.processed - first) / (time.perf_counter() - started)
+    finally:
+        await admin.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        await admin.close()
+
+
+async def main(dossiers: int, site_count: int, rounds: int, worker_seconds: float) -> None:
     run = uuid.uuid4().hex[:8]
     database = f"bilan_reporting_bench_{run}"
     print(
@@ -403,6 +433,9 @@ async def main(dossiers: int, site_count: int, rounds: int) -> None:
                     f"p99 {percentile(timings, 0.99):.1f} ms over {rounds} queries "
                     "(goal p99 <= 100 ms)"
                 )
+        for engine in ("faust", "aiokafka"):
+            rate = await worker_rate(settings, engine, worker_seconds)
+            print(f"live worker ({engine} engine) on the backlog: {rate:,.0f} /s")
     finally:
         await delete_topics(topics)
         await admin.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
@@ -414,5 +447,6 @@ if __name__ == "__main__":
     parser.add_argument("--dossiers", type=int, default=20_000)
     parser.add_argument("--sites", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--worker-seconds", type=float, default=30.0)
     args = parser.parse_args()
-    asyncio.run(main(args.dossiers, args.sites, args.rounds))
+    asyncio.run(main(args.dossiers, args.sites, args.rounds, args.worker_seconds))
