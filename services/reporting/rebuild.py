@@ -9,8 +9,10 @@ pointer moves. The worker loads the new generation before its next batch.
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +25,7 @@ from shared.logging import get_logger
 from .adapters import projection_db as db
 from .adapters.kafka_topics import topic_partitions
 from .facts import FactStore, apply
+from .facts.merge import merge_into
 from .projector import decode_record
 from .settings import Settings
 
@@ -112,10 +115,42 @@ async def rebuild(
         end = await consumer.end_offsets(partitions)
         if on_total is not None:
             on_total(sum(end[tp] - begin[tp] for tp in partitions))
+        shares = [
+            partitions[i :: settings.rebuild_processes] for i in range(settings.rebuild_processes)
+        ]
+        shares = [share for share in shares if share]
         replay = _Replay(consumer, FactStore())
         for tp in partitions:
             replay.positions[(tp.topic, tp.partition)] = begin[tp]
-        await replay.until(end, progress)
+        # Partitions are shared out between this process and helper processes (decoding is
+        # CPU-bound); their facts merge into ours exactly (facts.merge).
+        consumer.pause(*[tp for share in shares[1:] for tp in share])
+        with ProcessPoolExecutor(
+            max_workers=max(len(shares) - 1, 1), mp_context=multiprocessing.get_context("spawn")
+        ) as pool_of_processes:
+            loop = asyncio.get_running_loop()
+            helpers = [
+                loop.run_in_executor(
+                    pool_of_processes,
+                    replay_share,
+                    settings.kafka_bootstrap_servers,
+                    [(tp.topic, tp.partition, begin[tp], end[tp]) for tp in share],
+                )
+                for share in shares[1:]
+            ]
+            await replay.until({tp: end[tp] for tp in shares[0]}, progress)
+            for finished in asyncio.as_completed(helpers):
+                store, positions, undecodable, events = await finished
+                merge_into(replay.store, store)
+                replay.positions.update(positions)
+                replay.undecodable.extend(undecodable)
+                replay.events += events
+                if progress is not None:
+                    progress(events)
+        others = [tp for share in shares[1:] for tp in share]
+        for tp in others:
+            consumer.seek(tp, replay.positions[(tp.topic, tp.partition)])
+        consumer.resume(*others)
         async with pool.acquire() as conn:
             generation = await db.create_generation(conn)
             async with conn.transaction():
@@ -140,6 +175,40 @@ async def rebuild(
     finally:
         await consumer.stop()
         await pool.close()
+
+
+ShareResult = tuple[FactStore, db.Positions, list[tuple[str, int, int, str]], int]
+"""Facts, positions, undecodable records and count of a helper's partitions."""
+
+
+def replay_share(bootstrap: str, share: list[tuple[str, int, int, int]]) -> ShareResult:
+    """In a helper process: the facts of partitions `(topic, partition, begin, end)` (the
+    process pool pickles them back)."""
+    return asyncio.run(_replay_share(bootstrap, share))
+
+
+async def _replay_share(bootstrap: str, share: list[tuple[str, int, int, int]]) -> ShareResult:
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        group_id=None,
+        max_partition_fetch_bytes=8 * 1024 * 1024,
+        fetch_max_bytes=64 * 1024 * 1024,
+    )
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, partition) for topic, partition, _, _ in share]
+        consumer.assign(partitions)
+        replay = _Replay(consumer, FactStore())
+        for (topic, partition, begin, _), tp in zip(share, partitions, strict=True):
+            consumer.seek(tp, begin)
+            replay.positions[(topic, partition)] = begin
+        await replay.until(
+            {tp: end for (_, _, _, end), tp in zip(share, partitions, strict=True)}, None
+        )
+        return replay.store, replay.positions, replay.undecodable, replay.events
+    finally:
+        await consumer.stop()
 
 
 async def _record_undecodable(conn: Connection, found: list[tuple[str, int, int, str]]) -> None:

@@ -40,6 +40,13 @@ class Settings(ServiceSettings):
         description="`faust` (a Faust-streaming agent) or `aiokafka` (a plain consumer group, "
         "faster on large backlogs); both hand the same batches to the same projector.",
     )
+    rebuild_processes: int = Field(
+        2,
+        ge=1,
+        le=16,
+        description="Processes that replay partitions in parallel during a rebuild (decoding "
+        "is CPU-bound); 1 replays everything in the calling process.",
+    )
     destruction_grace_days: int = Field(
         30, ge=0, description="Grace period after the end of a bilan for destroying documents."
     )

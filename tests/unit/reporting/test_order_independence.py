@@ -10,6 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.reporting.facts import FactStore, apply_event
+from services.reporting.facts.merge import merge_into
+from services.reporting.facts.model import KINDS
 from services.reporting.indicators import QueryEngine, checklist, compute
 from shared.contracts import (
     CompetenceEvaluated,
@@ -207,3 +209,26 @@ def test_duplicates_and_reordering_do_not_change_figures(
     redelivered = data.draw(st.lists(st.sampled_from(events), max_size=10))
     reordered = data.draw(st.permutations(events + redelivered))
     assert figures(reordered) == figures(events)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(history=st.lists(EVENTS, min_size=1, max_size=40), data=st.data())
+def test_merging_the_facts_of_two_halves_equals_applying_everything(
+    history: list[IntegrationEvent], data: st.DataObject
+) -> None:
+    events = [(str(uuid.uuid4()), event) for event in history]
+    in_first = data.draw(st.lists(st.booleans(), min_size=len(events), max_size=len(events)))
+    first, second = FactStore(), FactStore()
+    for (ce_id, event), left in zip(events, in_first, strict=True):
+        apply_event(first if left else second, ce_id, event)
+    merge_into(first, second)
+    whole = FactStore()
+    for ce_id, event in events:
+        apply_event(whole, ce_id, event)
+    for kind in KINDS:
+        assert first.table(kind) == whole.table(kind)
+    assert first.last_event_at == whole.last_event_at
+    engine = QueryEngine(first)
+    assert [
+        compute(engine, a, b, scope) for a, b in PERIODS for scope in (None, SITE_A, SITE_B)
+    ] == figures(events)[: len(PERIODS) * 3]
