@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -131,18 +132,19 @@ SiteQuery = Annotated[
 
 
 def build_router(
-    projector: Projector,
-    status: StatusReader,
+    projector_of: Callable[[], Projector],
+    status_of: Callable[[], StatusReader],
     *,
     grace_days: int,
     clock: Clock | None = None,
 ) -> APIRouter:
-    """The reporting endpoints over a projector."""
+    """The reporting endpoints; `projector_of` and `status_of` give the running parts (they
+    exist once the app's lifespan started them)."""
     clock = clock or SystemClock()
     router = APIRouter(prefix="/v1", tags=["reporting"])
 
     def figures(first: date, after_last: date, site: str | None) -> dict[str, Any]:
-        return compute(projector.engine, first, after_last, site, grace_days=grace_days)
+        return compute(projector_of().engine, first, after_last, site, grace_days=grace_days)
 
     @router.get(
         "/indicators",
@@ -160,7 +162,7 @@ def build_router(
             to=to,
             site=scope,
             as_of=iso(clock.now().timestamp()) or "",
-            last_event_at=iso(projector.store.last_event_at),
+            last_event_at=iso(projector_of().store.last_event_at),
             indicators=figures(first, to, scope),
         )
 
@@ -187,7 +189,7 @@ def build_router(
         scopes: list[str | None] = [scope]
         if scope is None:
             # Organisation-wide, then every site the organisation has data for.
-            scopes.extend(sorted(known_sites(projector)))
+            scopes.extend(sorted(known_sites(projector_of())))
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["from", "to", "site", "indicator", "value", "numerator", "denominator"])
@@ -219,7 +221,7 @@ def build_router(
         responses={404: {"description": "Unknown dossier, or of a site the token does not cover"}},
     )
     async def dossier_checklist(principal: Reader, dossier_id: UUID) -> ChecklistOut:
-        found = checklist(projector.engine, str(dossier_id), grace_days=grace_days)
+        found = checklist(projector_of().engine, str(dossier_id), grace_days=grace_days)
         site = None if found is None else found["site_id"]
         visible = found is not None and (
             principal.all_sites or (site is not None and principal.can_act_on_site(site))
@@ -229,8 +231,8 @@ def build_router(
         return ChecklistOut.model_validate(found)
 
     @router.get("/status", response_model=StatusOut, summary="Consumer lag, last event, DLQ count")
-    async def consumer_status(_principal: Reader, request: Request) -> StatusOut:
-        return StatusOut.model_validate(await status.read())
+    async def consumer_status(_principal: Reader) -> StatusOut:
+        return StatusOut.model_validate(await status_of().read())
 
     return router
 

@@ -103,16 +103,11 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
         operations_router({"database": service.check_database, "kafka": service.check_kafka})
     )
 
-    # Routes read the projector lazily: it exists only once the lifespan started.
-    class _Lazy:
-        def __getattr__(self, name: str) -> object:
-            return getattr(service.projector, name)
-
-    class _LazyStatus:
-        async def read(self) -> dict[str, object]:
-            return await service.status.read()
-
     app.include_router(
-        build_router(_Lazy(), _LazyStatus(), grace_days=s.destruction_grace_days)  # type: ignore[arg-type]
+        build_router(
+            lambda: service.projector,
+            lambda: service.status,
+            grace_days=s.destruction_grace_days,
+        )
     )
     return app
