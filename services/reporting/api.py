@@ -44,6 +44,33 @@ EXAMPLE_INDICATORS: dict[str, Any] = {
 }
 
 
+def _problem(status: int, code: str, detail: str) -> dict[str, Any]:
+    return {
+        "description": detail,
+        "content": {
+            "application/problem+json": {
+                "example": {
+                    "type": f"urn:bilan:problem:{code}",
+                    "title": code.replace("_", " ").capitalize(),
+                    "status": status,
+                    "detail": detail,
+                    "code": code,
+                }
+            }
+        },
+    }
+
+
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    401: _problem(401, "unauthenticated", "missing or invalid bearer token"),
+    403: _problem(403, "site_forbidden", "wrong role, or a site the token does not cover"),
+    422: _problem(422, "invalid_request", "the request does not match the schema"),
+}
+PERIOD_PROBLEM: dict[int | str, dict[str, Any]] = {
+    400: _problem(400, "invalid_period", "`from` must be a date before `to`")
+}
+
+
 class IndicatorsOut(BaseModel):
     """Every indicator of indicators.md for `[from, to)` and a site (or the organisation)."""
 
@@ -151,6 +178,7 @@ def build_router(
         response_model=IndicatorsOut,
         response_model_by_alias=True,
         summary="Every Qualiopi indicator for a period and a site",
+        responses={**PROBLEMS, **PERIOD_PROBLEM},
     )
     async def indicators(
         principal: Reader, first: FromQuery, to: ToQuery, site: SiteQuery = None
@@ -171,6 +199,8 @@ def build_router(
         summary="The same figures as CSV, one row per indicator and site",
         response_class=Response,
         responses={
+            **PROBLEMS,
+            **PERIOD_PROBLEM,
             200: {
                 "content": {
                     "text/csv": {
@@ -178,7 +208,7 @@ def build_router(
                         "2025-01-01,2026-01-01,org,abandonment_rate,0.125,5,40\n"
                     }
                 }
-            }
+            },
         },
     )
     async def indicators_csv(
@@ -218,7 +248,12 @@ def build_router(
         response_model=ChecklistOut,
         response_model_exclude_none=False,
         summary="The compliance checklist of one dossier",
-        responses={404: {"description": "Unknown dossier, or of a site the token does not cover"}},
+        responses={
+            **PROBLEMS,
+            404: _problem(
+                404, "dossier_not_found", "unknown dossier, or of a site the token does not cover"
+            ),
+        },
     )
     async def dossier_checklist(principal: Reader, dossier_id: UUID) -> ChecklistOut:
         found = checklist(projector_of().engine, str(dossier_id), grace_days=grace_days)
@@ -230,7 +265,12 @@ def build_router(
             raise Problem(404, "dossier_not_found", "no such dossier in the projection")
         return ChecklistOut.model_validate(found)
 
-    @router.get("/status", response_model=StatusOut, summary="Consumer lag, last event, DLQ count")
+    @router.get(
+        "/status",
+        response_model=StatusOut,
+        summary="Consumer lag, last event, DLQ count",
+        responses=PROBLEMS,
+    )
     async def consumer_status(_principal: Reader) -> StatusOut:
         return StatusOut.model_validate(await status_of().read())
 
