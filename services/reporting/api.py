@@ -225,7 +225,7 @@ def build_router(
         writer.writerow(["from", "to", "site", "indicator", "value", "numerator", "denominator"])
         for current in scopes:
             for name, figure in figures(first, to, current).items():
-                for label, value in _flatten(name, figure["value"]):
+                for label, value in flatten(name, figure["value"]):
                     writer.writerow(
                         [
                             first.isoformat(),
@@ -286,10 +286,11 @@ def known_sites(projector: Projector) -> set[str]:
     return found
 
 
-def _flatten(name: str, value: Any) -> list[tuple[str, Any]]:
+def flatten(name: str, value: Any) -> list[tuple[str, Any]]:
+    """CSV rows of one figure's value: breakdowns become `name.key.subkey` leaves."""
     if isinstance(value, dict):
         rows: list[tuple[str, Any]] = []
         for key, inner in value.items():
-            rows.extend(_flatten(f"{name}.{key}", inner))
+            rows.extend(flatten(f"{name}.{key}", inner))
         return rows
     return [(name, value)]
