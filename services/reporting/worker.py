@@ -2,8 +2,8 @@
 
 Kept thin on purpose (architecture.md): the logic is tested without a broker, and the engine
 is a setting. `faust` (the default) is a Faust-streaming agent; `aiokafka` is a plain consumer
-group loop, several times faster because it skips Faust's per-message stream machinery (see
-the README's known limits).
+group loop, about 2.6 times faster on a backlog because it skips Faust's per-message stream
+machinery (see the README's known limits and bench/README.md).
 """
 
 from __future__ import annotations
