@@ -120,3 +120,43 @@ def test(no_lint: bool, pytest_args: tuple[str, ...]) -> None:
     """Start the stack if needed, then ruff, mypy and the whole test suite (extra args go to
     pytest)."""
     run_checks(pytest_args, lint=not no_lint)
+
+
+@main.group(name="reporting")
+def reporting_group() -> None:
+    """The reporting service's projections."""
+
+
+@reporting_group.command("rebuild")
+def reporting_rebuild() -> None:
+    """Replay the topics from the beginning into a fresh projection, then switch to it."""
+    import asyncio
+
+    from services.reporting.rebuild import rebuild
+    from services.reporting.settings import Settings
+
+    async def run() -> None:
+        bar_holder: dict[str, object] = {}
+
+        def on_total(total: int) -> None:
+            bar = click.progressbar(length=max(total, 1), label="Replaying events")
+            bar.__enter__()
+            bar_holder["bar"] = bar
+
+        def progress(done: int) -> None:
+            bar = bar_holder.get("bar")
+            if bar is not None:
+                bar.update(done)  # type: ignore[attr-defined]
+
+        try:
+            result = await rebuild(Settings(), on_total=on_total, progress=progress)
+        finally:
+            bar = bar_holder.get("bar")
+            if bar is not None:
+                bar.__exit__(None, None, None)  # type: ignore[attr-defined]
+        click.echo(
+            f"switched to {result.generation} (was {result.previous}): {result.events} events, "
+            f"{result.undecodable} undecodable, {result.rate:,.0f} events/s"
+        )
+
+    asyncio.run(run())
