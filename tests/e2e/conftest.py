@@ -19,7 +19,7 @@ def running_system() -> Iterator[BilanClient]:
     client = BilanClient()
     started = False
     # Whatever runs on the ports is used (this checkout's supervisor or another's).
-    if not client.ready(CLOCKED):
+    if not client.ready([*CLOCKED, "reporting"]):
         system.up()  # shares the running stack; waits until every service is ready
         started = True
     try:

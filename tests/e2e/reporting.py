@@ -24,9 +24,7 @@ class Auditor:
     def checklist(self) -> dict[str, Any]:
         """The checks of the dossier (an empty dict while reporting has not seen it)."""
         try:
-            body = self.api.get(
-                "reporting", f"/v1/dossiers/{self.dossier}/checklist", self.token
-            )
+            body = self.api.get("reporting", f"/v1/dossiers/{self.dossier}/checklist", self.token)
         except ApiError as error:
             if error.status == 404:
                 return {}

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date, timedelta
 
 from click.testing import CliRunner
 
 from deploy import demo
 from deploy.cli import main
-from deploy.client import BilanClient, bearer
+from deploy.client import BilanClient, bearer, wait_until
+from tests.e2e.reporting import Auditor, day_after
 
 DOSSIERS = 6
 
@@ -61,6 +63,30 @@ def test_the_demo_fills_the_system_through_its_apis(bilan: BilanClient) -> None:
     ]
     assert len(actions) >= len(result.complaints)
     assert any(a["completed_at"] for a in actions)
+
+    # The reporting API reflects it, site by site, over the demo's year.
+    # Complaints are dated up to three weeks before they are registered.
+    begin = date.fromisoformat(result.clock_started_at[:10]) - timedelta(days=30)
+    until = day_after(result.clock_ended_at)
+    for site in sites:
+        auditor = Auditor(bilan, site, "", since=begin)
+        mine = [d for d in listed if d["site_id"] == site]
+        completed = sum(d["status"] == "completed" for d in mine)
+        shown = auditor.wait_indicator(until, "bilans_completed", completed)
+        team = shown["team_composition"]["value"][site]
+        assert team["has_psychologist"]
+        assert team["has_disability_referent"]
+        assert team["active_staff"] == 6  # manager, 2 consultants, psychologist, QL, DR
+        assert shown["dossiers_over_24h"]["value"] == 0
+
+    def complaints_counted() -> bool:
+        counted = sum(
+            Auditor(bilan, s, "", since=begin).indicators(until)["complaints_received"]["value"]
+            for s in sites
+        )
+        return bool(counted == len(result.complaints))
+
+    wait_until(complaints_counted, "every complaint counted")
 
     # The guide names a token command per role and where to look.
     text = "\n".join(printed)
