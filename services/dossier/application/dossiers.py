@@ -158,15 +158,18 @@ class DossierCommands:
                 assert state.ended_at is not None
                 await schedule(
                     conn,
-                    due_at=state.ended_at + self.settings.destruction_grace,
+                    due_at=d.destruction_time(
+                        state.ended_at, state.ended_at + self.settings.destruction_grace
+                    ),
                     kind=DESTROY_DOCUMENTS,
                     payload={"dossier_id": dossier_id},
                     key=f"destroy-after-grace:{dossier_id}",
                 )
             elif isinstance(event, d.RetentionAgreed):
+                assert state.ended_at is not None
                 await schedule(
                     conn,
-                    due_at=event.expires_at,
+                    due_at=d.destruction_time(state.ended_at, event.expires_at),
                     kind=DESTROY_DOCUMENTS,
                     payload={"dossier_id": dossier_id},
                     key=f"destroy-at-retention-expiry:{dossier_id}",

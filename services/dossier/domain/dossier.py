@@ -972,6 +972,17 @@ def _retention(state: Dossier, command: AgreeRetention) -> list[DomainEvent]:
     return [RetentionAgreed(classes, command.justification, command.agreed_at, command.expires_at)]
 
 
+DESTRUCTION_LEAD = timedelta(hours=1)
+"""How long before its deadline a destruction happens: rule 7 wants it *within* the grace
+period (or by the retention's expiry), and a timer firing at the deadline itself lands just
+after it."""
+
+
+def destruction_time(ended_at: datetime, deadline: datetime) -> datetime:
+    """When to destroy what must be gone by `deadline`: a little before it."""
+    return deadline - min(DESTRUCTION_LEAD, (deadline - ended_at) / 2)
+
+
 def due_destruction(state: Dossier, grace: timedelta, now: datetime) -> tuple[str, ...]:
     """The document classes whose destruction is due at `now` (R6313-7, contract rule 7)."""
     if state.ended_at is None:
@@ -986,7 +997,7 @@ def due_destruction(state: Dossier, grace: timedelta, now: datetime) -> tuple[st
         deadline = (
             state.retention.expires_at if retained and state.retention else state.ended_at + grace
         )
-        if now >= deadline:
+        if now >= destruction_time(state.ended_at, deadline):
             due.append(document_class)
     return tuple(due)
 

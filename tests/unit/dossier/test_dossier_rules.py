@@ -456,3 +456,15 @@ def test_destroyed_documents_cannot_be_retained_and_erasure_takes_the_rest() -> 
     assert erased.document_classes == ("synthesis",)
     assert journey.run(d.DestroyAllDocuments()) == []
     refused(journey, d.GiveDisclosureConsent("employer", journey.now), "documents_destroyed")
+
+
+def test_destruction_lands_within_the_grace_period_not_after_it() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from services.dossier.domain.dossier import DESTRUCTION_LEAD, destruction_time
+
+    ended = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    deadline = ended + timedelta(days=30)
+    assert destruction_time(ended, deadline) == deadline - DESTRUCTION_LEAD
+    short = ended + timedelta(minutes=10)
+    assert ended < destruction_time(ended, short) < short, "a short grace keeps half of it"
