@@ -52,13 +52,9 @@ class QuestionnaireOut(BaseModel):
 
 
 def question_out(q: Question) -> QuestionOut:
+    low, high = q.answer_range
     return QuestionOut(
-        code=q.code,
-        kind=q.kind,
-        label=q.label,
-        required=q.required,
-        min_score=q.min_score,
-        max_score=q.max_score,
+        code=q.code, kind=q.kind, label=q.label, required=q.required, min_score=low, max_score=high
     )
 
 

@@ -42,6 +42,14 @@ class Question:
     min_score: int = SCORE_MIN
     max_score: int = SCORE_MAX
 
+    @property
+    def answer_range(self) -> tuple[int, int]:
+        """The integers an answer may take: 1 to 5 for the satisfaction question (it becomes
+        the contract's `satisfaction_score`), the question's own range for scores."""
+        if self.kind == "satisfaction":
+            return SATISFACTION_MIN, SATISFACTION_MAX
+        return self.min_score, self.max_score
+
 
 @dataclass(frozen=True, slots=True)
 class Questionnaire:
@@ -127,9 +135,9 @@ def validate_answers(questionnaire: Questionnaire, answers: Mapping[str, Any]) -
                 )
             continue
         if q.kind == "satisfaction":
-            satisfaction = _integer(q, value, SATISFACTION_MIN, SATISFACTION_MAX)
+            satisfaction = _integer(q, value, *q.answer_range)
         elif q.kind == "score":
-            scores[q.code] = _integer(q, value, q.min_score, q.max_score)
+            scores[q.code] = _integer(q, value, *q.answer_range)
         elif q.kind == "situation":
             if value not in SITUATIONS:
                 raise InvalidCommand(

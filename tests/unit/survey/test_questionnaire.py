@@ -116,3 +116,13 @@ def test_definitions_that_could_not_produce_the_contract_are_refused(
 
 def test_a_definition_survives_its_json_form() -> None:
     assert questionnaire_from_dict(questionnaire_to_dict(SIX)) == SIX
+
+
+def test_the_satisfaction_question_is_shown_with_the_range_it_accepts() -> None:
+    from services.survey.domain.questionnaire import Question
+    from services.survey.schemas import question_out
+
+    shown = question_out(Question("overall_satisfaction", "satisfaction", "Overall?"))
+    assert (shown.min_score, shown.max_score) == (1, 5)
+    score = question_out(Question("clarity", "score", "Clear?"))
+    assert (score.min_score, score.max_score) == (0, 10)
