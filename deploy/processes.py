@@ -71,7 +71,13 @@ PROCESSES: Final[tuple[ProcessSpec, ...]] = (
     ProcessSpec(
         "mail-sink",
         "aiosmtpd",
-        ("-n", "-l", f"127.0.0.1:{SMTP_PORT}", "-c", "aiosmtpd.handlers.Mailbox", str(MAIL_DIR)),
+        # SMTPUTF8: addresses such as élodie@exemple.fr are valid and must reach the sink.
+        (
+            *("-n", "-u", "-l", f"127.0.0.1:{SMTP_PORT}"),
+            "-c",
+            "aiosmtpd.handlers.Mailbox",
+            str(MAIL_DIR),
+        ),
         port=SMTP_PORT,
     ),
     _service("dossier", 8001),
