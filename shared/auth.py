@@ -199,11 +199,6 @@ def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
     return dependency
 
 
-def require_site(site_id: UUID | str, principal: Principal) -> None:
-    """403 unless the principal may act on the site (a convenience for handlers)."""
-    principal.require_site(site_id)
-
-
 def internal_token_provider(
     configured: str | None,
     *,

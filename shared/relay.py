@@ -98,11 +98,9 @@ class OutboxRelay:
         self._dsn = dsn
         self._pool = pool
         self._producer_factory = producer_factory
-        self._signal = signal or OutboxSignal()
-        self._wake = self._signal.local
+        self._wake = (signal or OutboxSignal()).local
         self._batch_size = batch_size
         self._poll_interval_s = poll_interval_s
-        self.is_leader = False
         self._acknowledged: list[int] = []
         """Ids the broker acknowledged, deleted with the next fetch."""
 
@@ -116,7 +114,6 @@ class OutboxRelay:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                self.is_leader = False
                 log.warning("relay_interrupted", error=type(exc).__name__, detail=str(exc)[:200])
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
@@ -127,7 +124,6 @@ class OutboxRelay:
             # Followers retry the lock now and then; PostgreSQL cannot notify a lock release.
             while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK):  # noqa: ASYNC110
                 await asyncio.sleep(self._poll_interval_s)
-            self.is_leader = True
             await conn.add_listener(NOTIFY_CHANNEL, self._on_notify)
             producer = await self._producer_factory()
             log.info("relay_leading", service=self._service)
@@ -140,7 +136,6 @@ class OutboxRelay:
                 with contextlib.suppress(Exception):
                     await producer.stop()
         finally:
-            self.is_leader = False
             with contextlib.suppress(Exception):
                 await conn.close()
 

@@ -131,13 +131,6 @@ class PostgresEventStore:
             rows = await self._pool.fetch(query, stream_id, from_version)
         return [_stored(r) for r in rows]
 
-    async def current_version(self, stream_id: str) -> int:
-        """The stream's version, 0 when it does not exist."""
-        version = await self._pool.fetchval(
-            "SELECT version FROM streams WHERE stream_id = $1", stream_id
-        )
-        return int(version or 0)
-
     async def read_all(
         self, after: Position | None = None, limit: int = 1000
     ) -> tuple[list[StoredEvent], Position]:

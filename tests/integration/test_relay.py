@@ -92,7 +92,6 @@ async def test_concurrent_writers_and_relay_crashes_lose_nothing_and_keep_order(
     assert kills == 2
 
     ours = set(per_stream_published)
-    seen_ids: set[uuid.UUID] = set()
     received = await read_envelopes(
         kafka_bootstrap,
         start,
