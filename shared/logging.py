@@ -53,6 +53,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _name_logger,
         _mask_sensitive,
     ]
     structlog.configure(
@@ -83,14 +84,26 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(max(numeric, logging.INFO) if numeric < logging.INFO else numeric)
-    for noisy in ("aiokafka", "kafka"):
+    for noisy in ("aiokafka", "kafka", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def get_logger(name: str | None = None) -> Any:
-    """A structlog logger; `name` becomes the `logger` key."""
-    logger = structlog.get_logger()
-    return logger.bind(logger=name) if name else logger
+    """A structlog logger; `name` becomes the `logger` key.
+
+    It stays lazy: modules take their logger at import, before `configure_logging` runs, and
+    binding it then would freeze structlog's default (console) configuration into it."""
+    # `logger` itself cannot be an initial value (it is wrap_logger's first parameter's name):
+    # the name travels as `logger_name` and `_name_logger` renames it.
+    return structlog.get_logger(logger_name=name) if name else structlog.get_logger()
+
+
+def _name_logger(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    if "logger_name" in event_dict:
+        event_dict["logger"] = event_dict.pop("logger_name")
+    return event_dict
 
 
 @contextmanager

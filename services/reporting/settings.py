@@ -30,7 +30,7 @@ class Settings(ServiceSettings):
         2_000, ge=1, le=50_000, description="Records applied and persisted per transaction."
     )
     batch_within_s: float = Field(
-        0.2, gt=0, description="Longest wait to fill a batch before applying what arrived."
+        0.05, gt=0, description="Longest wait to fill a batch before applying what arrived."
     )
     generation_poll_interval_s: float = Field(
         1.0, gt=0, description="How often the worker looks for a generation switched by a rebuild."

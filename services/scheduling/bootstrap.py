@@ -107,6 +107,8 @@ class SchedulingRuntime(ServiceRuntime):
             except Exception as exc:  # a timeout, or the loop had died already
                 log.warning("mail_loop_stopped_abruptly", error=type(exc).__name__)
             self._mail_task = None
+        if self.mail_sender is not None:
+            await self.mail_sender.aclose()
         await super().stop()
 
 

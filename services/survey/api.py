@@ -58,7 +58,7 @@ TokenPath = Annotated[str, Path(description="The token of the e-mailed link.")]
 PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 
 
-def _service(request: Request) -> SurveyService:
+async def _service(request: Request) -> SurveyService:
     service: SurveyService = request.app.state.survey
     return service
 

@@ -142,6 +142,8 @@ class SurveyService:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._mail_task
             self._mail_task = None
+        if self.mail is not None:
+            await self.mail.aclose()
         await self.runtime.stop()
 
     @contextlib.asynccontextmanager

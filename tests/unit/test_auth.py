@@ -127,3 +127,31 @@ def test_unknown_role_in_token_is_refused() -> None:
     )
     with pytest.raises(jwt.InvalidTokenError):
         verifier.verify(forged_roles)
+
+
+def test_a_verified_token_is_checked_again_once_it_expires(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import shared.auth
+
+    verifier = TokenVerifier(PUBLIC, issuer=ISS, audience=AUD)
+    full_checks: list[str] = []
+    real_verify = verifier._verify
+
+    def counting(token: str) -> tuple[Principal, float]:
+        full_checks.append(token)
+        return real_verify(token)
+
+    monkeypatch.setattr(verifier, "_verify", counting)
+    token = _token(lifetime=timedelta(minutes=10))
+    first, second = verifier.verify(token), verifier.verify(token)
+    assert first == second and first.subject == "staff-1"
+    assert len(full_checks) == 1, "the signature of a token in use is checked once"
+
+    later = datetime.now(UTC) + timedelta(minutes=10, seconds=shared.auth.LEEWAY_S + 1)
+    monkeypatch.setattr(shared.auth.time, "time", later.timestamp)
+    verifier.verify(token)
+    assert len(full_checks) == 2, "past its expiry the token goes through the full check again"
+    other = _token(private=OTHER_PRIVATE)
+    with pytest.raises(Exception, match="Signature"):
+        verifier.verify(other)

@@ -1,10 +1,22 @@
 """Log lines are JSON with the service and the bound context, and never personal data."""
 
 import json
+import logging
+from collections.abc import Iterator
 
 import pytest
+import structlog
 
 from shared.logging import REDACTED, bound, configure_logging, get_logger
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    # configure_logging here writes to pytest's captured stdout, which is closed after the
+    # test; loggers are lazy, so later tests would write to it.
+    yield
+    structlog.reset_defaults()
+    logging.getLogger().handlers.clear()
 
 
 def test_json_lines_carry_service_and_correlation(capsys: pytest.CaptureFixture[str]) -> None:
@@ -31,10 +43,21 @@ def test_personal_data_keys_are_masked(capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_standard_library_loggers_are_json_too(capsys: pytest.CaptureFixture[str]) -> None:
-    import logging
-
     configure_logging("scheduling")
     logging.getLogger("uvicorn.error").warning("port busy")
     line = json.loads(capsys.readouterr().out)
     assert line["message"] == "port busy"
     assert line["service"] == "scheduling"
+
+
+def test_a_logger_taken_before_configuration_logs_json(capsys: pytest.CaptureFixture[str]) -> None:
+    # Modules take their logger at import time, before the service configures logging.
+    structlog.reset_defaults()
+    early = get_logger("shared.relay")
+    configure_logging("survey")
+    early.info("relay_leading", email="jeanne@example.fr")
+    line = json.loads(capsys.readouterr().out)
+    assert line["message"] == "relay_leading"
+    assert line["logger"] == "shared.relay"
+    assert line["service"] == "survey"
+    assert line["email"] == REDACTED

@@ -43,7 +43,7 @@ class DossierService:
         return self.runtime.clock
 
 
-def service(request: Request) -> DossierService:
+async def service(request: Request) -> DossierService:
     found: DossierService = request.app.state.dossier_service
     return found
 
@@ -62,7 +62,7 @@ async def transaction(svc: Service) -> AsyncIterator[Connection]:
 Tx = Annotated[Connection, Depends(transaction, scope="function")]
 
 
-def expected_version(request: Request) -> int:
+async def expected_version(request: Request) -> int:
     """The stream version from `If-Match` (428 when absent, 400 when not a version)."""
     raw = request.headers.get("if-match")
     if raw is None:

@@ -58,18 +58,29 @@ def registered_events() -> list[type[DomainEvent]]:
     return list(_REGISTRY.values())
 
 
+_FIELDS: dict[str, tuple[tuple[str, bool], ...]] = {}
+
+
+def _fields_of(cls: type[DomainEvent]) -> tuple[tuple[str, bool], ...]:
+    """(name, is a datetime) of each field: resolving type hints is slow, so once per type."""
+    found = _FIELDS.get(cls.__name__)
+    if found is None:
+        hints = typing.get_type_hints(cls)
+        fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+        found = _FIELDS[cls.__name__] = tuple((f.name, _is_datetime(hints[f.name])) for f in fields)
+    return found
+
+
 def load_event(type_name: str, data: dict[str, Any]) -> DomainEvent:
     """Rebuild a stored event; raises KeyError for a type this code does not know."""
     cls = _REGISTRY[type_name]
-    hints = typing.get_type_hints(cls)
     values: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-        raw = data.get(f.name)
-        hint = hints[f.name]
-        if raw is not None and _is_datetime(hint):
-            values[f.name] = datetime.fromisoformat(raw)
+    for name, is_datetime in _fields_of(cls):
+        raw = data.get(name)
+        if raw is not None and is_datetime:
+            values[name] = datetime.fromisoformat(raw)
         elif isinstance(raw, list):
-            values[f.name] = tuple(raw)
+            values[name] = tuple(raw)
         else:
-            values[f.name] = raw
+            values[name] = raw
     return cls(**values)

@@ -127,6 +127,11 @@ class SurveyContactResolver:
             return None  # shredded: the survey closed before its mail could leave
         return Contact(name="", email=email)
 
+    async def aclose(self) -> None:
+        close = getattr(self._dossier_contacts, "aclose", None)
+        if close is not None:
+            await close()
+
 
 async def fetch_stakeholder_email(conn: Connection, survey_id: UUID) -> str | None:
     """The sealed address of a stakeholder survey, if still held."""
