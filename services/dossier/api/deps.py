@@ -19,6 +19,7 @@ from shared.auth import Principal, Role, require_roles
 from shared.clock import Clock
 from shared.db import Connection
 from shared.runtime import ServiceRuntime
+from shared.unit_of_work import unit_of_work
 from shared.web import Problem
 
 _ETAG = re.compile(r'^(?:W/)?"?(\d{1,9})"?$')
@@ -53,7 +54,7 @@ Service = Annotated[DossierService, Depends(service)]
 
 async def transaction(svc: Service) -> AsyncIterator[Connection]:
     """One transaction per request: a refused command leaves nothing behind."""
-    async with svc.pool.acquire() as conn, conn.transaction():
+    async with unit_of_work(svc.pool) as conn:
         yield conn
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,10 +29,14 @@ from shared.keystore import KeyStore
 from shared.logging import get_logger
 from shared.runtime import ServiceRuntime
 from shared.timers import schedule
+from shared.unit_of_work import after_commit
 
 CONVENTION_DEADLINE = "dossier.convention_deadline"
 DESTROY_DOCUMENTS = "dossier.destroy_documents"
 DATA_REQUEST_DUE = "dossier.data_request_due"
+
+STATE_CACHE_SIZE = 10_000
+"""Dossiers whose last committed state this process keeps in memory."""
 
 log = get_logger(__name__)
 
@@ -39,6 +44,31 @@ DossierBuild = Callable[[Connection, d.Dossier | None], Awaitable[d.Command]]
 DossierCheck = Callable[[d.Dossier | None], None]
 BeneficiaryBuild = Callable[[Connection, b.Beneficiary | None], Awaitable[b.Command]]
 BeneficiaryCheck = Callable[[b.Beneficiary | None], None]
+
+
+class CommittedStates:
+    """The last committed state of recently written dossiers, by version (least recently used
+    ones dropped). Only states whose transaction committed get here (`after_commit`)."""
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._states: OrderedDict[str, tuple[int, d.Dossier]] = OrderedDict()
+
+    def at(self, dossier_id: str, version: int) -> d.Dossier | None:
+        found = self._states.get(dossier_id)
+        if found is None or found[0] != version:
+            return None
+        self._states.move_to_end(dossier_id)
+        return found[1]
+
+    def remember(self, dossier_id: str, version: int, state: d.Dossier) -> None:
+        self._states[dossier_id] = (version, state)
+        self._states.move_to_end(dossier_id)
+        if len(self._states) > self._capacity:
+            self._states.popitem(last=False)
+
+    def forget(self, dossier_id: str) -> None:
+        self._states.pop(dossier_id, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +103,7 @@ class DossierCommands:
         self._runtime = runtime
         self.settings = settings
         self._shredded = asyncio.Event()
+        self._states = CommittedStates(STATE_CACHE_SIZE)
 
     # The store and key store exist once the runtime has started; handlers are registered
     # before that, so they are looked up at each use.
@@ -100,7 +131,7 @@ class DossierCommands:
         authorize: DossierCheck | None = None,
     ) -> Outcome:
         """Run one command on a dossier inside the caller's transaction."""
-        state, version = await streams.load_dossier(self.store, dossier_id, conn)
+        state, version = await self._load(conn, dossier_id, expected_version)
         if authorize is not None:
             authorize(state)
         if expected_version is not None and expected_version != version:
@@ -123,7 +154,21 @@ class DossierCommands:
         )
         await streams.index_dossier(conn, new_state, new_version)
         await self._carry_out(conn, new_state, events)
+        self._states.forget(dossier_id)
+        after_commit(lambda: self._states.remember(dossier_id, new_version, new_state))
         return Outcome(new_state, new_version, events)
+
+    async def _load(
+        self, conn: Connection, dossier_id: str, expected_version: int | None
+    ) -> tuple[d.Dossier | None, int]:
+        # The state the client read (If-Match) is often the one this process just wrote: no
+        # need to read and fold the stream again. Safe because the append checks the version
+        # against the database; a command without an expected version reads the stream.
+        if expected_version is not None:
+            cached = self._states.at(dossier_id, expected_version)
+            if cached is not None:
+                return cached, expected_version
+        return await streams.load_dossier(self.store, dossier_id, conn)
 
     async def record_held_session(
         self, conn: Connection, dossier_id: str, command: held_time.RecordHeldSession
