@@ -48,7 +48,9 @@ class ReportingService:
         await dead_letters.start()
         self.projector = Projector(pool, dead_letters)
         await self.projector.start()
-        self.status = StatusReader(self.projector, pool, s.kafka_bootstrap_servers, s.topics)
+        self.status = StatusReader(
+            self.projector, pool, s.kafka_bootstrap_servers, s.topics, consumer=s.group
+        )
         await self.status.start()
         self.pool = pool
         worker = create_engine(s, self.projector) if self.run_worker else None

@@ -7,6 +7,8 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from shared.metrics import CONSUMER_LAG
+
 from .adapters import projection_db as db
 from .adapters.kafka_topics import topic_partitions
 from .indicators.stats import iso
@@ -17,8 +19,14 @@ class StatusReader:
     """Reads end offsets with a group-less consumer; positions come from the projector."""
 
     def __init__(
-        self, projector: Projector, pool: asyncpg.Pool, bootstrap: str, topics: tuple[str, ...]
+        self,
+        projector: Projector,
+        pool: asyncpg.Pool,
+        bootstrap: str,
+        topics: tuple[str, ...],
+        consumer: str = "bilan-reporting",
     ) -> None:
+        self._consumer_name = consumer
         self._projector = projector
         self._pool = pool
         self._topics = topics
@@ -51,6 +59,10 @@ class StatusReader:
                     "end_offset": end,
                     "lag": max(end - position, 0),
                 }
+            )
+            # Exported as the command services' consumers do, for `bilan status` and alerts.
+            CONSUMER_LAG.labels(self._consumer_name, tp.topic, str(tp.partition)).set(
+                rows[-1]["lag"]
             )
         async with self._pool.acquire() as conn:
             dead = await db.dead_letter_counts(conn)

@@ -46,6 +46,15 @@ async def test_undecodable_records_are_dead_lettered_and_counted(
             (t, p) for t in settings.topics for p in (0, 1)
         )
         assert status["last_event_at"] is not None
+        # The lag is exported as a metric too, per partition, for `bilan status` and alerts.
+        metrics = (await client.get("/metrics")).text
+        lag_lines = [
+            line
+            for line in metrics.splitlines()
+            if line.startswith("bilan_consumer_lag{") and survey_topic in line
+        ]
+        assert len(lag_lines) == 2
+        assert all(line.endswith(" 0.0") for line in lag_lines)
 
     consumer = AIOKafkaConsumer(
         survey_topic + ".dlq", bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest"
