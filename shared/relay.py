@@ -62,10 +62,13 @@ class OutboxSignal:
     def __init__(self) -> None:
         self.local = asyncio.Event()
         self._pending = asyncio.Event()
+        self.leading_here = False
+        """True while this process's relay is the leader: then no other relay needs waking."""
 
     def poke(self) -> None:
         self.local.set()
-        self._pending.set()
+        if not self.leading_here:
+            self._pending.set()
 
     async def forward_notifications(self, pool: asyncpg.Pool) -> None:
         """Run until cancelled: turn pokes into coalesced NOTIFYs."""
@@ -98,7 +101,8 @@ class OutboxRelay:
         self._dsn = dsn
         self._pool = pool
         self._producer_factory = producer_factory
-        self._wake = (signal or OutboxSignal()).local
+        self._signal = signal or OutboxSignal()
+        self._wake = self._signal.local
         self._batch_size = batch_size
         self._poll_interval_s = poll_interval_s
         self._acknowledged: list[int] = []
@@ -127,12 +131,14 @@ class OutboxRelay:
             await conn.add_listener(NOTIFY_CHANNEL, self._on_notify)
             producer = await self._producer_factory()
             log.info("relay_leading", service=self._service)
+            self._signal.leading_here = True
             try:
                 while not conn.is_closed():
                     published = await self.publish_batch(producer)
                     if published == 0:
                         await self._idle()
             finally:
+                self._signal.leading_here = False
                 with contextlib.suppress(Exception):
                     await producer.stop()
         finally:
