@@ -1,8 +1,10 @@
 """Event store benchmark: our appends against the `eventsourcing` library and a plain INSERT.
 
-Run with `.venv/bin/python -m bench.eventstore [--seconds N] [--quick]` against the local stack
-(`./bilan stack up`). It creates the databases `bench_ours` and `bench_reference`, measures, and
-drops them again. The report goes to stdout, progress to stderr. See bench/README.md.
+Run with `.venv/bin/python -m bench.eventstore [--seconds N] [--quick] [--pause S]` against the
+local stack (`./bilan stack up`). It creates its own databases (`bench_ours_<run>`,
+`bench_reference_<run>`) and Kafka topic (`bench.<run>.events`), measures, and drops them again:
+nothing it writes reaches the development system's databases or topics. The report goes to
+stdout, progress to stderr. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from uuid import UUID, uuid4
 import asyncpg
 import orjson
 import structlog
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from eventsourcing.persistence import StoredEvent as RefStoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 
@@ -46,8 +49,16 @@ PG_PORT = int(os.environ.get("BENCH_PG_PORT", "5432"))
 PG_USER = os.environ.get("BENCH_PG_USER", "bilan")
 PG_PASSWORD = os.environ.get("BENCH_PG_PASSWORD", "bilan")
 KAFKA = os.environ.get("BENCH_KAFKA", "127.0.0.1:9092")
-OURS_DB = "bench_ours"
-REFERENCE_DB = "bench_reference"
+RUN = uuid4().hex[:8]
+"""Names this run's databases and topic, so that runs (and other sessions) never share them."""
+OURS_DB = f"bench_ours_{RUN}"
+REFERENCE_DB = f"bench_reference_{RUN}"
+TOPIC = f"bench.{RUN}.events"
+"""Where the relay publishes: the outbox rows name `bilan.dossier.events` (they are built as
+the dossier service builds them), and the relay's producer is redirected here, so that the
+~80,000 records of a run do not land in the shared topic that the services consume."""
+TOPIC_PARTITIONS = 6
+"""As `bilan.dossier.events` (deploy/local/topics.py)."""
 REPO = Path(__file__).resolve().parent.parent
 
 WRITERS = (1, 8, 32)
@@ -566,17 +577,18 @@ def reference_setting(datastore: PostgresDatastore, name: str) -> str:
 
 
 class AckTimingProducer:
-    """Wraps the relay's producer: records, per `ce_id`, when the broker acknowledged it."""
+    """Wraps the relay's producer: sends to the run's own topic instead of the row's, and
+    records, per `ce_id`, when the broker acknowledged it."""
 
     def __init__(self, inner: Any, acks: dict[str, float]) -> None:
         self._inner = inner
         self._acks = acks
         self.first_send: float | None = None
 
-    async def send(self, topic: str, **kwargs: Any) -> asyncio.Future[Any]:
+    async def send(self, _topic: str, **kwargs: Any) -> asyncio.Future[Any]:
         if self.first_send is None:
             self.first_send = time.perf_counter()
-        future: asyncio.Future[Any] = await self._inner.send(topic, **kwargs)
+        future: asyncio.Future[Any] = await self._inner.send(TOPIC, **kwargs)
         ce_id = next(v for k, v in kwargs["headers"] if k == "ce_id").decode()
         future.add_done_callback(partial(self._acked, ce_id))
         return future
@@ -808,6 +820,24 @@ async def bench_relay(
 # --- Setup, machine, report ----------------------------------------------------------------
 
 
+async def create_topic() -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(TOPIC, TOPIC_PARTITIONS, 1)])
+    finally:
+        await admin.close()
+
+
+async def delete_topic() -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    await admin.start()
+    try:
+        await admin.delete_topics([TOPIC])
+    finally:
+        await admin.close()
+
+
 async def recreate_databases() -> None:
     admin = await asyncpg.connect(dsn("postgres"))
     try:
@@ -932,10 +962,21 @@ def workloads() -> list[Workload]:
     return rows
 
 
-async def run(timing: Timing, *, quick: bool) -> None:
+async def run(timing: Timing, *, quick: bool, pause: float) -> None:
     started = time.perf_counter()
-    say(f"bench: recreating {OURS_DB} and {REFERENCE_DB}")
-    await recreate_databases()
+    say(f"bench: creating {OURS_DB}, {REFERENCE_DB} and the topic {TOPIC}")
+    try:
+        await recreate_databases()
+        await create_topic()
+        await measure_all(timing, quick=quick, pause=pause)
+    finally:
+        await drop_databases()
+        with contextlib.suppress(Exception):
+            await delete_topic()
+    say(f"bench: done in {time.perf_counter() - started:.0f} s")
+
+
+async def measure_all(timing: Timing, *, quick: bool, pause: float) -> None:
     pool = await create_pool(dsn(OURS_DB), min_size=max(WRITERS) + 4, max_size=max(WRITERS) + 8)
     datastore, recorder = await asyncio.to_thread(open_reference, max(WRITERS) + 2)
     cells: dict[tuple[str, int], Cell] = {}
@@ -954,6 +995,8 @@ async def run(timing: Timing, *, quick: bool) -> None:
             """Measure when the machine is quiet; again once if others got busy meanwhile."""
             best: Cell | None = None
             for attempt in range(2):
+                # Leaves the shared machine to others now and then (--pause).
+                await asyncio.sleep(pause)
                 quiet = await wait_quiet(QUIET, limit_s=1.5) < QUIET
                 cell = await once()
                 say(
@@ -1011,14 +1054,13 @@ async def run(timing: Timing, *, quick: bool) -> None:
         fill = 20_000 if quick else 50_000
         say(f"bench: relay (drain {fill:,} messages, then appends unpaced and at {target:,.0f}/s)")
         relay_timing = Timing(timing.warmup, 5.0 if quick else 10.0)
+        await asyncio.sleep(pause)
         relay = await bench_relay(pool, fill=fill, target_rate=target, timing=relay_timing)
     finally:
         await pool.close()
         await asyncio.to_thread(datastore.close)
-        await drop_databases()
 
     report(cells, relay, settings, reference_sync, timing)
-    say(f"bench: done in {time.perf_counter() - started:.0f} s")
 
 
 def report(
@@ -1172,10 +1214,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=None, help="measured seconds per cell")
     parser.add_argument("--quick", action="store_true", help="2 s per cell: a smoke run")
+    parser.add_argument(
+        "--pause", type=float, default=0.0, help="idle seconds before each cell (shared machine)"
+    )
     args = parser.parse_args()
     seconds = args.seconds if args.seconds is not None else (2.0 if args.quick else 5.0)
     quiet_logs()
-    asyncio.run(run(Timing(warmup=1.0, seconds=seconds), quick=args.quick))
+    asyncio.run(run(Timing(warmup=1.0, seconds=seconds), quick=args.quick, pause=args.pause))
 
 
 if __name__ == "__main__":
