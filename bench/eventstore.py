@@ -872,12 +872,24 @@ async def drop_databases() -> None:
         await admin.close()
 
 
+def _kafka_libs() -> Path:
+    """The running broker's libraries: from its class path (the broker may have been started
+    from another work tree), else this checkout's."""
+    for entry in Path("/proc").iterdir():
+        with contextlib.suppress(OSError):
+            args = (entry / "cmdline").read_bytes().split(b"\0")
+            if b"kafka.Kafka" in args and b"-cp" in args:
+                first = args[args.index(b"-cp") + 1].decode().split(":")[0]
+                return Path(first).parent
+    return REPO / ".data" / "kafka" / "libs"
+
+
 def machine() -> dict[str, str]:
     cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
     model = next((ln.split(":", 1)[1].strip() for ln in cpuinfo if "model name" in ln), "?")
     meminfo = Path("/proc/meminfo").read_text().splitlines()
     mem_kb = next((int(ln.split()[1]) for ln in meminfo if ln.startswith("MemTotal")), 0)
-    jars = sorted((REPO / ".data" / "kafka" / "libs").glob("kafka_*.jar"))
+    jars = sorted(_kafka_libs().glob("kafka_*.jar"))
     kafka = jars[0].stem.split("-", 1)[1] if jars else "unknown"
     libraries = ("asyncpg", "aiokafka", "eventsourcing", "psycopg")
     return {
