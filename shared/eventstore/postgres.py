@@ -24,9 +24,10 @@ from shared.metrics import APPEND_CONFLICTS, APPENDS
 # Appending is one statement whose data-modifying CTEs do what `bilan_append` (0001_platform.sql,
 # kept for older clients) did in a nested PL/pgSQL loop. It is sent by the client rather than
 # wrapped in a function: asyncpg prepares it once per connection and PostgreSQL keeps a generic
-# plan, whereas PL/pgSQL runs every statement through SPI and a LANGUAGE sql function would be
-# planned again on every call. Same CPU budget, about 30% less of it per append with one outbox
-# message (bench/README.md, "After set-based append").
+# plan, whereas a LANGUAGE sql function would be planned again on every call (PostgreSQL 15).
+# Measured against `bilan_append`, it costs the same CPU per append (bench/README.md, "After
+# set-based append"); what it changes is that a refused append is no SQL error, so the caller's
+# transaction stays usable, and that several subjects' counters are locked in a fixed order.
 #
 # Every CTE reads from `s`, the stream's version check: when the stream is not at the expected
 # version, `s` yields no row, nothing is written and the statement returns NULL (ConcurrencyError).
@@ -42,8 +43,9 @@ _NEW_STREAM = """INSERT INTO streams (stream_id, version) VALUES ($1, $2 + {n})
                  ON CONFLICT (stream_id) DO NOTHING
                  RETURNING version"""
 
-# One event, at most one outbox message: scalar parameters. Arrays cost asyncpg a dozen
-# isinstance checks against collections.abc per parameter and element, on every call.
+# One event, at most one outbox message (the usual command): scalar parameters. asyncpg checks
+# every array parameter and element against collections.abc (~75 isinstance calls for the 15
+# arrays of a single-event append), on every call.
 _ONE_EVENT = """INSERT INTO events (stream_id, version, event_id, event_type, data, metadata,
                                    recorded_at)
                 SELECT $1, version, $3, $4, $5, $6, $7 FROM s"""
