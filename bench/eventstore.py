@@ -426,10 +426,11 @@ def ours_writers(
     held: bool = False,
     on_commit: Callable[[list[OutboxMessage], float], None] | None = None,
 ) -> AsyncWriters:
-    """Appends through `PostgresEventStore.append`.
+    """Appends through `PostgresEventStore.append`, always with `conn=` as the services call it.
 
-    `held=False` is the service's path: the store borrows a pooled connection per append.
-    `held=True` keeps one pooled connection per writer and passes it as `conn`.
+    `held=False`: each append borrows a pooled connection and passes it, as a command does that
+    only appends (a real command shares its borrow with its reads and projection writes, inside
+    its transaction). `held=True` keeps one pooled connection per writer: the append's own cost.
     `on_commit`, when given, is told the outbox messages and the time their append returned.
     """
 
@@ -448,9 +449,15 @@ def ours_writers(
                     for _ in range(batch)
                 ]
                 messages = [outbox_message(dossier, now) for _ in range(batch)] if outbox else []
-                new_version = await store.append(
-                    str(dossier), version, events, outbox=messages, conn=conn
-                )
+                if conn is not None:
+                    new_version = await store.append(
+                        str(dossier), version, events, outbox=messages, conn=conn
+                    )
+                else:
+                    async with pool.acquire() as borrowed:
+                        new_version = await store.append(
+                            str(dossier), version, events, outbox=messages, conn=borrowed
+                        )
                 if on_commit is not None:
                     on_commit(messages, time.perf_counter())
                 streams.advanced(slot, new_version)
@@ -1188,7 +1195,10 @@ def report(
         f"rate): {relay.paced.describe()}"
     )
     print()
-    print("Goals (append n→n+1, 1 event; 'ours' is the service's path, held conn in brackets):")
+    print(
+        "Goals (append n→n+1, 1 event; 'ours' borrows a connection per append, 'held conn' in "
+        "brackets):"
+    )
     for s, name in (("", "events only"), ("+outbox", "events + outbox")):
         for w in (8, 32):
             ours, held = cells[f"ours{s}", w].rate, cells[f"held{s}", w].rate
