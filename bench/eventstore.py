@@ -1,8 +1,10 @@
 """Event store benchmark: our appends against the `eventsourcing` library and a plain INSERT.
 
-Run with `.venv/bin/python -m bench.eventstore [--seconds N] [--quick]` against the local stack
-(`./bilan stack up`). It creates the databases `bench_ours` and `bench_reference`, measures, and
-drops them again. The report goes to stdout, progress to stderr. See bench/README.md.
+Run with `.venv/bin/python -m bench.eventstore [--seconds N] [--quick] [--pause S]` against the
+local stack (`./bilan stack up`). It creates its own databases (`bench_ours_<run>`,
+`bench_reference_<run>`) and Kafka topic (`bench.<run>.events`), measures, and drops them again:
+nothing it writes reaches the development system's databases or topics. The report goes to
+stdout, progress to stderr. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from uuid import UUID, uuid4
 import asyncpg
 import orjson
 import structlog
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from eventsourcing.persistence import StoredEvent as RefStoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 
@@ -46,8 +49,16 @@ PG_PORT = int(os.environ.get("BENCH_PG_PORT", "5432"))
 PG_USER = os.environ.get("BENCH_PG_USER", "bilan")
 PG_PASSWORD = os.environ.get("BENCH_PG_PASSWORD", "bilan")
 KAFKA = os.environ.get("BENCH_KAFKA", "127.0.0.1:9092")
-OURS_DB = "bench_ours"
-REFERENCE_DB = "bench_reference"
+RUN = uuid4().hex[:8]
+"""Names this run's databases and topic, so that runs (and other sessions) never share them."""
+OURS_DB = f"bench_ours_{RUN}"
+REFERENCE_DB = f"bench_reference_{RUN}"
+TOPIC = f"bench.{RUN}.events"
+"""Where the relay publishes: the outbox rows name `bilan.dossier.events` (they are built as
+the dossier service builds them), and the relay's producer is redirected here, so that the
+~80,000 records of a run do not land in the shared topic that the services consume."""
+TOPIC_PARTITIONS = 6
+"""As `bilan.dossier.events` (deploy/local/topics.py)."""
 REPO = Path(__file__).resolve().parent.parent
 
 WRITERS = (1, 8, 32)
@@ -415,10 +426,11 @@ def ours_writers(
     held: bool = False,
     on_commit: Callable[[list[OutboxMessage], float], None] | None = None,
 ) -> AsyncWriters:
-    """Appends through `PostgresEventStore.append`.
+    """Appends through `PostgresEventStore.append`, always with `conn=` as the services call it.
 
-    `held=False` is the service's path: the store borrows a pooled connection per append.
-    `held=True` keeps one pooled connection per writer and passes it as `conn`.
+    `held=False`: each append borrows a pooled connection and passes it, as a command does that
+    only appends (a real command shares its borrow with its reads and projection writes, inside
+    its transaction). `held=True` keeps one pooled connection per writer: the append's own cost.
     `on_commit`, when given, is told the outbox messages and the time their append returned.
     """
 
@@ -437,9 +449,15 @@ def ours_writers(
                     for _ in range(batch)
                 ]
                 messages = [outbox_message(dossier, now) for _ in range(batch)] if outbox else []
-                new_version = await store.append(
-                    str(dossier), version, events, outbox=messages, conn=conn
-                )
+                if conn is not None:
+                    new_version = await store.append(
+                        str(dossier), version, events, outbox=messages, conn=conn
+                    )
+                else:
+                    async with pool.acquire() as borrowed:
+                        new_version = await store.append(
+                            str(dossier), version, events, outbox=messages, conn=borrowed
+                        )
                 if on_commit is not None:
                     on_commit(messages, time.perf_counter())
                 streams.advanced(slot, new_version)
@@ -566,17 +584,18 @@ def reference_setting(datastore: PostgresDatastore, name: str) -> str:
 
 
 class AckTimingProducer:
-    """Wraps the relay's producer: records, per `ce_id`, when the broker acknowledged it."""
+    """Wraps the relay's producer: sends to the run's own topic instead of the row's, and
+    records, per `ce_id`, when the broker acknowledged it."""
 
     def __init__(self, inner: Any, acks: dict[str, float]) -> None:
         self._inner = inner
         self._acks = acks
         self.first_send: float | None = None
 
-    async def send(self, topic: str, **kwargs: Any) -> asyncio.Future[Any]:
+    async def send(self, _topic: str, **kwargs: Any) -> asyncio.Future[Any]:
         if self.first_send is None:
             self.first_send = time.perf_counter()
-        future: asyncio.Future[Any] = await self._inner.send(topic, **kwargs)
+        future: asyncio.Future[Any] = await self._inner.send(TOPIC, **kwargs)
         ce_id = next(v for k, v in kwargs["headers"] if k == "ce_id").decode()
         future.add_done_callback(partial(self._acked, ce_id))
         return future
@@ -808,6 +827,24 @@ async def bench_relay(
 # --- Setup, machine, report ----------------------------------------------------------------
 
 
+async def create_topic() -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(TOPIC, TOPIC_PARTITIONS, 1)])
+    finally:
+        await admin.close()
+
+
+async def delete_topic() -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    await admin.start()
+    try:
+        await admin.delete_topics([TOPIC])
+    finally:
+        await admin.close()
+
+
 async def recreate_databases() -> None:
     admin = await asyncpg.connect(dsn("postgres"))
     try:
@@ -842,12 +879,24 @@ async def drop_databases() -> None:
         await admin.close()
 
 
+def _kafka_libs() -> Path:
+    """The running broker's libraries: from its class path (the broker may have been started
+    from another work tree), else this checkout's."""
+    for entry in Path("/proc").iterdir():
+        with contextlib.suppress(OSError):
+            args = (entry / "cmdline").read_bytes().split(b"\0")
+            if b"kafka.Kafka" in args and b"-cp" in args:
+                first = args[args.index(b"-cp") + 1].decode().split(":")[0]
+                return Path(first).parent
+    return REPO / ".data" / "kafka" / "libs"
+
+
 def machine() -> dict[str, str]:
     cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
     model = next((ln.split(":", 1)[1].strip() for ln in cpuinfo if "model name" in ln), "?")
     meminfo = Path("/proc/meminfo").read_text().splitlines()
     mem_kb = next((int(ln.split()[1]) for ln in meminfo if ln.startswith("MemTotal")), 0)
-    jars = sorted((REPO / ".data" / "kafka" / "libs").glob("kafka_*.jar"))
+    jars = sorted(_kafka_libs().glob("kafka_*.jar"))
     kafka = jars[0].stem.split("-", 1)[1] if jars else "unknown"
     libraries = ("asyncpg", "aiokafka", "eventsourcing", "psycopg")
     return {
@@ -932,10 +981,21 @@ def workloads() -> list[Workload]:
     return rows
 
 
-async def run(timing: Timing, *, quick: bool) -> None:
+async def run(timing: Timing, *, quick: bool, pause: float) -> None:
     started = time.perf_counter()
-    say(f"bench: recreating {OURS_DB} and {REFERENCE_DB}")
-    await recreate_databases()
+    say(f"bench: creating {OURS_DB}, {REFERENCE_DB} and the topic {TOPIC}")
+    try:
+        await recreate_databases()
+        await create_topic()
+        await measure_all(timing, quick=quick, pause=pause)
+    finally:
+        await drop_databases()
+        with contextlib.suppress(Exception):
+            await delete_topic()
+    say(f"bench: done in {time.perf_counter() - started:.0f} s")
+
+
+async def measure_all(timing: Timing, *, quick: bool, pause: float) -> None:
     pool = await create_pool(dsn(OURS_DB), min_size=max(WRITERS) + 4, max_size=max(WRITERS) + 8)
     datastore, recorder = await asyncio.to_thread(open_reference, max(WRITERS) + 2)
     cells: dict[tuple[str, int], Cell] = {}
@@ -954,6 +1014,8 @@ async def run(timing: Timing, *, quick: bool) -> None:
             """Measure when the machine is quiet; again once if others got busy meanwhile."""
             best: Cell | None = None
             for attempt in range(2):
+                # Leaves the shared machine to others now and then (--pause).
+                await asyncio.sleep(pause)
                 quiet = await wait_quiet(QUIET, limit_s=1.5) < QUIET
                 cell = await once()
                 say(
@@ -1011,14 +1073,13 @@ async def run(timing: Timing, *, quick: bool) -> None:
         fill = 20_000 if quick else 50_000
         say(f"bench: relay (drain {fill:,} messages, then appends unpaced and at {target:,.0f}/s)")
         relay_timing = Timing(timing.warmup, 5.0 if quick else 10.0)
+        await asyncio.sleep(pause)
         relay = await bench_relay(pool, fill=fill, target_rate=target, timing=relay_timing)
     finally:
         await pool.close()
         await asyncio.to_thread(datastore.close)
-        await drop_databases()
 
     report(cells, relay, settings, reference_sync, timing)
-    say(f"bench: done in {time.perf_counter() - started:.0f} s")
 
 
 def report(
@@ -1134,7 +1195,10 @@ def report(
         f"rate): {relay.paced.describe()}"
     )
     print()
-    print("Goals (append n→n+1, 1 event; 'ours' is the service's path, held conn in brackets):")
+    print(
+        "Goals (append n→n+1, 1 event; 'ours' borrows a connection per append, 'held conn' in "
+        "brackets):"
+    )
     for s, name in (("", "events only"), ("+outbox", "events + outbox")):
         for w in (8, 32):
             ours, held = cells[f"ours{s}", w].rate, cells[f"held{s}", w].rate
@@ -1172,10 +1236,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=None, help="measured seconds per cell")
     parser.add_argument("--quick", action="store_true", help="2 s per cell: a smoke run")
+    parser.add_argument(
+        "--pause", type=float, default=0.0, help="idle seconds before each cell (shared machine)"
+    )
     args = parser.parse_args()
     seconds = args.seconds if args.seconds is not None else (2.0 if args.quick else 5.0)
     quiet_logs()
-    asyncio.run(run(Timing(warmup=1.0, seconds=seconds), quick=args.quick))
+    asyncio.run(run(Timing(warmup=1.0, seconds=seconds), quick=args.quick, pause=args.pause))
 
 
 if __name__ == "__main__":

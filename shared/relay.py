@@ -4,9 +4,10 @@ Guarantees, whatever the crash point:
 - nothing is lost: a row is deleted only after the broker acknowledged it (acks=all, idempotent
   producer); a crash in between republishes it, and consumers drop the copy by `ce_id`;
 - a subject's events stay in order: only the leader (an advisory lock) publishes, rows are sent
-  in id order, and a subject's rows get increasing ids in sequence order (`bilan_append` locks
-  the subject's counter row first). A row that commits late with a smaller id than rows already
-  published belongs to another subject, and is simply picked up by the next batch.
+  in id order, and a subject's rows get increasing ids in sequence order (the append locks the
+  subject's counter row before its outbox rows take their ids). A row that commits late with a
+  smaller id than rows already published belongs to another subject, and is simply picked up by
+  the next batch.
 """
 
 from __future__ import annotations

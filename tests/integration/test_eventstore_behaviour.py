@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime
 
 import asyncpg
 import pytest
 
+from shared.contracts.dossier import FieldInquiryCompleted
 from shared.eventstore import (
     ConcurrencyError,
     EventStore,
     InMemoryEventStore,
     NewEvent,
+    OutboxMessage,
     PostgresEventStore,
 )
 
@@ -153,3 +156,78 @@ async def test_read_all_is_not_stalled_by_a_transaction_in_another_database(
             assert [e.stream_id for e in batch] == [stream, stream]
     finally:
         await other.close()
+
+
+def _message(subject: uuid.UUID) -> OutboxMessage:
+    event = FieldInquiryCompleted(
+        dossier_id=subject, contact_type="company_visit", completed_at=datetime.now(UTC)
+    )
+    return OutboxMessage(event, site_id=str(uuid.uuid4()), correlation_id="c", causation_id="c")
+
+
+async def _outbox(pool: asyncpg.Pool, *subjects: uuid.UUID) -> list[tuple[str, int, uuid.UUID]]:
+    rows = await pool.fetch(
+        "SELECT subject, sequence, event_id FROM outbox WHERE subject = ANY($1) ORDER BY id",
+        [str(s) for s in subjects],
+    )
+    return [(r["subject"], r["sequence"], r["event_id"]) for r in rows]
+
+
+@pytest.mark.parametrize("events", [1, 3])
+async def test_outbox_sequences_are_gapless_per_subject_in_id_order(
+    pool: asyncpg.Pool, events: int
+) -> None:
+    """One or several events, one or several messages, one or several subjects per append: a
+    subject's messages get 1, 2, 3 … in the order they were given, and ids in that order."""
+    store = PostgresEventStore(pool)
+    a, b = uuid.uuid4(), uuid.uuid4()
+    stream = str(a)
+    plan = [[a], [a, b, a], [b], [], [a, a], [b, a]]
+    sent: list[OutboxMessage] = []
+    version = 0
+    for subjects in plan:
+        messages = [_message(s) for s in subjects]
+        version = await store.append(stream, version, _events(events), outbox=messages)
+        sent.extend(messages)
+    assert version == events * len(plan)
+    rows = await _outbox(pool, a, b)
+    assert [r[2] for r in rows] == [m.event_id for m in sent], "ids follow the order given"
+    for subject in (a, b):
+        mine = [seq for s, seq, _ in rows if s == str(subject)]
+        assert mine == list(range(1, len(mine) + 1))
+    counters = {
+        r["subject"]: r["last_sequence"]
+        for r in await pool.fetch("SELECT subject, last_sequence FROM outbox_subjects")
+    }
+    assert counters == {str(a): 6, str(b): 3}
+
+
+@pytest.mark.parametrize("events", [1, 3])
+async def test_a_refused_append_writes_no_outbox_row_and_no_counter(
+    pool: asyncpg.Pool, events: int
+) -> None:
+    store = PostgresEventStore(pool)
+    a = uuid.uuid4()
+    await store.append(str(a), 0, _events(1), outbox=[_message(a)])
+    for wrong, messages in ((0, 1), (2, 1), (0, 2), (5, 2)):
+        with pytest.raises(ConcurrencyError):
+            await store.append(
+                str(a), wrong, _events(events), outbox=[_message(a) for _ in range(messages)]
+            )
+    with pytest.raises(ConcurrencyError):  # a stream that does not exist is at version 0
+        await store.append(f"none-{uuid.uuid4()}", 1, _events(events), outbox=[_message(a)])
+    assert [seq for _, seq, _ in await _outbox(pool, a)] == [1]
+    assert await pool.fetchval("SELECT last_sequence FROM outbox_subjects") == 1
+    assert [e.version for e in await store.read_stream(str(a))] == [1]
+
+
+async def test_a_refused_append_leaves_the_callers_transaction_usable(pool: asyncpg.Pool) -> None:
+    """A conflict is reported without an SQL error: the caller decides what its transaction does."""
+    store = PostgresEventStore(pool)
+    stream = f"s-{uuid.uuid4()}"
+    await store.append(stream, 0, _events(1))
+    async with pool.acquire() as conn, conn.transaction():
+        with pytest.raises(ConcurrencyError):
+            await store.append(stream, 0, _events(1), conn=conn)
+        assert await store.append(stream, 1, _events(1), conn=conn) == 2
+    assert [e.version for e in await store.read_stream(stream)] == [1, 2]
