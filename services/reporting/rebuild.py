@@ -9,10 +9,12 @@ pointer moves. The worker loads the new generation before its next batch.
 from __future__ import annotations
 
 import asyncio
+import gc
 import multiprocessing
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +47,25 @@ class RebuildResult:
     @property
     def rate(self) -> float:
         return self.events / self.seconds if self.seconds else 0.0
+
+
+@contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """Suspend the cyclic garbage collector while a replay builds the fact store.
+
+    The store grows to millions of objects, which every full collection walks again: about a
+    fifth of a rebuild's CPU (measured: 28.9 s -> 22.9 s for 1.33 M events in one process),
+    to find some 600 cyclic objects in the whole replay. Reference counting still frees
+    everything else. A rebuild runs in its own processes (`bilan reporting rebuild` and its
+    helpers), so nothing else is affected; the collector's state is restored on the way out.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class _Replay:
@@ -95,6 +116,13 @@ async def rebuild(
     progress: Progress | None = None,
 ) -> RebuildResult:
     """Replay every topic into a fresh generation and switch queries to it atomically."""
+    with _without_cycle_collection():
+        return await _rebuild(settings, on_total, progress)
+
+
+async def _rebuild(
+    settings: Settings, on_total: Callable[[int], None] | None, progress: Progress | None
+) -> RebuildResult:
     started = time.perf_counter()
     await db.migrate_reporting(settings.database_url)
     pool = await create_pool(settings.database_url, min_size=1, max_size=2)
@@ -203,9 +231,14 @@ async def _replay_share(bootstrap: str, share: list[tuple[str, int, int, int]]) 
         for (topic, partition, begin, _), tp in zip(share, partitions, strict=True):
             consumer.seek(tp, begin)
             replay.positions[(topic, partition)] = begin
-        await replay.until(
-            {tp: end for (_, _, _, end), tp in zip(share, partitions, strict=True)}, None
-        )
+        with _without_cycle_collection():
+            await replay.until(
+                {tp: end for (_, _, _, end), tp in zip(share, partitions, strict=True)}, None
+            )
+        # `merge_into` marks every entity it receives as changed: these sets would only make
+        # the pickle sent back bigger.
+        replay.store.dirty.clear()
+        replay.store.changed_dossiers.clear()
         return replay.store, replay.positions, replay.undecodable, replay.events
     finally:
         await consumer.stop()
