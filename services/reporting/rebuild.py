@@ -212,7 +212,17 @@ ShareResult = tuple[FactStore, db.Positions, list[tuple[str, int, int, str]], in
 def replay_share(bootstrap: str, share: list[tuple[str, int, int, int]]) -> ShareResult:
     """In a helper process: the facts of partitions `(topic, partition, begin, end)` (the
     process pool pickles them back)."""
-    return asyncio.run(_replay_share(bootstrap, share))
+    found: list[ShareResult] = []
+
+    async def replay() -> None:
+        # Not the task's result: on its way out, Python 3.11's `asyncio.run` looks up the SIGINT
+        # handler it installed, and `signal.getsignal` formats a repr of it, which holds the
+        # main task and so its result: the whole store (0.6 s, measured).
+        found.append(await _replay_share(bootstrap, share))
+
+    with _without_cycle_collection():
+        asyncio.run(replay())
+    return found[0]
 
 
 async def _replay_share(bootstrap: str, share: list[tuple[str, int, int, int]]) -> ShareResult:
@@ -231,10 +241,9 @@ async def _replay_share(bootstrap: str, share: list[tuple[str, int, int, int]]) 
         for (topic, partition, begin, _), tp in zip(share, partitions, strict=True):
             consumer.seek(tp, begin)
             replay.positions[(topic, partition)] = begin
-        with _without_cycle_collection():
-            await replay.until(
-                {tp: end for (_, _, _, end), tp in zip(share, partitions, strict=True)}, None
-            )
+        await replay.until(
+            {tp: end for (_, _, _, end), tp in zip(share, partitions, strict=True)}, None
+        )
         # `merge_into` marks every entity it receives as changed: these sets would only make
         # the pickle sent back bigger.
         replay.store.dirty.clear()
