@@ -108,8 +108,9 @@ def _appliers() -> dict[type[IntegrationEvent], Applier]:
 def apply(store: FactStore, envelope: Envelope) -> None:
     """Fold one decoded event into the store: commutative and idempotent (see facts.model)."""
     event = envelope.data
+    # `envelope.time` is the event's `occurred_at()`, already looked up by `decode`.
+    _count(store, ts(envelope.time))
     applier = _appliers().get(type(event))
-    _count(store, event)
     if applier is not None:
         # `str(UUID)` only for events that are kept: most of a replay is not (reminders,
         # schedules, attendance signatures).
@@ -118,14 +119,13 @@ def apply(store: FactStore, envelope: Envelope) -> None:
 
 def apply_event(store: FactStore, ce_id: str, event: IntegrationEvent) -> None:
     """`apply` for an event known by its `ce_id` and data alone (tests, replays)."""
+    _count(store, ts(event.occurred_at()))
     applier = _appliers().get(type(event))
-    _count(store, event)
     if applier is not None:
         applier(store, ce_id, event)
 
 
-def _count(store: FactStore, event: IntegrationEvent) -> None:
+def _count(store: FactStore, at: float) -> None:
     store.version += 1
-    at = ts(event.occurred_at())
     if store.last_event_at is None or at > store.last_event_at:
         store.last_event_at = at
