@@ -3,20 +3,32 @@
 `encode` turns a contract event plus its envelope attributes into a Kafka record; `decode` does
 the reverse and validates everything, raising `EnvelopeError` with a reason that is safe to log
 (it never quotes the payload, which must not carry personal data anyway).
+
+`decode` runs on every record a consumer reads (a projection rebuild replays millions), so it
+has two paths. `_decode_usual` accepts only records exactly as `encode` writes them (the eleven
+headers once each, canonical lower-case UUIDs, `application/json` without parameters) and checks
+them with per-type expectations computed once, comparing bytes where the full path compares
+decoded and re-formatted text. Anything else, every defect included, goes to `_decode_checked`,
+the complete decoder, which accepts what the contract allows and names the first defect. The
+usual path never accepts a record the complete one refuses and returns the same `Envelope`; the
+unit tests compare both paths on every contract example and on tampered records.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import orjson
 from pydantic import ValidationError
+from pydantic_core import SchemaValidator, core_schema
 
 from shared.contracts.base import IntegrationEvent, format_utc
-from shared.contracts.registry import UnknownEventType, event_type
+from shared.contracts.registry import EVENT_TYPES, UnknownEventType, event_type
 
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
@@ -140,6 +152,235 @@ def encode(
 
 def decode(key: bytes | None, value: bytes | None, headers: Headers | None) -> Envelope:
     """Validate and decode one Kafka record; any defect raises `EnvelopeError`."""
+    try:
+        envelope = _decode_usual(key, value, headers)
+    except (ValueError, TypeError, AttributeError):
+        # Not the usual shape after all (a header that is not UTF-8 or not bytes, a bad time,
+        # JSON or data; pydantic's ValidationError is a ValueError): the complete path decides
+        # and names the defect.
+        envelope = None
+    return envelope if envelope is not None else _decode_checked(key, value, headers)
+
+
+@dataclass(frozen=True, slots=True)
+class _Expected:
+    """What the usual path needs to know of one event type, computed once."""
+
+    ce_type: str
+    source: str
+    source_bytes: bytes
+    validate: Callable[[Any], IntegrationEvent]
+    subject_field: str
+    key_field: str | None
+    """None when the key is the subject (the record's key must then equal `ce_subject`)."""
+    time_field: str
+
+
+def _expectations() -> dict[bytes, _Expected]:
+    found: dict[bytes, _Expected] = {}
+    for ce_type, model in EVENT_TYPES.items():
+        fields = model.model_fields
+        if not all(
+            fields[name].annotation is UUID for name in (model.key_field, model.subject_field)
+        ):
+            # The usual path compares key and subject as canonical UUID text; a type keyed
+            # otherwise always takes the complete path.
+            continue
+        found[ce_type.encode()] = _Expected(
+            ce_type=ce_type,
+            source=model.ce_source(),
+            source_bytes=model.ce_source().encode(),
+            # What `model_validate` calls, without its per-call argument handling.
+            validate=model.__pydantic_validator__.validate_python,
+            subject_field=model.subject_field,
+            key_field=None if model.key_field == model.subject_field else model.key_field,
+            time_field=model.time_field,
+        )
+    return found
+
+
+_EXPECTED = _expectations()
+_HEADER_NAMES = frozenset(
+    name
+    for name, _ in build_headers(
+        event_id="",
+        ce_type="",
+        source="",
+        time="",
+        subject="",
+        sequence=1,
+        site_id="",
+        correlation_id="",
+        causation_id="",
+    )
+)
+_SPEC_VERSION_BYTES = SPEC_VERSION.encode()
+_CONTENT_TYPE_BYTES = CONTENT_TYPE.encode()
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+"""The text `str(UUID(...))` gives: a UUID written so is its own normal form."""
+_CANONICAL_UUID_BYTES = re.compile(_CANONICAL_UUID.pattern.encode())
+_parse_uuid = SchemaValidator(core_schema.uuid_schema()).validate_python
+"""A UUID from its text, parsed in Rust (`UUID(text)` costs five times as much)."""
+_SITE_IDS: dict[bytes, str] = {ORGANISATION_SITE.encode(): ORGANISATION_SITE}
+"""`ce_siteid` values already seen in canonical form (a handful in practice; bounded)."""
+_SITE_IDS_MAX = 4096
+
+
+def _decode_usual(
+    key: bytes | None, value: bytes | None, headers: Headers | None
+) -> Envelope | None:
+    """The envelope of a record written as `encode` writes it, or None to take the complete path.
+
+    Returns an envelope only where `_decode_checked` would return the same one; raises
+    ValueError, TypeError or AttributeError on odd input (the caller then takes the complete
+    path too). Each shortcut below says why it is equivalent.
+    """
+    if headers is None or len(headers) != len(_HEADER_NAMES):
+        return None
+    found = dict(headers)
+    # Eleven headers, eleven distinct expected names: none missing, repeated or extra, so the
+    # complete path's UTF-8 check of every header reduces to those decoded below or compared
+    # to ASCII constants.
+    if found.keys() != _HEADER_NAMES:
+        return None
+    expected = _EXPECTED.get(found["ce_type"])
+    if (
+        expected is None
+        or found["ce_specversion"] != _SPEC_VERSION_BYTES
+        or found["content-type"] != _CONTENT_TYPE_BYTES
+        or found["ce_source"] != expected.source_bytes
+    ):
+        return None
+    sequence = found["ce_sequence"]
+    # ASCII digits not starting with 0: what `_DECIMAL` accepts, minus a trailing newline.
+    if not sequence.isdigit() or sequence[:1] == b"0":
+        return None
+    raw_id = found["ce_id"]
+    if _CANONICAL_UUID_BYTES.fullmatch(raw_id) is None:
+        return None
+    subject_bytes = found["ce_subject"]
+    subject = subject_bytes.decode()
+    if _CANONICAL_UUID.fullmatch(subject) is None:
+        return None
+    site_id = _SITE_IDS.get(found["ce_siteid"])
+    if site_id is None:
+        site_id = _remember_site_id(found["ce_siteid"])
+        if site_id is None:
+            return None
+    correlation_id = found["ce_correlationid"].decode()
+    causation_id = found["ce_causationid"].decode()
+    if not correlation_id or not causation_id or value is None:
+        return None
+    raw = orjson.loads(value)
+    if type(raw) is not dict:
+        return None
+    data = expected.validate(raw)
+    # The subject field is a UUID field that accepted `raw[subject_field]`; if that text is the
+    # canonical `subject`, then `data.subject()` (str of the UUID) is `subject` too.
+    if raw.get(expected.subject_field) != subject:
+        return None
+    if expected.key_field is None:
+        # ASCII bytes equal to the subject's: `key.decode(...) == data.partition_key()`.
+        if key != subject_bytes:
+            return None
+    else:
+        key_text = raw.get(expected.key_field)
+        if (
+            type(key_text) is not str
+            or _CANONICAL_UUID.fullmatch(key_text) is None
+            or key != key_text.encode()
+        ):
+            return None
+    time = getattr(data, expected.time_field)
+    header_time = datetime.fromisoformat(found["ce_time"].decode())
+    if header_time.tzinfo is None or header_time != time:
+        return None
+    return _new_envelope(
+        _parse_uuid(raw_id.decode()),
+        expected.source,
+        expected.ce_type,
+        time,
+        subject,
+        int(sequence),
+        site_id,
+        correlation_id,
+        causation_id,
+        data,
+    )
+
+
+_ENVELOPE_FIELDS = (
+    "id",
+    "source",
+    "type",
+    "time",
+    "subject",
+    "sequence",
+    "site_id",
+    "correlation_id",
+    "causation_id",
+    "data",
+)
+if tuple(field.name for field in fields(Envelope)) != _ENVELOPE_FIELDS:
+    raise RuntimeError("_new_envelope must set every field of Envelope")
+(
+    _set_id,
+    _set_source,
+    _set_type,
+    _set_time,
+    _set_subject,
+    _set_sequence,
+    _set_site_id,
+    _set_correlation_id,
+    _set_causation_id,
+    _set_data,
+) = (getattr(Envelope, name).__set__ for name in _ENVELOPE_FIELDS)
+
+
+def _new_envelope(
+    event_id: UUID,
+    source: str,
+    ce_type: str,
+    time: datetime,
+    subject: str,
+    sequence: int,
+    site_id: str,
+    correlation_id: str,
+    causation_id: str,
+    data: IntegrationEvent,
+) -> Envelope:
+    # `Envelope(...)` of already-checked values, through the slots' descriptors: the frozen
+    # dataclass's `__init__` goes through `object.__setattr__` per field and costs twice as
+    # much (about 0.8 µs per record more, measured). The result is an ordinary, equal, frozen
+    # Envelope.
+    envelope: Envelope = object.__new__(Envelope)
+    _set_id(envelope, event_id)
+    _set_source(envelope, source)
+    _set_type(envelope, ce_type)
+    _set_time(envelope, time)
+    _set_subject(envelope, subject)
+    _set_sequence(envelope, sequence)
+    _set_site_id(envelope, site_id)
+    _set_correlation_id(envelope, correlation_id)
+    _set_causation_id(envelope, causation_id)
+    _set_data(envelope, data)
+    return envelope
+
+
+def _remember_site_id(raw: bytes) -> str | None:
+    # Only the canonical form is remembered: `validate_site_id` would normalise another form,
+    # or refuse it, and the complete path does that.
+    if _CANONICAL_UUID_BYTES.fullmatch(raw) is None:
+        return None
+    if len(_SITE_IDS) >= _SITE_IDS_MAX:
+        _SITE_IDS.clear()
+        _SITE_IDS[ORGANISATION_SITE.encode()] = ORGANISATION_SITE
+    text = _SITE_IDS[raw] = raw.decode()
+    return text
+
+
+def _decode_checked(key: bytes | None, value: bytes | None, headers: Headers | None) -> Envelope:
+    """The complete decoder: every check of the contract, in order; the first defect raises."""
     found = _header_map(headers or [])
     if found.get("ce_specversion") != SPEC_VERSION:
         raise EnvelopeError("bad_specversion", "ce_specversion must be 1.0")

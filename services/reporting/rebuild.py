@@ -9,10 +9,12 @@ pointer moves. The worker loads the new generation before its next batch.
 from __future__ import annotations
 
 import asyncio
+import gc
 import multiprocessing
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +47,25 @@ class RebuildResult:
     @property
     def rate(self) -> float:
         return self.events / self.seconds if self.seconds else 0.0
+
+
+@contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """Suspend the cyclic garbage collector while a replay builds the fact store.
+
+    The store grows to millions of objects, which every full collection walks again: about a
+    fifth of a rebuild's CPU (measured: 28.9 s -> 22.9 s for 1.33 M events in one process),
+    to find some 600 cyclic objects in the whole replay. Reference counting still frees
+    everything else. A rebuild runs in its own processes (`bilan reporting rebuild` and its
+    helpers), so nothing else is affected; the collector's state is restored on the way out.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class _Replay:
@@ -95,6 +116,13 @@ async def rebuild(
     progress: Progress | None = None,
 ) -> RebuildResult:
     """Replay every topic into a fresh generation and switch queries to it atomically."""
+    with _without_cycle_collection():
+        return await _rebuild(settings, on_total, progress)
+
+
+async def _rebuild(
+    settings: Settings, on_total: Callable[[int], None] | None, progress: Progress | None
+) -> RebuildResult:
     started = time.perf_counter()
     await db.migrate_reporting(settings.database_url)
     pool = await create_pool(settings.database_url, min_size=1, max_size=2)
@@ -184,7 +212,17 @@ ShareResult = tuple[FactStore, db.Positions, list[tuple[str, int, int, str]], in
 def replay_share(bootstrap: str, share: list[tuple[str, int, int, int]]) -> ShareResult:
     """In a helper process: the facts of partitions `(topic, partition, begin, end)` (the
     process pool pickles them back)."""
-    return asyncio.run(_replay_share(bootstrap, share))
+    found: list[ShareResult] = []
+
+    async def replay() -> None:
+        # Not the task's result: on its way out, Python 3.11's `asyncio.run` looks up the SIGINT
+        # handler it installed, and `signal.getsignal` formats a repr of it, which holds the
+        # main task and so its result: the whole store (0.6 s, measured).
+        found.append(await _replay_share(bootstrap, share))
+
+    with _without_cycle_collection():
+        asyncio.run(replay())
+    return found[0]
 
 
 async def _replay_share(bootstrap: str, share: list[tuple[str, int, int, int]]) -> ShareResult:
@@ -206,6 +244,10 @@ async def _replay_share(bootstrap: str, share: list[tuple[str, int, int, int]]) 
         await replay.until(
             {tp: end for (_, _, _, end), tp in zip(share, partitions, strict=True)}, None
         )
+        # `merge_into` marks every entity it receives as changed: these sets would only make
+        # the pickle sent back bigger.
+        replay.store.dirty.clear()
+        replay.store.changed_dossiers.clear()
         return replay.store, replay.positions, replay.undecodable, replay.events
     finally:
         await consumer.stop()

@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from dataclasses import fields
+from datetime import timedelta, timezone
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from shared.contracts.base import IntegrationEvent
 from shared.contracts.dossier import DossierOpened
-from shared.envelope import EnvelopeError, KafkaRecord, decode, encode
+from shared.contracts.scheduling import SessionHeld
+from shared.envelope import (
+    Envelope,
+    EnvelopeError,
+    Headers,
+    KafkaRecord,
+    _decode_checked,
+    _decode_usual,
+    decode,
+    encode,
+)
 from tests.unit.contracts.examples import all_examples, example
 
 SITE = str(uuid.uuid4())
@@ -142,3 +158,156 @@ def test_encode_refuses_bad_sequence_and_site() -> None:
             correlation_id="c",
             causation_id="c",
         )
+
+
+# `decode` takes a usual path for records exactly as `encode` writes them and hands everything
+# else to the complete decoder (`_decode_checked`). The usual path must never accept what the
+# complete one refuses, and must return the very same envelope.
+
+Decoder = Callable[[bytes | None, bytes | None, Headers | None], Envelope]
+
+
+def _outcome(decoder: Decoder, record: KafkaRecord) -> Envelope | str:
+    """The envelope, or the reason of the refusal."""
+    try:
+        return decoder(record.key, record.value, record.headers)
+    except EnvelopeError as exc:
+        return exc.reason
+
+
+def _assert_paths_agree(record: KafkaRecord) -> None:
+    expected = _outcome(_decode_checked, record)
+    assert _outcome(decode, record) == expected
+    try:
+        usual = _decode_usual(record.key, record.value, record.headers)
+    except (ValueError, TypeError, AttributeError):  # what `decode` hands to the complete path
+        usual = None
+    if usual is not None:
+        assert usual == expected
+
+
+@pytest.mark.parametrize("event", list(all_examples()), ids=lambda e: e.event_name)
+@pytest.mark.parametrize("site_id", [SITE, "org"])
+def test_every_contract_event_takes_the_usual_path(event: IntegrationEvent, site_id: str) -> None:
+    record = encode(
+        event,
+        event_id=uuid.uuid4(),
+        sequence=12,
+        site_id=site_id,
+        correlation_id="req-42",
+        causation_id="cause-7",
+    )
+    usual = _decode_usual(record.key, record.value, record.headers)
+    assert usual is not None
+    checked = _decode_checked(record.key, record.value, record.headers)
+    assert [getattr(usual, f.name) for f in fields(Envelope)] == [
+        getattr(checked, f.name) for f in fields(Envelope)
+    ]
+
+
+def _edit(
+    record: KafkaRecord, edit: Callable[[list[tuple[str, Any]]], list[tuple[str, Any]]]
+) -> KafkaRecord:
+    return KafkaRecord(record.topic, record.key, record.value, edit(list(record.headers)))
+
+
+def _set(name: str, value: Any) -> Callable[[list[tuple[str, Any]]], list[tuple[str, Any]]]:
+    return lambda headers: [(k, value if k == name else v) for k, v in headers]
+
+
+def _upper(name: str) -> Callable[[list[tuple[str, Any]]], list[tuple[str, Any]]]:
+    return lambda headers: [(k, v.upper() if k == name else v) for k, v in headers]
+
+
+OPENED = example(DossierOpened)
+SESSION = example(SessionHeld)
+"""Keyed by `dossier_id`, with `session_id` as subject: key and subject differ."""
+OPENED_AT_PLUS_2 = OPENED.opened_at.astimezone(timezone(timedelta(hours=2))).isoformat().encode()
+
+
+@pytest.mark.parametrize(
+    ("event", "edit"),
+    [
+        # Accepted by the contract, though `encode` never writes them so (the site id is
+        # normalised).
+        (OPENED, _upper("ce_id")),
+        (OPENED, _upper("ce_siteid")),
+        (OPENED, _set("ce_time", OPENED_AT_PLUS_2)),
+        (OPENED, _set("content-type", b"application/json; charset=utf-8")),
+        (OPENED, lambda h: [(k, v) for k, v in h if k != "content-type"]),
+        (OPENED, lambda h: [*h, ("traceparent", b"00-4bf92f3577b34da6-00f067aa0ba902b7-01")]),
+        (OPENED, lambda h: h[::-1]),
+        (SESSION, _set("ce_sequence", b"5\n")),
+        # Refused, whichever path looks first.
+        (OPENED, lambda h: [*h, ("x-note", b"\xff")]),
+        (OPENED, lambda h: [*h, h[0]]),
+        (SESSION, _set("ce_correlationid", b"\xff")),
+        (SESSION, _set("ce_subject", b"\xff")),
+        (SESSION, _set("ce_causationid", b"")),
+        (SESSION, _set("ce_siteid", None)),
+        (SESSION, _set("ce_type", None)),
+        (SESSION, _set("ce_id", bytearray(b"not-a-uuid"))),
+        (SESSION, _upper("ce_subject")),
+        (SESSION, _set("ce_sequence", b"+5")),
+        (SESSION, _set("ce_sequence", b"05")),
+        (SESSION, _set("ce_time", b"2025-03-03T09:00:00")),
+        (SESSION, _set("ce_siteid", b"ORG")),
+    ],
+)
+def test_usual_and_complete_paths_agree(
+    event: IntegrationEvent, edit: Callable[[list[tuple[str, Any]]], list[tuple[str, Any]]]
+) -> None:
+    _assert_paths_agree(_edit(_encode(event), edit))
+
+
+@pytest.mark.parametrize("event", [OPENED, SESSION], ids=lambda e: e.event_name)
+def test_wrong_key_or_value_leaves_the_usual_path(event: IntegrationEvent) -> None:
+    record = _encode(event)
+    other = _encode(example(type(event), **{event.key_field: uuid.uuid4()}))
+    for key, value in [
+        (record.key.upper(), record.value),
+        (None, record.value),
+        (other.key, record.value),
+        (record.key, other.value),
+        (record.key, record.value.replace(b"Z", b"+00:00")),
+        (record.key, None),
+        (record.key, b"[]"),
+        (record.key, b'{"dossier_id": 1}'),
+    ]:
+        _assert_paths_agree(KafkaRecord(record.topic, key, value, record.headers))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("event", [OPENED, SESSION], ids=lambda e: e.event_name)
+@pytest.mark.parametrize("field", ["key_field", "subject_field"])
+def test_ids_in_capitals_everywhere_are_refused_by_both_paths(
+    event: IntegrationEvent, field: str
+) -> None:
+    """An id written in capitals in the value, the key and `ce_subject` alike is consistent
+    text, but the key and subject must be the event's id in its normal (lower-case) form."""
+    record = _encode(event)
+    lower = str(getattr(event, getattr(event, field))).encode()
+    upper = lower.upper()
+    headers = [(k, upper if v == lower else v) for k, v in record.headers]
+    capitals = KafkaRecord(
+        record.topic, record.key.replace(lower, upper), record.value.replace(lower, upper), headers
+    )
+    assert _outcome(_decode_checked, capitals) in {"bad_key", "bad_subject"}
+    _assert_paths_agree(capitals)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    event=st.sampled_from(list(all_examples())),
+    name=st.sampled_from(EXPECTED_HEADERS),
+    position=st.integers(min_value=0, max_value=40),
+    byte=st.binary(min_size=0, max_size=2),
+)
+def test_a_changed_header_byte_never_splits_the_paths(
+    event: IntegrationEvent, name: str, position: int, byte: bytes
+) -> None:
+    """One header's bytes spliced at one place: both paths return or refuse the same."""
+    record = _encode(event)
+    original = dict(record.headers)[name]
+    at = position % (len(original) + 1)
+    changed = original[:at] + byte + original[at + 1 :]
+    _assert_paths_agree(_edit(record, _set(name, changed)))

@@ -21,6 +21,16 @@ from .model import (
 )
 
 T = TypeVar("T")
+_TABLES = {
+    "dossier": "dossiers",
+    "survey": "surveys",
+    "complaint": "complaints",
+    "action": "actions",
+    "staff": "staff",
+    "data_request": "data_requests",
+    "site": "sites",
+}
+"""Attribute of `FactStore` holding each kind's entities (looked up per applied event)."""
 
 
 def ts(value: datetime) -> float:
@@ -50,16 +60,8 @@ class FactStore:
 
     def table(self, kind: str) -> dict[str, Any]:
         """The dict of entities of `kind` (a key of `facts.model.KINDS`)."""
-        tables: dict[str, dict[str, Any]] = {
-            "dossier": self.dossiers,
-            "survey": self.surveys,
-            "complaint": self.complaints,
-            "action": self.actions,
-            "staff": self.staff,
-            "data_request": self.data_requests,
-            "site": self.sites,
-        }
-        return tables[kind]
+        table: dict[str, Any] = getattr(self, _TABLES[kind])
+        return table
 
     def touch(self, kind: str, entity_id: str, factory: Callable[[], T]) -> T:
         """The entity's facts, created if new, marked as changed."""
@@ -77,26 +79,26 @@ Applier = Callable[[FactStore, str, Any], None]
 """Folds one event (with its `ce_id`) into the store."""
 
 
-def _registry() -> dict[str, Applier]:
+def _registry() -> dict[type[IntegrationEvent], Applier]:
     # Imported here: the feature modules import FactStore from this module.
     from . import complaints, data_requests, dossiers, staff, surveys
 
-    found: dict[str, Applier] = {}
+    found: dict[type[IntegrationEvent], Applier] = {}
     for module in (dossiers, surveys, complaints, staff, data_requests):
-        for event_cls, applier in module.APPLIERS.items():
-            found[event_cls.ce_type()] = applier
+        found.update(module.APPLIERS)
     return found
 
 
-_APPLIERS: dict[str, Applier] | None = None
+_APPLIERS: dict[type[IntegrationEvent], Applier] | None = None
+"""By event class: `apply` runs per event, and `ce_type()` formats a new string per call."""
 
 
 def handles(ce_type: str) -> bool:
     """Whether any projection needs events of this type (others are read and skipped)."""
-    return ce_type in _appliers()
+    return any(cls.ce_type() == ce_type for cls in _appliers())
 
 
-def _appliers() -> dict[str, Applier]:
+def _appliers() -> dict[type[IntegrationEvent], Applier]:
     global _APPLIERS
     if _APPLIERS is None:
         _APPLIERS = _registry()
@@ -105,15 +107,25 @@ def _appliers() -> dict[str, Applier]:
 
 def apply(store: FactStore, envelope: Envelope) -> None:
     """Fold one decoded event into the store: commutative and idempotent (see facts.model)."""
-    apply_event(store, str(envelope.id), envelope.data)
+    event = envelope.data
+    # `envelope.time` is the event's `occurred_at()`, already looked up by `decode`.
+    _count(store, ts(envelope.time))
+    applier = _appliers().get(type(event))
+    if applier is not None:
+        # `str(UUID)` only for events that are kept: most of a replay is not (reminders,
+        # schedules, attendance signatures).
+        applier(store, str(envelope.id), event)
 
 
 def apply_event(store: FactStore, ce_id: str, event: IntegrationEvent) -> None:
     """`apply` for an event known by its `ce_id` and data alone (tests, replays)."""
-    applier = _appliers().get(event.ce_type())
-    store.version += 1
-    at = ts(event.occurred_at())
-    if store.last_event_at is None or at > store.last_event_at:
-        store.last_event_at = at
+    _count(store, ts(event.occurred_at()))
+    applier = _appliers().get(type(event))
     if applier is not None:
         applier(store, ce_id, event)
+
+
+def _count(store: FactStore, at: float) -> None:
+    store.version += 1
+    if store.last_event_at is None or at > store.last_event_at:
+        store.last_event_at = at
