@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
@@ -87,11 +88,26 @@ class KeyStore:
         `purpose` (e.g. "identity.email") is bound into the ciphertext as associated data, so a
         value cannot be moved to another subject or field unnoticed.
         """
+        (sealed,) = await self.encrypt_many(subject_id, [(plaintext, purpose)], conn=conn)
+        return sealed
+
+    async def encrypt_many(
+        self,
+        subject_id: str,
+        values: Sequence[tuple[str, str]],
+        *,
+        conn: Connection | None = None,
+    ) -> list[Sealed]:
+        """Encrypt several (plaintext, purpose) pairs of one subject, looking its key up once."""
         key = await self._data_key(subject_id, create=True, conn=conn)
         assert key is not None
-        nonce = os.urandom(_NONCE_BYTES)
-        sealed = AESGCM(key).encrypt(nonce, plaintext.encode(), _aad(subject_id, purpose))
-        return Sealed(_PREFIX + base64.b64encode(nonce + sealed).decode())
+        cipher = AESGCM(key)
+        sealed = []
+        for plaintext, purpose in values:
+            nonce = os.urandom(_NONCE_BYTES)
+            box = cipher.encrypt(nonce, plaintext.encode(), _aad(subject_id, purpose))
+            sealed.append(Sealed(_PREFIX + base64.b64encode(nonce + box).decode()))
+        return sealed
 
     async def decrypt(
         self,
@@ -176,24 +192,28 @@ class KeyStore:
             raise KeystoreError("the master key does not unwrap this data key") from None
 
     async def _create_key(self, conn: Connection, subject_id: str) -> asyncpg.Record:
-        async with conn.transaction():
-            await conn.execute(_SUBJECT_LOCK, subject_id)
-            if await conn.fetchval(
-                "SELECT true FROM shredded_subjects WHERE subject_id = $1", subject_id
-            ):
-                raise SubjectErased(subject_id)
-            wrapped = aes_key_wrap(self._master_key, AESGCM.generate_key(bit_length=256))
-            await conn.execute(
-                """INSERT INTO data_keys (subject_id, kek_id, wrapped_key) VALUES ($1, $2, $3)
-                   ON CONFLICT (subject_id) DO NOTHING""",
-                subject_id,
-                self._master_key_id,
-                wrapped,
-            )
-            # Another writer may have created it first: whichever row won is the key.
-            row = await conn.fetchrow(
-                "SELECT kek_id, wrapped_key FROM data_keys WHERE subject_id = $1", subject_id
-            )
+        if not conn.is_in_transaction():
+            async with conn.transaction():
+                return await self._create_key(conn, subject_id)
+        # The lock is held to the end of the caller's transaction (no savepoint needed), and
+        # the tombstone is read by a statement after it, so it sees a shred that committed
+        # while this waited.
+        await conn.execute(_SUBJECT_LOCK, subject_id)
+        if await conn.fetchval(
+            "SELECT true FROM shredded_subjects WHERE subject_id = $1", subject_id
+        ):
+            raise SubjectErased(subject_id)
+        wrapped = aes_key_wrap(self._master_key, AESGCM.generate_key(bit_length=256))
+        # Another writer may have created it first: whichever row won is the key, and the
+        # no-op update makes RETURNING give that row in the same round trip.
+        row = await conn.fetchrow(
+            """INSERT INTO data_keys (subject_id, kek_id, wrapped_key) VALUES ($1, $2, $3)
+               ON CONFLICT (subject_id) DO UPDATE SET subject_id = EXCLUDED.subject_id
+               RETURNING kek_id, wrapped_key""",
+            subject_id,
+            self._master_key_id,
+            wrapped,
+        )
         assert row is not None
         return row
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from pathlib import Path
@@ -83,3 +84,48 @@ async def test_wrong_master_key_is_refused(pool: asyncpg.Pool) -> None:
         await KeyStore(pool, os.urandom(32), "test").decrypt(subject, sealed, purpose="p")
     with pytest.raises(KeystoreError):
         await KeyStore(pool, MASTER, "rotated").decrypt(subject, sealed, purpose="p")
+
+
+async def test_concurrent_first_uses_agree_on_one_key(pool: asyncpg.Pool) -> None:
+    keys = KeyStore(pool, MASTER, "k1")
+    subject = str(uuid.uuid4())
+
+    async def seal(i: int) -> Sealed:
+        async with pool.acquire() as conn:
+            if i % 2:  # half inside a caller's transaction, half on their own
+                async with conn.transaction():
+                    return await keys.encrypt(subject, f"value {i}", purpose="p", conn=conn)
+            return await keys.encrypt(subject, f"value {i}", purpose="p", conn=conn)
+
+    sealed = await asyncio.gather(*(seal(i) for i in range(16)))
+    assert await pool.fetchval("SELECT count(*) FROM data_keys WHERE subject_id = $1", subject) == 1
+    assert [await keys.decrypt(subject, s, purpose="p") for s in sealed] == [
+        f"value {i}" for i in range(16)
+    ]
+
+
+async def test_several_fields_are_sealed_under_one_key_each_bound_to_its_purpose(
+    pool: asyncpg.Pool,
+) -> None:
+    keys = KeyStore(pool, MASTER, "k1")
+    subject = str(uuid.uuid4())
+    name, email = await keys.encrypt_many(
+        subject, [("Zéphyrine", "identity.name"), ("z@example.org", "identity.email")]
+    )
+    assert await keys.decrypt(subject, name, purpose="identity.name") == "Zéphyrine"
+    assert await keys.decrypt(subject, email, purpose="identity.email") == "z@example.org"
+    with pytest.raises(KeystoreError):
+        await keys.decrypt(subject, email, purpose="identity.name")
+
+
+async def test_no_key_is_created_for_a_shredded_subject(pool: asyncpg.Pool) -> None:
+    keys = KeyStore(pool, MASTER, "k1")
+    subject = str(uuid.uuid4())
+    await keys.encrypt(subject, "before", purpose="p")
+    assert await keys.shred(subject)
+    async with pool.acquire() as conn, conn.transaction():
+        with pytest.raises(SubjectErased):
+            await keys.encrypt(subject, "after", purpose="p", conn=conn)
+    with pytest.raises(SubjectErased):
+        await keys.encrypt(subject, "after", purpose="p")
+    assert await pool.fetchval("SELECT count(*) FROM data_keys WHERE subject_id = $1", subject) == 0

@@ -131,7 +131,7 @@ class DossierCommands:
         authorize: DossierCheck | None = None,
     ) -> Outcome:
         """Run one command on a dossier inside the caller's transaction."""
-        state, version = await self._load(conn, dossier_id, expected_version)
+        state, version = await self._load(conn, dossier_id, expected_version, authorize)
         if authorize is not None:
             authorize(state)
         if expected_version is not None and expected_version != version:
@@ -159,7 +159,11 @@ class DossierCommands:
         return Outcome(new_state, new_version, events)
 
     async def _load(
-        self, conn: Connection, dossier_id: str, expected_version: int | None
+        self,
+        conn: Connection,
+        dossier_id: str,
+        expected_version: int | None,
+        authorize: DossierCheck | None,
     ) -> tuple[d.Dossier | None, int]:
         # The state the client read (If-Match) is often the one this process just wrote: no
         # need to read and fold the stream again. Safe because the append checks the version
@@ -168,6 +172,8 @@ class DossierCommands:
             cached = self._states.at(dossier_id, expected_version)
             if cached is not None:
                 return cached, expected_version
+        if expected_version == 0 and authorize is None:
+            return None, 0  # an opening: the stream must not exist, which the append checks
         return await streams.load_dossier(self.store, dossier_id, conn)
 
     async def record_held_session(
@@ -249,11 +255,15 @@ class DossierCommands:
                 )
             beneficiary_id = str(uuid.uuid4())
             name, email, phone = identity
+            fields = [(name, "identity.name"), (email, "identity.email")]
+            if phone:
+                fields.append((phone, "identity.phone"))
+            sealed = await self.keys.encrypt_many(beneficiary_id, fields, conn=conn)
             register = b.RegisterBeneficiary(
                 beneficiary_id,
-                await self._seal_identity(conn, beneficiary_id, "name", name),
-                await self._seal_identity(conn, beneficiary_id, "email", email),
-                await self._seal_identity(conn, beneficiary_id, "phone", phone) if phone else None,
+                sealed[0].text,
+                sealed[1].text,
+                sealed[2].text if phone else None,
             )
 
             async def build_registration(_c: Connection, _s: b.Beneficiary | None) -> b.Command:
@@ -281,14 +291,6 @@ class DossierCommands:
         )
         return outcome, beneficiary_id
 
-    async def _seal_identity(
-        self, conn: Connection, beneficiary_id: str, field: str, text: str
-    ) -> str:
-        sealed = await self.keys.encrypt(
-            beneficiary_id, text, purpose=f"identity.{field}", conn=conn
-        )
-        return sealed.text
-
     async def seal_work(self, conn: Connection, dossier_id: str, purpose: str, text: str) -> str:
         """Seal a working document under the dossier's working-documents key."""
         sealed = await self.keys.encrypt(
@@ -314,7 +316,11 @@ class DossierCommands:
         authorize: BeneficiaryCheck | None = None,
     ) -> BeneficiaryOutcome:
         """Run one command on a beneficiary inside the caller's transaction."""
-        state, version = await streams.load_beneficiary(self.store, beneficiary_id, conn)
+        if expected_version == 0 and authorize is None:
+            # A registration: the stream must not exist, which the append checks anyway.
+            state, version = None, 0
+        else:
+            state, version = await streams.load_beneficiary(self.store, beneficiary_id, conn)
         if authorize is not None:
             authorize(state)
         if expected_version is not None and expected_version != version:
