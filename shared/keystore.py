@@ -97,10 +97,27 @@ class KeyStore:
         values: Sequence[tuple[str, str]],
         *,
         conn: Connection | None = None,
+        new_subject: bool = False,
     ) -> list[Sealed]:
-        """Encrypt several (plaintext, purpose) pairs of one subject, looking its key up once."""
-        key = await self._data_key(subject_id, create=True, conn=conn)
-        assert key is not None
+        """Encrypt several (plaintext, purpose) pairs of one subject, looking its key up once.
+
+        `new_subject=True` is for an id the caller has just generated (a random UUID nobody
+        else knows yet): it can have neither a key nor a tombstone, so the key is created with
+        one INSERT instead of a lookup, a lock and a check. An id that was not new makes the
+        INSERT fail (unique key) rather than replace a key.
+        """
+        if new_subject:
+            key = AESGCM.generate_key(bit_length=256)
+            insert = "INSERT INTO data_keys (subject_id, kek_id, wrapped_key) VALUES ($1, $2, $3)"
+            wrapped = aes_key_wrap(self._master_key, key)
+            if conn is None:
+                await self._pool.execute(insert, subject_id, self._master_key_id, wrapped)
+            else:
+                await conn.execute(insert, subject_id, self._master_key_id, wrapped)
+        else:
+            found = await self._data_key(subject_id, create=True, conn=conn)
+            assert found is not None
+            key = found
         cipher = AESGCM(key)
         sealed = []
         for plaintext, purpose in values:

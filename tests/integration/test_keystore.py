@@ -129,3 +129,18 @@ async def test_no_key_is_created_for_a_shredded_subject(pool: asyncpg.Pool) -> N
     with pytest.raises(SubjectErased):
         await keys.encrypt(subject, "after", purpose="p")
     assert await pool.fetchval("SELECT count(*) FROM data_keys WHERE subject_id = $1", subject) == 0
+
+
+async def test_a_new_subject_gets_its_key_in_one_insert_and_never_a_second_one(
+    pool: asyncpg.Pool,
+) -> None:
+    keys = KeyStore(pool, MASTER, "k1")
+    subject = str(uuid.uuid4())
+    (sealed,) = await keys.encrypt_many(subject, [("Zoé", "identity.name")], new_subject=True)
+    assert await keys.decrypt(subject, sealed, purpose="identity.name") == "Zoé"
+    # Later uses find that key; an id wrongly claimed as new cannot replace it.
+    again = await keys.encrypt(subject, "Zoé B.", purpose="identity.name")
+    assert await keys.decrypt(subject, again, purpose="identity.name") == "Zoé B."
+    with pytest.raises(asyncpg.UniqueViolationError):
+        await keys.encrypt_many(subject, [("x", "identity.name")], new_subject=True)
+    assert await keys.decrypt(subject, sealed, purpose="identity.name") == "Zoé"

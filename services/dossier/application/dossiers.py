@@ -258,7 +258,9 @@ class DossierCommands:
             fields = [(name, "identity.name"), (email, "identity.email")]
             if phone:
                 fields.append((phone, "identity.phone"))
-            sealed = await self.keys.encrypt_many(beneficiary_id, fields, conn=conn)
+            sealed = await self.keys.encrypt_many(
+                beneficiary_id, fields, conn=conn, new_subject=True
+            )
             register = b.RegisterBeneficiary(
                 beneficiary_id,
                 sealed[0].text,
