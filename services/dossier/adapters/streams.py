@@ -67,21 +67,24 @@ async def append(
     return await store.append(stream_id, version, new, outbox=outbox, conn=conn)
 
 
-async def index_dossier(conn: Connection, state: d.Dossier, version: int) -> None:
-    """Keep the dossier's index row in step with its stream."""
+async def index_dossier(conn: Connection, before: d.Dossier | None, after: d.Dossier) -> None:
+    """Keep the dossier's index row in step with its stream (written only when it changes)."""
+    if before is not None and (before.status, before.referent_id) == (
+        after.status,
+        after.referent_id,
+    ):
+        return
     await conn.execute(
         """INSERT INTO dossier_index
-               (dossier_id, beneficiary_id, site_id, status, referent_id, version, opened_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)
-           ON CONFLICT (dossier_id) DO UPDATE
-           SET status = $4, referent_id = $5, version = $6""",
-        UUID(state.dossier_id),
-        UUID(state.beneficiary_id),
-        UUID(state.site_id),
-        state.status,
-        UUID(state.referent_id) if state.referent_id else None,
-        version,
-        state.opened_at,
+               (dossier_id, beneficiary_id, site_id, status, referent_id, opened_at)
+           VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (dossier_id) DO UPDATE SET status = $4, referent_id = $5""",
+        UUID(after.dossier_id),
+        UUID(after.beneficiary_id),
+        UUID(after.site_id),
+        after.status,
+        UUID(after.referent_id) if after.referent_id else None,
+        after.opened_at,
     )
 
 
@@ -125,8 +128,9 @@ async def list_dossiers(
 ) -> list[dict[str, object]]:
     """Index rows, newest first; `site_ids=None` means every site."""
     rows = await conn.fetch(
-        """SELECT dossier_id, beneficiary_id, site_id, status, referent_id, version, opened_at
-           FROM dossier_index
+        """SELECT i.dossier_id, i.beneficiary_id, i.site_id, i.status, i.referent_id,
+                  s.version, i.opened_at
+           FROM dossier_index i JOIN streams s ON s.stream_id = 'dossier-' || i.dossier_id
            WHERE ($1::uuid[] IS NULL OR site_id = ANY($1::uuid[]))
              AND ($2::uuid IS NULL OR referent_id = $2::uuid)
              AND ($3::text IS NULL OR status = $3::text)

@@ -152,7 +152,7 @@ class DossierCommands:
             events,
             dossier_outbox(dossier_id, new_state.site_id, events),
         )
-        await streams.index_dossier(conn, new_state, new_version)
+        await streams.index_dossier(conn, state, new_state)
         await self._carry_out(conn, new_state, events)
         self._states.forget(dossier_id)
         after_commit(lambda: self._states.remember(dossier_id, new_version, new_state))

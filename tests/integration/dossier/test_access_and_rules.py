@@ -273,6 +273,10 @@ async def test_withdrawal_within_the_period(harness: Harness) -> None:
 async def test_listing_shows_only_the_callers_sites(harness: Harness) -> None:
     h = harness
     mine, _ = await h.open_dossier()
+    programme = {"planned_minutes": 1200, "modality": "mixed"}
+    await h.command(
+        f"/dossiers/{mine}/programme", h.as_consultant(), programme, dossier_id=mine, method="PUT"
+    )
     elsewhere = str(uuid.uuid4())
     other = await h.call(
         "POST",
@@ -289,6 +293,7 @@ async def test_listing_shows_only_the_callers_sites(harness: Harness) -> None:
     )
     listed = await h.call("GET", "/dossiers", h.as_manager())
     assert [row["dossier_id"] for row in listed.json()] == [mine]
+    assert listed.json()[0]["version"] == await h.version(mine) > 1  # the stream's own
     assert "Camille" not in listed.text
     everything = await h.call("GET", "/dossiers?status=open", h.auth("admin", site="*"))
     assert {row["dossier_id"] for row in everything.json()} == {mine, other.json()["id"]}
