@@ -86,9 +86,8 @@ class Pacer:
 class Org:
     site: str
     consultant: str
-    manager: str
-    manager_auth: dict[str, str] = field(default_factory=dict)
-    consultant_auth: dict[str, str] = field(default_factory=dict)
+    manager_auth: dict[str, str]
+    consultant_auth: dict[str, str]
 
 
 def organisation(api: BilanClient) -> Org:
@@ -116,7 +115,6 @@ def organisation(api: BilanClient) -> Org:
     org = Org(
         site,
         consultant,
-        manager,
         bearer(["site_manager"], [site], manager),
         bearer(["consultant"], [site], consultant),
     )

@@ -107,13 +107,13 @@ class KeyStore:
         INSERT fail (unique key) rather than replace a key.
         """
         if new_subject:
-            key = AESGCM.generate_key(bit_length=256)
-            insert = "INSERT INTO data_keys (subject_id, kek_id, wrapped_key) VALUES ($1, $2, $3)"
-            wrapped = aes_key_wrap(self._master_key, key)
-            if conn is None:
-                await self._pool.execute(insert, subject_id, self._master_key_id, wrapped)
-            else:
-                await conn.execute(insert, subject_id, self._master_key_id, wrapped)
+            key, wrapped = self._new_data_key()
+            await (self._pool if conn is None else conn).execute(
+                "INSERT INTO data_keys (subject_id, kek_id, wrapped_key) VALUES ($1, $2, $3)",
+                subject_id,
+                self._master_key_id,
+                wrapped,
+            )
         else:
             found = await self._data_key(subject_id, create=True, conn=conn)
             assert found is not None
@@ -208,6 +208,11 @@ class KeyStore:
         except InvalidUnwrap:
             raise KeystoreError("the master key does not unwrap this data key") from None
 
+    def _new_data_key(self) -> tuple[bytes, bytes]:
+        """A fresh data key, and the same wrapped under the master key (what is stored)."""
+        key = AESGCM.generate_key(bit_length=256)
+        return key, aes_key_wrap(self._master_key, key)
+
     async def _create_key(self, conn: Connection, subject_id: str) -> asyncpg.Record:
         if not conn.is_in_transaction():
             async with conn.transaction():
@@ -220,7 +225,7 @@ class KeyStore:
             "SELECT true FROM shredded_subjects WHERE subject_id = $1", subject_id
         ):
             raise SubjectErased(subject_id)
-        wrapped = aes_key_wrap(self._master_key, AESGCM.generate_key(bit_length=256))
+        _, wrapped = self._new_data_key()
         # Another writer may have created it first: whichever row won is the key, and the
         # no-op update makes RETURNING give that row in the same round trip.
         row = await conn.fetchrow(

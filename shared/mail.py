@@ -147,9 +147,7 @@ class MailSender:
 
     async def aclose(self) -> None:
         """Release what the resolver holds (an HTTP client), if it holds anything."""
-        close = getattr(self._resolver, "aclose", None)
-        if close is not None:
-            await close()
+        await close_resolver(self._resolver)
 
     async def recover(self) -> int:
         """At start: mails left `sending` by a crash may have gone out; never resend them."""
@@ -257,6 +255,13 @@ class MailSender:
             error,
         )
         log.warning("mail_not_sent", state=state, error=error)
+
+
+async def close_resolver(resolver: ContactResolver) -> None:
+    """Close a resolver that holds resources (`aclose`); resolvers without any have none."""
+    close = getattr(resolver, "aclose", None)
+    if close is not None:
+        await close()
 
 
 class HttpContactResolver:

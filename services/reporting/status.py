@@ -24,7 +24,7 @@ class StatusReader:
         pool: asyncpg.Pool,
         bootstrap: str,
         topics: tuple[str, ...],
-        consumer: str = "bilan-reporting",
+        consumer: str,
     ) -> None:
         self._consumer_name = consumer
         self._projector = projector

@@ -46,6 +46,12 @@ BeneficiaryBuild = Callable[[Connection, b.Beneficiary | None], Awaitable[b.Comm
 BeneficiaryCheck = Callable[[b.Beneficiary | None], None]
 
 
+def _creates(expected_version: int | None, authorize: Callable[..., None] | None) -> bool:
+    """A command that creates its stream (an opening, a registration) has nothing to read:
+    the stream must not exist yet, which the append checks (version 0)."""
+    return expected_version == 0 and authorize is None
+
+
 class CommittedStates:
     """The last committed state of recently written dossiers, by version (least recently used
     ones dropped). Only states whose transaction committed get here (`after_commit`)."""
@@ -172,8 +178,8 @@ class DossierCommands:
             cached = self._states.at(dossier_id, expected_version)
             if cached is not None:
                 return cached, expected_version
-        if expected_version == 0 and authorize is None:
-            return None, 0  # an opening: the stream must not exist, which the append checks
+        if _creates(expected_version, authorize):
+            return None, 0
         return await streams.load_dossier(self.store, dossier_id, conn)
 
     async def record_held_session(
@@ -318,8 +324,7 @@ class DossierCommands:
         authorize: BeneficiaryCheck | None = None,
     ) -> BeneficiaryOutcome:
         """Run one command on a beneficiary inside the caller's transaction."""
-        if expected_version == 0 and authorize is None:
-            # A registration: the stream must not exist, which the append checks anyway.
+        if _creates(expected_version, authorize):
             state, version = None, 0
         else:
             state, version = await streams.load_beneficiary(self.store, beneficiary_id, conn)

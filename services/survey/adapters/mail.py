@@ -18,7 +18,7 @@ from uuid import UUID
 
 from shared.db import Connection
 from shared.keystore import KeyStore
-from shared.mail import Contact, ContactResolver, Mail
+from shared.mail import Contact, ContactResolver, Mail, close_resolver
 
 INVITATION = "survey_invitation"
 REMINDER = "survey_reminder"
@@ -128,9 +128,7 @@ class SurveyContactResolver:
         return Contact(name="", email=email)
 
     async def aclose(self) -> None:
-        close = getattr(self._dossier_contacts, "aclose", None)
-        if close is not None:
-            await close()
+        await close_resolver(self._dossier_contacts)
 
 
 async def fetch_stakeholder_email(conn: Connection, survey_id: UUID) -> str | None:
