@@ -177,6 +177,19 @@ class BilanClient:
         """GET and decode the JSON body."""
         return self.call(service, "GET", path, headers, expect=kw.pop("expect", 200), **kw).json()
 
+    def open_survey(self, token: str, timeout_s: float = 10.0) -> Any:
+        """The questionnaire behind a survey link, as its e-mail's reader opens it.
+
+        The survey service records a link in the transaction that marks its mail sent, just
+        after the SMTP server took the mail: a script reading the Maildir can see the mail a
+        few milliseconds before its link answers (404 until then), a person cannot."""
+
+        def live() -> Any:
+            response = self.call("survey", "GET", f"/public/surveys/{token}", {}, expect=(200, 404))
+            return response.json() if response.status_code == 200 else None
+
+        return wait_until(live, "the survey link to answer", timeout_s)
+
     def ready(self, services: Iterable[str]) -> bool:
         """Whether every named service answers its readiness probe."""
         for name in services:

@@ -671,6 +671,7 @@ class Demo:
 
     def _answer(self, invitation: Any, answers: dict[str, Any]) -> None:
         token = survey_token(invitation)
+        self.api.open_survey(token)
         self.api.call(
             "survey", "POST", f"/public/surveys/{token}/answers", {}, {"answers": answers}
         )

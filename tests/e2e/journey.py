@@ -390,7 +390,7 @@ class Journey:
         """Find the invitation in the Maildir, follow its link, answer."""
         (invitation,) = self.mail.wait_for(self.secret.email, subject)[-1:]
         token = survey_token(invitation)
-        questionnaire = self.api.get("survey", f"/public/surveys/{token}", {})
+        questionnaire = self.api.open_survey(token)
         assert {q["code"] for q in questionnaire["questions"]} >= set(answers)
         self.api.call(
             "survey",
