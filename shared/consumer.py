@@ -20,6 +20,7 @@ from shared.db import Connection
 from shared.envelope import Envelope, EnvelopeError, decode
 from shared.logging import bound, get_logger
 from shared.metrics import CONSUMED, CONSUMER_LAG
+from shared.unit_of_work import unit_of_work
 
 Handler = Callable[[Connection, Envelope], Awaitable[None]]
 """Applies one event inside the caller's transaction."""
@@ -175,7 +176,7 @@ class IdempotentConsumer:
         error: Exception | None = None
         for attempt in range(self._max_retries + 1):
             try:
-                async with self._pool.acquire() as conn, conn.transaction():
+                async with unit_of_work(self._pool) as conn:
                     first_time = await conn.fetchval(
                         """INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2)
                            ON CONFLICT DO NOTHING RETURNING true""",

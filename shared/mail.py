@@ -27,6 +27,7 @@ from shared.clock import Clock
 from shared.db import Connection
 from shared.logging import bound, get_logger
 from shared.settings import ServiceSettings
+from shared.unit_of_work import unit_of_work
 
 log = get_logger(__name__)
 
@@ -164,13 +165,14 @@ class MailSender:
     async def run(self) -> None:
         await self.recover()
         while True:
+            # Cleared before looking, not after: a wake-up during the look is not lost.
+            self._wake.clear()
             try:
                 sent = await self.send_due()
             except (OSError, asyncpg.PostgresError) as exc:
                 log.warning("mail_loop_interrupted", error=type(exc).__name__)
                 sent = 0
             if sent == 0:
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
 
@@ -222,7 +224,7 @@ class MailSender:
             await self._finish(mail, "uncertain", f"SMTP error {type(exc).__name__}")
             return
         sent_at = self._clock.now()
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with unit_of_work(self._pool) as conn:
             await conn.execute(
                 "UPDATE mail_outbox SET state = 'sent', sent_at = $2 WHERE id = $1",
                 mail.id,

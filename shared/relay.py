@@ -135,6 +135,9 @@ class OutboxRelay:
             self._signal.leading_here = True
             try:
                 while not conn.is_closed():
+                    # Cleared before the fetch, not after: a wake-up for a commit the fetch
+                    # just missed must not be lost to a second's sleep.
+                    self._wake.clear()
                     published = await self.publish_batch(producer)
                     if published == 0:
                         await self._idle()
@@ -150,7 +153,6 @@ class OutboxRelay:
         self._wake.set()
 
     async def _idle(self) -> None:
-        self._wake.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
 

@@ -20,6 +20,7 @@ from shared.clock import Clock, MovableClock
 from shared.db import Connection
 from shared.logging import bound, get_logger
 from shared.metrics import TIMERS_FIRED
+from shared.unit_of_work import transaction
 
 log = get_logger(__name__)
 
@@ -99,6 +100,8 @@ class TimerLoop:
     async def run(self) -> None:
         """Fire due timers until cancelled."""
         while True:
+            # Cleared before looking, not after: a wake-up during the look is not lost.
+            self._wake.clear()
             try:
                 fired = await self.fire_due()
             except (OSError, asyncpg.PostgresError) as exc:
@@ -108,7 +111,6 @@ class TimerLoop:
                 await self._idle()
 
     async def _idle(self) -> None:
-        self._wake.clear()
         if isinstance(self._clock, MovableClock):
             waiters = [
                 asyncio.ensure_future(self._wake.wait()),
@@ -147,7 +149,7 @@ class TimerLoop:
         failure: Exception | None = None
         timer: Timer | None = None
         try:
-            async with conn.transaction():
+            async with transaction(conn):
                 row = await conn.fetchrow(
                     """SELECT id, kind, due_at, payload, timer_key, attempts FROM timers
                        WHERE state = 'pending' AND due_at <= $1

@@ -20,6 +20,7 @@ from shared.eventstore.model import (
     StoredEvent,
 )
 from shared.metrics import APPEND_CONFLICTS, APPENDS
+from shared.unit_of_work import after_commit
 
 # Appending is one statement whose data-modifying CTEs do what `bilan_append` (0001_platform.sql,
 # kept for older clients) did in a nested PL/pgSQL loop. It is sent by the client rather than
@@ -150,9 +151,10 @@ def outbox_arrays(outbox: Sequence[OutboxMessage]) -> list[list[Any]]:
 class PostgresEventStore:
     """The event store of one service's database.
 
-    `on_outbox_write` is called after an append that wrote outbox rows has committed (or, when
-    the caller passed its own transaction, right after the statement: the relay then simply
-    finds nothing yet, and its polling fallback or the next wake-up catches up).
+    `on_outbox_write` is called once an append that wrote outbox rows has committed: right
+    after its own statement, or, in the caller's `unit_of_work`, after that commits (woken
+    earlier, the relay would find nothing yet and sleep until its next poll). In a transaction
+    opened otherwise it is called right after the statement, and the relay's polling catches up.
     """
 
     def __init__(
@@ -220,8 +222,9 @@ class PostgresEventStore:
             self._conflicts.inc()
             raise ConcurrencyError(stream_id, expected_version)
         self._appends.inc()
-        if outbox and self._on_outbox_write is not None:
-            self._on_outbox_write()
+        poke = self._on_outbox_write
+        if outbox and poke is not None and (conn is None or not after_commit(poke)):
+            poke()
         return version
 
     async def read_stream(

@@ -27,6 +27,7 @@ from shared.db import Connection
 from shared.eventstore import ConcurrencyError, PostgresEventStore
 from shared.keystore import KeyStore
 from shared.runtime import outbox_message
+from shared.unit_of_work import unit_of_work
 
 NAME_PURPOSE = "staff.name"
 ORGANISATION = "org"
@@ -50,7 +51,7 @@ class DirectoryService:
 
     async def open_site(self, site_id: UUID, name: str, region: str) -> sites.SiteOpened:
         """Open a site (organisation-wide: admin only, checked by the route)."""
-        async with self._pool().acquire() as conn, conn.transaction():
+        async with unit_of_work(self._pool()) as conn:
             exists = await rm.site_exists(conn, site_id)
             (event,) = sites.decide_site(
                 exists, sites.OpenSite(site_id, name, region), self._clock.now()
@@ -71,7 +72,7 @@ class DirectoryService:
         """Register a room of a site the caller manages."""
         require_site_visible(principal, site_id, "site")
         room_id = uuid4()
-        async with self._pool().acquire() as conn, conn.transaction():
+        async with unit_of_work(self._pool()) as conn:
             command = sites.RegisterRoom(
                 room_id, site_id, name, confidential, await rm.site_exists(conn, site_id)
             )
@@ -99,7 +100,7 @@ class DirectoryService:
         """Onboard a staff member at sites the caller manages; the name is sealed."""
         for site_id in site_ids:
             principal.require_site(site_id)
-        async with self._pool().acquire() as conn, conn.transaction():
+        async with unit_of_work(self._pool()) as conn:
             state, version = await load_staff(self._store(), conn, staff_id)
             command = st.OnboardStaffMember(
                 staff_id, roles, site_ids, contract_type, await rm.open_sites(conn)
@@ -116,7 +117,7 @@ class DirectoryService:
         self, principal: Principal, staff_id: UUID, expected_version: int, command: st.Command
     ) -> int:
         """Qualification, training, evaluation or leaving, by a manager of one of their sites."""
-        async with self._pool().acquire() as conn, conn.transaction():
+        async with unit_of_work(self._pool()) as conn:
             await rm.lock_staff(conn, staff_id)
             state, version = await load_staff(self._store(), conn, staff_id)
             if state is None or not any(principal.can_act_on_site(x) for x in state.site_ids):

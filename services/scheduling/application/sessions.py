@@ -39,6 +39,7 @@ from shared.clock import Clock
 from shared.db import Connection
 from shared.eventstore import ConcurrencyError, PostgresEventStore
 from shared.runtime import outbox_message
+from shared.unit_of_work import unit_of_work
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +79,7 @@ class SessionService:
         names = [f"dossier:{dossier_id}", f"staff:{request.consultant_id}"]
         if request.room_id is not None:
             names.append(f"room:{request.room_id}")
-        async with self._pool().acquire() as conn, conn.transaction():
+        async with unit_of_work(self._pool()) as conn:
             await rm.lock(conn, *names)
             dossier = await rm.dossier_facts(conn, dossier_id)
             if dossier is None:
@@ -143,7 +144,7 @@ class SessionService:
         requested_by: Initiator,
     ) -> tuple[s.Session, int]:
         """Move a session; its pending reminders are replaced by ones for the new start."""
-        async with self._pool().acquire() as conn, conn.transaction():
+        async with unit_of_work(self._pool()) as conn:
             state, version = await self._authorised(conn, principal, session_id, expected_version)
             names = [f"staff:{state.consultant_id}"]
             if state.room_id is not None:
@@ -190,7 +191,7 @@ class SessionService:
         duration_minutes: int,
     ) -> tuple[s.Session, int]:
         """The session took place: its actual start and duration count towards the 24 hours."""
-        async with self._pool().acquire() as conn, conn.transaction():
+        async with unit_of_work(self._pool()) as conn:
             state, version = await self._authorised(conn, principal, session_id, expected_version)
             await rm.lock(conn, f"dossier:{state.dossier_id}")
             dossier = await rm.dossier_facts(conn, state.dossier_id)
@@ -217,7 +218,7 @@ class SessionService:
         signed_at: datetime | None,
     ) -> tuple[s.Session, int]:
         """The caller signs the attendance: as the beneficiary or as the consultant."""
-        async with self._pool().acquire() as conn, conn.transaction():
+        async with unit_of_work(self._pool()) as conn:
             state, version = await self._locked(conn, session_id, expected_version)
             dossier = await rm.dossier_facts(conn, state.dossier_id)
             assert dossier is not None
@@ -305,7 +306,7 @@ class SessionService:
         expected_version: int,
         command: s.Command,
     ) -> tuple[s.Session, int]:
-        async with self._pool().acquire() as conn, conn.transaction():
+        async with unit_of_work(self._pool()) as conn:
             state, version = await self._authorised(conn, principal, session_id, expected_version)
             events = s.decide(state, command, self._clock.now())
             await cancel_reminders(

@@ -13,6 +13,7 @@ from services.survey.application.contract import action_outbox
 from services.survey.domain import action as a
 from shared.eventstore import ConcurrencyError
 from shared.runtime import ServiceRuntime
+from shared.unit_of_work import unit_of_work
 
 ACTION_DESCRIPTION = "action.description"
 
@@ -43,7 +44,7 @@ class ImprovementPlan:
         due_at: datetime,
     ) -> Loaded[a.ImprovementAction]:
         """Open an action with its owner and due date."""
-        async with self._runtime.pool.acquire() as conn, conn.transaction():
+        async with unit_of_work(self._runtime.pool) as conn:
             now = self._runtime.clock.now()
             command = a.OpenAction(action_id, source, source_id, site_id, owner_id, "", due_at)
             a.decide(None, command, now)  # refuse before creating a key
@@ -65,7 +66,7 @@ class ImprovementPlan:
         self, action_id: UUID, expected_version: int, completed_at: datetime | None
     ) -> Loaded[a.ImprovementAction]:
         """Mark an action done, if the caller saw the current version."""
-        async with self._runtime.pool.acquire() as conn, conn.transaction():
+        async with unit_of_work(self._runtime.pool) as conn:
             loaded = await self.repository.load(conn, action_id)
             if loaded.state is not None and loaded.version != expected_version:
                 raise ConcurrencyError(self.repository.stream_id(action_id), expected_version)

@@ -18,6 +18,7 @@ from services.survey.settings import SurveySettings
 from shared.db import Connection
 from shared.eventstore import ConcurrencyError
 from shared.runtime import ServiceRuntime
+from shared.unit_of_work import unit_of_work
 
 DESCRIPTION = "complaint.description"
 RESPONSE = "complaint.response"
@@ -56,7 +57,7 @@ class ComplaintRegister:
         recorded_by: str,
     ) -> Loaded[c.Complaint]:
         """Register a complaint; its deadlines follow the policy in force now."""
-        async with self._runtime.pool.acquire() as conn, conn.transaction():
+        async with unit_of_work(self._runtime.pool) as conn:
             sealed = await self._runtime.keys.encrypt(
                 str(complaint_id), description, purpose=DESCRIPTION, conn=conn
             )
@@ -86,7 +87,7 @@ class ComplaintRegister:
         command: c.AcknowledgeComplaint | c.CloseComplaint,
     ) -> Loaded[c.Complaint]:
         """Acknowledge or close, if the caller saw the current version."""
-        async with self._runtime.pool.acquire() as conn, conn.transaction():
+        async with unit_of_work(self._runtime.pool) as conn:
             loaded = await self._at_version(conn, complaint_id, expected_version)
             events = c.decide(loaded.state, command, self._runtime.clock.now())
             return await self.repository.save(conn, complaint_id, loaded, events)
@@ -99,7 +100,7 @@ class ComplaintRegister:
         answered_at: datetime | None,
     ) -> Loaded[c.Complaint]:
         """Record the answer given to the complainant (its text sealed)."""
-        async with self._runtime.pool.acquire() as conn, conn.transaction():
+        async with unit_of_work(self._runtime.pool) as conn:
             loaded = await self._at_version(conn, complaint_id, expected_version)
             now = self._runtime.clock.now()
             # Check the state before sealing: a refused answer leaves no key behind.

@@ -46,6 +46,7 @@ from shared.envelope import ORGANISATION_SITE, Envelope
 from shared.logging import get_logger
 from shared.mail import Mail, cancel_mail, enqueue
 from shared.runtime import ServiceRuntime
+from shared.unit_of_work import after_commit, unit_of_work
 
 log = get_logger(__name__)
 
@@ -229,7 +230,7 @@ class SurveyCampaigns:
         The address is sealed under a key of the survey's own, shredded when it closes.
         """
         survey_id = uuid4()
-        async with self._runtime.pool.acquire() as conn, conn.transaction():
+        async with unit_of_work(self._runtime.pool) as conn:
             questionnaire = await questionnaires.current(conn, "stakeholder")
             await self._create(
                 conn,
@@ -249,7 +250,6 @@ class SurveyCampaigns:
                 survey_id,
                 sealed.text,
             )
-        self.wake_mail()
         return survey_id
 
     async def _create(
@@ -266,6 +266,12 @@ class SurveyCampaigns:
             params={"survey_id": str(command.survey_id), "campaign": command.campaign},
             not_before=now,
         )
+        self._mail_after_commit()
+
+    def _mail_after_commit(self) -> None:
+        # A mail due now goes once its row is committed, not at the sender's next poll.
+        if not after_commit(self.wake_mail):
+            self.wake_mail()
 
     # --- Mail callbacks (in the transaction that marks the mail sent) -----------------------
 
@@ -371,6 +377,7 @@ class SurveyCampaigns:
             },
             not_before=self._now(),
         )
+        self._mail_after_commit()
 
     async def expiry_due(self, conn: Connection, timer: timers.Timer) -> None:
         """Close an unanswered survey at the end of its answer window."""
@@ -399,7 +406,7 @@ class SurveyCampaigns:
     async def answer(self, token: str, answers: Mapping[str, Any]) -> s.Survey:
         """Validate and record the answers given through a link; the link is then spent."""
         link_hash = token_hash(token)
-        async with self._runtime.pool.acquire() as conn, conn.transaction():
+        async with unit_of_work(self._runtime.pool) as conn:
             survey_id = await self._survey_of_link(conn, link_hash)
             loaded = await self._lock_and_load(conn, survey_id)
             state = loaded.state
