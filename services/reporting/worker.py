@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import faust
 from aiokafka import AIOKafkaConsumer
 
+from .batched_fetch import BatchedFetchTransport
 from .projector import Projector
 from .settings import Settings
 
@@ -31,6 +32,9 @@ def create_worker(settings: Settings, projector: Projector) -> faust.App:
         consumer_auto_offset_reset="earliest",
         autodiscover=False,
         loop=asyncio.get_running_loop(),
+    )
+    app.transport = BatchedFetchTransport(
+        app.conf.broker_consumer, app, fetch_max_wait_ms=int(settings.batch_within_s * 1000)
     )
     topics = app.topic(*settings.topics, key_serializer="raw", value_serializer="raw")
 
