@@ -4,7 +4,8 @@ public HTTP APIs of the running system (`bilan up`), at a fixed command rate.
 Prints, per target rate: commands per second sustained, p50/p99 command latency, and p50/p99
 freshness: the time from a command's response to the moment its effect shows in the
 reporting API (the dossier's checklist). A rate is sustainable when at least 95 % of it is
-achieved with p99 latency ≤ 50 ms and p99 freshness ≤ 500 ms.
+achieved with p99 latency ≤ 50 ms and p99 freshness ≤ 500 ms. Each line also gives a CPU
+check taken just before that rate (`cpu_check`), since a shared host's speed varies.
 
     .venv/bin/python -m bench.system --rates 50,100,200,300 --seconds 30
 
@@ -292,6 +293,22 @@ async def run_rate(org: Org, rate: float, seconds: float, workers: int) -> Measu
     return measures
 
 
+def cpu_check() -> float:
+    """Milliseconds for a fixed pure-Python loop, median of five: how fast this machine runs
+    Python right now. A VM on a shared host varies by up to 2x from one minute to the next
+    (1M iterations: 66 ms at best, 125 ms at worst on the machine of bench/README.md), and the
+    latency tail with it, so each rate's line says what the machine gave it."""
+    timings = []
+    for _ in range(5):
+        began = time.perf_counter()
+        total = 0
+        for i in range(1_000_000):
+            total += i
+        timings.append((time.perf_counter() - began) * 1000)
+        time.sleep(0.05)
+    return sorted(timings)[2]
+
+
 def percentile(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
@@ -313,7 +330,8 @@ def main() -> None:
     org = organisation(api)
     print(
         f"{'target/s':>9} {'achieved/s':>10} {'p50 ms':>7} {'p99 ms':>7} "
-        f"{'fresh p50':>9} {'fresh p99':>9} {'samples':>7} {'errors':>6}  sustainable"
+        f"{'fresh p50':>9} {'fresh p99':>9} {'samples':>7} {'errors':>6} {'cpu ms':>6}  "
+        "sustainable"
     )
     best = 0.0
     rates = [float(r) for r in args.rates.split(",")]
@@ -322,6 +340,7 @@ def main() -> None:
         # their first requests: those are not the steady state being measured.
         asyncio.run(run_rate(org, rates[0], args.warmup, args.workers))
     for rate in rates:
+        cpu_ms = cpu_check()
         m = asyncio.run(run_rate(org, rate, args.seconds, args.workers))
         achieved = m.commands / m.elapsed_s
         p99, f99 = percentile(m.latencies_ms, 99), percentile(m.freshness_ms, 99)
@@ -331,7 +350,7 @@ def main() -> None:
             f"{rate:>9.0f} {achieved:>10.1f} {percentile(m.latencies_ms, 50):>7.1f} "
             f"{p99:>7.1f} {percentile(m.freshness_ms, 50):>9.1f} {f99:>9.1f} "
             f"{len(m.freshness_ms):>7} "
-            f"{m.errors:>6}  {'yes' if ok else 'no'}"
+            f"{m.errors:>6} {cpu_ms:>6.0f}  {'yes' if ok else 'no'}"
         )
         if args.steps:
             for step, took in sorted(m.by_step.items(), key=lambda kv: -percentile(kv[1], 99)):

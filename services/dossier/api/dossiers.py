@@ -94,7 +94,12 @@ async def _run(
     check: DossierCheck,
 ) -> m.CommandResult:
     outcome = await svc.commands.execute(
-        conn, str(dossier_id), build, expected_version=version, authorize=check
+        conn,
+        str(dossier_id),
+        build,
+        expected_version=version,
+        authorize=check,
+        last_in_unit=True,  # the route answers from the outcome: no statement follows
     )
     set_etag(response, outcome.version)
     return m.CommandResult(
