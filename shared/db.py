@@ -12,7 +12,6 @@ import asyncpg
 import orjson
 from asyncpg.pool import PoolConnectionProxy
 
-from shared.deferred_connection import DeferredConnection
 from shared.logging import get_logger
 
 Connection: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"
@@ -56,12 +55,7 @@ async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 20) -> asy
     LOCAL, no session advisory lock, no LISTEN, no temporary table).
     """
     pool = await asyncpg.create_pool(
-        dsn,
-        min_size=min_size,
-        max_size=max_size,
-        init=_init_connection,
-        reset=_keep_session,
-        connection_class=DeferredConnection,
+        dsn, min_size=min_size, max_size=max_size, init=_init_connection, reset=_keep_session
     )
     assert pool is not None
     return pool

@@ -12,12 +12,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import Any, cast
 
 import asyncpg
 
 from shared.db import Connection
-from shared.deferred_connection import DeferredConnection
 
 _OPEN: ContextVar[tuple[Connection, list[Callable[[], None]]] | None] = ContextVar(
     "bilan_unit_of_work", default=None
@@ -49,48 +47,10 @@ async def transaction(conn: Connection) -> AsyncIterator[Connection]:
 
 
 @asynccontextmanager
-async def unit_of_work(
-    pool: asyncpg.Pool, *, defer_begin: bool = False
-) -> AsyncIterator[Connection]:
-    """A pooled connection in a transaction; `after_commit` work runs once it committed.
-
-    With `defer_begin`, BEGIN waits for the first statement, and a unit whose only statement
-    is run by `last_statement` commits it alone: one round trip instead of three
-    (`shared.deferred_connection`)."""
-    async with pool.acquire() as conn:
-        if not defer_begin or not isinstance(_raw(conn), DeferredConnection):
-            async with transaction(conn):
-                yield conn
-            return
-        deferred = cast(DeferredConnection, _raw(conn))
-        callbacks: list[Callable[[], None]] = []
-        outer = _OPEN.get()
-        _OPEN.set((conn, callbacks))
-        deferred.defer_begin()
-        failed = True
-        try:
-            yield conn
-            failed = False
-        finally:
-            _OPEN.set(outer)
-            await deferred.end_deferred(failed)
-        for callback in callbacks:
-            callback()
-
-
-async def last_statement(conn: Connection, query: str, *args: Any) -> Any:
-    """`conn.fetchval` for the certain last statement of a unit of work: in a unit with a
-    deferred BEGIN that has sent nothing yet, it runs (and commits) alone."""
-    raw = _raw(conn)
-    if isinstance(raw, DeferredConnection):
-        return await raw.fetchval_alone(query, *args)
-    return await conn.fetchval(query, *args)
-
-
-def _raw(conn: Connection) -> object:
-    # A pooled connection is a proxy (asyncpg's PoolConnectionProxy) of the connection its
-    # pool made, kept in `_con`; asyncpg's own helpers unwrap it the same way.
-    return getattr(conn, "_con", conn)
+async def unit_of_work(pool: asyncpg.Pool) -> AsyncIterator[Connection]:
+    """A pooled connection in a transaction; `after_commit` work runs once it committed."""
+    async with pool.acquire() as conn, transaction(conn):
+        yield conn
 
 
 def after_commit(callback: Callable[[], None]) -> bool:

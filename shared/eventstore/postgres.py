@@ -20,7 +20,7 @@ from shared.eventstore.model import (
     StoredEvent,
 )
 from shared.metrics import APPEND_CONFLICTS, APPENDS
-from shared.unit_of_work import after_commit, last_statement
+from shared.unit_of_work import after_commit
 
 # Appending is one statement whose data-modifying CTEs do what `bilan_append` (0001_platform.sql,
 # kept for older clients) did in a nested PL/pgSQL loop. It is sent by the client rather than
@@ -179,10 +179,7 @@ class PostgresEventStore:
         *,
         outbox: Sequence[OutboxMessage] = (),
         conn: Connection | None = None,
-        last_in_unit: bool = False,
     ) -> int:
-        """Append at `expected_version`; `last_in_unit` says nothing follows in the caller's
-        unit of work, so that a unit with a deferred BEGIN may commit it alone."""
         if expected_version < 0:
             raise ValueError("expected_version is 0 for a new stream, or the current version")
         if not events:
@@ -216,9 +213,7 @@ class PostgresEventStore:
             )
             query = _APPEND[new_stream, "many"]
         version: int | None
-        if conn is not None and last_in_unit:
-            version = await last_statement(conn, query, *args)
-        elif conn is not None:
+        if conn is not None:
             version = await conn.fetchval(query, *args)
         else:
             async with self._pool.acquire() as own:

@@ -61,27 +61,18 @@ async def append(
     version: int,
     events: Sequence[DomainEvent],
     outbox: Sequence[OutboxMessage],
-    *,
-    last_in_unit: bool = False,
 ) -> int:
     """Append domain events (and their contract events) at the expected version."""
     new = [NewEvent(e.type, e.to_data()) for e in events]
-    return await store.append(
-        stream_id, version, new, outbox=outbox, conn=conn, last_in_unit=last_in_unit
-    )
-
-
-def index_changes(before: d.Dossier | None, after: d.Dossier) -> bool:
-    """Whether the dossier's index row must be written (it copies status and referent)."""
-    return before is None or (before.status, before.referent_id) != (
-        after.status,
-        after.referent_id,
-    )
+    return await store.append(stream_id, version, new, outbox=outbox, conn=conn)
 
 
 async def index_dossier(conn: Connection, before: d.Dossier | None, after: d.Dossier) -> None:
     """Keep the dossier's index row in step with its stream (written only when it changes)."""
-    if not index_changes(before, after):
+    if before is not None and (before.status, before.referent_id) == (
+        after.status,
+        after.referent_id,
+    ):
         return
     await conn.execute(
         """INSERT INTO dossier_index

@@ -53,9 +53,8 @@ Service = Annotated[DossierService, Depends(service)]
 
 
 async def transaction(svc: Service) -> AsyncIterator[Connection]:
-    """One transaction per request: a refused command leaves nothing behind. BEGIN waits for
-    the first statement, so a command that writes one statement commits it alone."""
-    async with unit_of_work(svc.pool, defer_begin=True) as conn:
+    """One transaction per request: a refused command leaves nothing behind."""
+    async with unit_of_work(svc.pool) as conn:
         yield conn
 
 

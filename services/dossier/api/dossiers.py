@@ -94,12 +94,7 @@ async def _run(
     check: DossierCheck,
 ) -> m.CommandResult:
     outcome = await svc.commands.execute(
-        conn,
-        str(dossier_id),
-        build,
-        expected_version=version,
-        authorize=check,
-        last_in_unit=True,  # the route answers from the outcome: no statement follows
+        conn, str(dossier_id), build, expected_version=version, authorize=check
     )
     set_etag(response, outcome.version)
     return m.CommandResult(

@@ -77,19 +77,6 @@ class CommittedStates:
         self._states.pop(dossier_id, None)
 
 
-_CARRIED_OUT = (
-    d.ConventionSentForSignature,
-    d.DossierCompleted,
-    d.DossierAbandoned,
-    d.WithdrawalExercised,
-    d.RetentionAgreed,
-    d.WorkingDocumentsDestroyed,
-)
-"""Events after which `_carry_out` writes more (timers, key shredding): their append is not
-the unit's last statement. A type missing here fails loudly (SoleStatementError), never
-silently."""
-
-
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What a command left behind: the new state, the stream version, the new events."""
@@ -148,12 +135,8 @@ class DossierCommands:
         *,
         expected_version: int | None,
         authorize: DossierCheck | None = None,
-        last_in_unit: bool = False,
     ) -> Outcome:
-        """Run one command on a dossier inside the caller's transaction.
-
-        `last_in_unit`: the caller runs nothing after it in its unit of work, so an append
-        with nothing else to write may commit alone (`shared.unit_of_work.last_statement`)."""
+        """Run one command on a dossier inside the caller's transaction."""
         state, version = await self._load(conn, dossier_id, expected_version, authorize)
         if authorize is not None:
             authorize(state)
@@ -167,9 +150,6 @@ class DossierCommands:
         for event in events:
             new_state = d.evolve(new_state, event)
         assert new_state is not None
-        writes_more = streams.index_changes(state, new_state) or any(
-            isinstance(event, _CARRIED_OUT) for event in events
-        )
         new_version = await streams.append(
             self.store,
             conn,
@@ -177,7 +157,6 @@ class DossierCommands:
             version,
             events,
             dossier_outbox(dossier_id, new_state.site_id, events),
-            last_in_unit=last_in_unit and not writes_more,
         )
         await streams.index_dossier(conn, state, new_state)
         await self._carry_out(conn, new_state, events)
