@@ -61,3 +61,10 @@ def after_commit(callback: Callable[[], None]) -> bool:
         return False
     current[1].append(callback)
     return True
+
+
+def once_committed(callback: Callable[[], None]) -> None:
+    """Run `callback` once the current transaction commits, or now when none is open (the
+    caller's statement was its own transaction, committed on return)."""
+    if not after_commit(callback):
+        callback()

@@ -20,7 +20,7 @@ from shared.eventstore.model import (
     StoredEvent,
 )
 from shared.metrics import APPEND_CONFLICTS, APPENDS
-from shared.unit_of_work import after_commit
+from shared.unit_of_work import once_committed
 
 # Appending is one statement whose data-modifying CTEs do what `bilan_append` (0001_platform.sql,
 # kept for older clients) did in a nested PL/pgSQL loop. It is sent by the client rather than
@@ -223,8 +223,11 @@ class PostgresEventStore:
             raise ConcurrencyError(stream_id, expected_version)
         self._appends.inc()
         poke = self._on_outbox_write
-        if outbox and poke is not None and (conn is None or not after_commit(poke)):
-            poke()
+        if outbox and poke is not None:
+            if conn is None:
+                poke()  # its own transaction, committed on return
+            else:
+                once_committed(poke)
         return version
 
     async def read_stream(

@@ -46,7 +46,7 @@ from shared.envelope import ORGANISATION_SITE, Envelope
 from shared.logging import get_logger
 from shared.mail import Mail, cancel_mail, enqueue
 from shared.runtime import ServiceRuntime
-from shared.unit_of_work import after_commit, unit_of_work
+from shared.unit_of_work import once_committed, transaction, unit_of_work
 
 log = get_logger(__name__)
 
@@ -266,12 +266,8 @@ class SurveyCampaigns:
             params={"survey_id": str(command.survey_id), "campaign": command.campaign},
             not_before=now,
         )
-        self._mail_after_commit()
-
-    def _mail_after_commit(self) -> None:
         # A mail due now goes once its row is committed, not at the sender's next poll.
-        if not after_commit(self.wake_mail):
-            self.wake_mail()
+        once_committed(self.wake_mail)
 
     # --- Mail callbacks (in the transaction that marks the mail sent) -----------------------
 
@@ -330,8 +326,9 @@ class SurveyCampaigns:
             log.error("survey_link_lost", survey_id=str(survey_id), mail_id=mail.id)
             return
         try:
-            # A savepoint: whatever fails here, the mail stays marked sent (it did leave).
-            async with conn.transaction():
+            # A savepoint: whatever fails here, the mail stays marked sent (it did leave), and
+            # the wake-ups of what it rolled back are dropped with it.
+            async with transaction(conn):
                 await record(survey_id, token_hash(token))
         except Exception as exc:
             log.error(
@@ -377,7 +374,7 @@ class SurveyCampaigns:
             },
             not_before=self._now(),
         )
-        self._mail_after_commit()
+        once_committed(self.wake_mail)
 
     async def expiry_due(self, conn: Connection, timer: timers.Timer) -> None:
         """Close an unanswered survey at the end of its answer window."""
