@@ -296,8 +296,9 @@ async def run_rate(org: Org, rate: float, seconds: float, workers: int) -> Measu
 def cpu_check() -> float:
     """Milliseconds for a fixed pure-Python loop, median of five: how fast this machine runs
     Python right now. A VM on a shared host varies by up to 2x from one minute to the next
-    (1M iterations: 66 ms at best, 125 ms at worst on the machine of bench/README.md), and the
-    latency tail with it, so each rate's line says what the machine gave it."""
+    (29 ms at best, 59 ms at worst on the machine of bench/README.md), and the latency tail
+    with it, so each rate's line says what the machine gave it. A rough gauge: the loop barely
+    touches memory."""
     timings = []
     for _ in range(5):
         began = time.perf_counter()

@@ -6,16 +6,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 import pytest
+from aiokafka import TopicPartition
 
 from shared.contracts.dossier import FieldInquiryCompleted
+from shared.envelope import Envelope
 from shared.eventstore import NewEvent, OutboxMessage, PostgresEventStore
 from shared.relay import OutboxRelay, OutboxSignal, kafka_producer_factory
-from shared.unit_of_work import after_commit, transaction, unit_of_work
+from shared.unit_of_work import after_commit, once_committed, transaction, unit_of_work
 from tests.integration.kafka_reading import end_offsets, read_envelopes
 
 TOPIC = "bilan.dossier.events"
@@ -32,6 +35,9 @@ def _message(dossier_id: uuid.UUID) -> OutboxMessage:
 async def test_after_commit_work_waits_for_the_outermost_commit(pool: asyncpg.Pool) -> None:
     ran: list[str] = []
     assert not after_commit(lambda: ran.append("outside"))  # no transaction: not registered
+    once_committed(lambda: ran.append("now"))  # nothing to wait for: runs at once
+    assert ran == ["now"]
+    ran.clear()
 
     async with unit_of_work(pool) as conn:
         after_commit(lambda: ran.append("outer"))
@@ -91,21 +97,54 @@ async def test_an_append_in_a_unit_of_work_wakes_the_relay_after_commit_only(
     assert pokes == [True, True]  # its own transaction: committed when the call returns
 
 
+def _relay_settings(
+    db_dsn: str, pool: asyncpg.Pool, bootstrap: str, signal: OutboxSignal
+) -> dict[str, Any]:
+    """An in-process relay's arguments; its 60 s poll cannot publish within a test's time, so
+    whatever is published in time was published because of a wake-up."""
+    return {
+        "service": "test",
+        "dsn": db_dsn,
+        "pool": pool,
+        "producer_factory": kafka_producer_factory(bootstrap, "test-wake"),
+        "signal": signal,
+        "poll_interval_s": 60.0,
+    }
+
+
+@contextlib.asynccontextmanager
+async def _running(relay: OutboxRelay) -> AsyncIterator[None]:
+    running = asyncio.create_task(relay.run())
+    try:
+        yield
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+
+
+async def _published(
+    bootstrap: str, start: dict[TopicPartition, int], dossier: uuid.UUID, timeout_s: float
+) -> list[Envelope]:
+    """The dossier's records from `start` on, once one arrived (TimeoutError after
+    `timeout_s`, long before the relay's next poll)."""
+    subject = str(dossier)
+    return await read_envelopes(
+        bootstrap,
+        start,
+        keep=lambda e: e.subject == subject,
+        done=lambda kept: bool(kept),
+        timeout_s=timeout_s,
+    )
+
+
 async def test_a_commit_is_published_at_once_not_at_the_relays_next_poll(
     db_dsn: str, pool: asyncpg.Pool, kafka_bootstrap: str
 ) -> None:
     signal = OutboxSignal()
     store = PostgresEventStore(pool, on_outbox_write=signal.poke)
-    relay = OutboxRelay(
-        service="test",
-        dsn=db_dsn,
-        pool=pool,
-        producer_factory=kafka_producer_factory(kafka_bootstrap, "test-wake"),
-        signal=signal,
-        poll_interval_s=60.0,  # only a wake-up can publish within this test's time
-    )
-    running = asyncio.create_task(relay.run())
-    try:
+    relay = OutboxRelay(**_relay_settings(db_dsn, pool, kafka_bootstrap, signal))
+    async with _running(relay):
         async with asyncio.timeout(30):
             while not signal.leading_here:
                 await asyncio.sleep(0.05)
@@ -119,19 +158,7 @@ async def test_a_commit_is_published_at_once_not_at_the_relays_next_poll(
                 # The relay is busy with its fetch while this transaction is still open: a
                 # wake-up sent before the commit would be spent on finding nothing.
                 await asyncio.sleep(0.1)
-            subject = str(dossier)
-            found = await read_envelopes(  # times out long before the relay's next poll
-                kafka_bootstrap,
-                start,
-                keep=lambda e: e.subject == subject,  # noqa: B023 (read before the next turn)
-                done=lambda kept: bool(kept),
-                timeout_s=10,
-            )
-            assert len(found) == 1
-    finally:
-        running.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await running
+            assert len(await _published(kafka_bootstrap, start, dossier, timeout_s=10)) == 1
 
 
 class _CommitDuringFetch(OutboxRelay):
@@ -162,27 +189,7 @@ async def test_a_wake_up_during_an_empty_fetch_is_not_lost(
     dossier = uuid.uuid4()
     start = await end_offsets(kafka_bootstrap, TOPIC)
     relay = _CommitDuringFetch(
-        store,
-        dossier,
-        service="test",
-        dsn=db_dsn,
-        pool=pool,
-        producer_factory=kafka_producer_factory(kafka_bootstrap, "test-wake"),
-        signal=signal,
-        poll_interval_s=60.0,
+        store, dossier, **_relay_settings(db_dsn, pool, kafka_bootstrap, signal)
     )
-    running = asyncio.create_task(relay.run())
-    try:
-        subject = str(dossier)
-        found = await read_envelopes(  # times out long before the relay's next poll
-            kafka_bootstrap,
-            start,
-            keep=lambda e: e.subject == subject,
-            done=lambda kept: bool(kept),
-            timeout_s=15,
-        )
-        assert len(found) == 1
-    finally:
-        running.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await running
+    async with _running(relay):
+        assert len(await _published(kafka_bootstrap, start, dossier, timeout_s=15)) == 1
