@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
@@ -40,6 +42,12 @@ class Settings(ServiceSettings):
         description="`faust` (a Faust-streaming agent) or `aiokafka` (a plain consumer group, "
         "faster on large backlogs); both hand the same batches to the same projector.",
     )
+    worker_data_dir: Path | None = Field(
+        None,
+        description="Faust's data directory. The worker keeps nothing in it (the projection "
+        "lives in PostgreSQL), but Faust creates it at start; default: `<group>-data` in the "
+        "system's temporary directory, never the working directory (read-only in the image).",
+    )
     rebuild_processes: int = Field(
         2,
         ge=1,
@@ -55,6 +63,11 @@ class Settings(ServiceSettings):
     def topics(self) -> tuple[str, str, str]:
         """The three contract topics, in the order dossier, scheduling, survey."""
         return (self.dossier_topic, self.scheduling_topic, self.survey_topic)
+
+    @property
+    def faust_data_dir(self) -> Path:
+        """Where Faust may create its (empty) directories."""
+        return self.worker_data_dir or Path(tempfile.gettempdir()) / f"{self.group}-data"
 
     @property
     def group(self) -> str:

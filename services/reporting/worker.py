@@ -26,6 +26,9 @@ def create_worker(settings: Settings, projector: Projector) -> faust.App:
         settings.group,
         broker=f"kafka://{settings.kafka_bootstrap_servers}",
         store="memory://",
+        # Faust creates its data directory at start, by default in the working directory,
+        # which the service's image does not let it write.
+        datadir=settings.faust_data_dir,
         web_enabled=False,
         # No leader election, tables or changelogs: the projection lives in PostgreSQL.
         topic_disable_leader=True,

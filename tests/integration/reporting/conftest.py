@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -31,11 +33,17 @@ def auth(roles: list[str], sites: list[str] | None = None) -> dict[str, str]:
     return {"Authorization": f"Bearer {dev_token(roles, sites or [])}"}
 
 
+_FAUST_DIRS = tempfile.TemporaryDirectory(prefix="bilan-test-faust-")
+"""Faust's (empty) data directories of the tests' workers, removed when the session ends."""
+
+
 def make_settings(db_dsn: str, kafka_bootstrap: str, **overrides: Any) -> Settings:
+    group = f"test-reporting-{uuid.uuid4().hex[:10]}"
     return Settings(
         database_url=db_dsn,
         kafka_bootstrap_servers=kafka_bootstrap,
-        consumer_group=f"test-reporting-{uuid.uuid4().hex[:10]}",
+        consumer_group=group,
+        worker_data_dir=Path(_FAUST_DIRS.name) / group,
         batch_within_s=0.05,
         generation_poll_interval_s=0.2,
         **overrides,

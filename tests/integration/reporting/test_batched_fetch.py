@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, cast
 
 from aiokafka import AIOKafkaProducer
@@ -52,6 +53,11 @@ async def test_the_faust_worker_fetches_in_batches_and_still_delivers_every_reco
         fetcher = app.consumer._thread._consumer._fetcher  # type: ignore[attr-defined]
         assert fetcher._fetch_min_bytes == FETCH_MIN_BYTES
         assert fetcher._fetch_max_wait_ms == int(settings.batch_within_s * 1000)
+        # Faust's data directory is the configured one, never the working directory.
+        assert app.conf.datadir == settings.faust_data_dir
+        assert settings.faust_data_dir.is_absolute()
+        assert settings.faust_data_dir.is_dir()
+        assert not (Path.cwd() / f"{settings.group}-data").exists()
     finally:
         await producer.stop()
         await app.stop()
