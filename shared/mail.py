@@ -4,8 +4,11 @@ A queued mail names its recipient by reference (a dossier id). At send time the 
 `ContactResolver` (the dossier service) for the address, renders the message and hands it to
 SMTP. A mail is marked `sending` (committed) before the SMTP conversation and `sent` after it:
 a crash in between leaves it `uncertain` at the next start, and it is not sent again
-automatically, so no beneficiary ever gets a duplicate; operators see it in the metrics.
+automatically, so no beneficiary ever gets a duplicate; operators see it in the metrics
+(`bilan_mails_total` by outcome) and the logs.
 Refusals that are clearly temporary (connection refused, 4xx) are retried with back-off.
+A mail that is of no use past a moment (a session reminder once the session has started)
+carries it as `not_after`, and is marked `expired` rather than sent late.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from pydantic import BaseModel
 from shared.clock import Clock
 from shared.db import Connection
 from shared.logging import bound, get_logger
+from shared.metrics import MAILS
 from shared.settings import ServiceSettings
 from shared.unit_of_work import unit_of_work
 
@@ -70,16 +74,22 @@ async def enqueue(
     template: str,
     params: dict[str, Any],
     not_before: datetime,
+    not_after: datetime | None = None,
 ) -> bool:
-    """Queue a mail; the same `key` twice queues it once (returns False the second time)."""
+    """Queue a mail; the same `key` twice queues it once (returns False the second time).
+
+    A mail with `not_after` is never sent from that moment on: it is marked `expired`.
+    """
     inserted = await conn.fetchval(
-        """INSERT INTO mail_outbox (mail_key, recipient_ref, template, params, not_before)
-           VALUES ($1, $2, $3, $4, $5) ON CONFLICT (mail_key) DO NOTHING RETURNING true""",
+        """INSERT INTO mail_outbox (mail_key, recipient_ref, template, params, not_before,
+                                    not_after)
+           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (mail_key) DO NOTHING RETURNING true""",
         key,
         recipient_ref,
         template,
         params,
         not_before,
+        not_after,
     )
     return bool(inserted)
 
@@ -122,6 +132,7 @@ class MailSender:
     def __init__(
         self,
         *,
+        service: str,
         pool: asyncpg.Pool,
         clock: Clock,
         transport: Transport,
@@ -132,6 +143,7 @@ class MailSender:
         poll_interval_s: float = 1.0,
         max_attempts: int = 8,
     ) -> None:
+        self._service = service
         self._pool = pool
         self._clock = clock
         self._transport = transport
@@ -159,6 +171,7 @@ class MailSender:
         )
         count = int(status.split()[-1])
         if count:
+            self._count("uncertain", count)
             log.warning("mail_uncertain_after_restart", count=count)
         return count
 
@@ -178,6 +191,7 @@ class MailSender:
 
     async def send_due(self) -> int:
         """Send every due mail; returns how many were attempted."""
+        await self._expire()
         attempted = 0
         while (mail := await self._claim()) is not None:
             attempted += 1
@@ -190,11 +204,28 @@ class MailSender:
             """UPDATE mail_outbox SET state = 'sending', attempts = attempts + 1
                WHERE id = (SELECT id FROM mail_outbox
                            WHERE state = 'pending' AND not_before <= $1
+                             AND (not_after IS NULL OR not_after > $1)
                            ORDER BY not_before, id LIMIT 1 FOR UPDATE SKIP LOCKED)
                RETURNING id, mail_key, recipient_ref, template, params, attempts""",
             self._clock.now(),
         )
         return Mail(**dict(row)) if row else None
+
+    async def _expire(self) -> int:
+        """Mark `expired` the pending mails past their `not_after`: too late to be of use."""
+        status = await self._pool.execute(
+            """UPDATE mail_outbox SET state = 'expired', last_error = 'not sent before not_after'
+               WHERE state = 'pending' AND not_after <= $1""",
+            self._clock.now(),
+        )
+        expired = int(status.rsplit(" ", 1)[1])
+        if expired:
+            self._count("expired", expired)
+            log.warning("mails_expired", count=expired)
+        return expired
+
+    def _count(self, outcome: str, n: int = 1) -> None:
+        MAILS.labels(self._service, outcome).inc(n)
 
     async def _deliver(self, mail: Mail) -> None:
         try:
@@ -233,6 +264,7 @@ class MailSender:
             callback = self._on_sent.get(mail.template)
             if callback is not None:
                 await callback(conn, mail, sent_at)
+        self._count("sent")
         log.info("mail_sent")
 
     async def _retry_or_fail(self, mail: Mail, error: str) -> None:
@@ -247,6 +279,7 @@ class MailSender:
             retry_at,
             error,
         )
+        self._count("retried")
         log.warning("mail_retry_later", error=error, attempts=mail.attempts)
 
     async def _finish(self, mail: Mail, state: str, error: str) -> None:
@@ -256,6 +289,7 @@ class MailSender:
             state,
             error,
         )
+        self._count(state)
         log.warning("mail_not_sent", state=state, error=error)
 
 

@@ -36,3 +36,8 @@ CONSUMER_LAG = Gauge(
     ["consumer", "topic", "partition"],
 )
 TIMERS_FIRED = Counter("bilan_timers_fired_total", "Timers fired, by kind", ["service", "kind"])
+MAILS = Counter(
+    "bilan_mails_total",
+    "Mails by outcome: sent, retried, failed, uncertain (may have left), expired (too late)",
+    ["service", "outcome"],
+)

@@ -143,6 +143,7 @@ def create_app(
             )
 
         return MailSender(
+            service=settings.service_name,
             pool=runtime.pool,
             clock=runtime.clock,
             transport=mail_transport or SmtpTransport(settings),

@@ -105,6 +105,7 @@ class SurveyService:
                 return await fetch_stakeholder_email(conn, survey_id)
 
         self.mail = MailSender(
+            service=self.settings.service_name,
             pool=self.runtime.pool,
             clock=self.runtime.clock,
             transport=self._transport,

@@ -9,6 +9,7 @@ from email.message import EmailMessage
 
 import asyncpg
 import pytest
+from prometheus_client import REGISTRY
 
 from shared.clock import FakeClock
 from shared.db import Connection
@@ -44,6 +45,7 @@ def _sender(pool: asyncpg.Pool, clock: FakeClock, port: int, sent: list[str]) ->
         sent.append(mail.mail_key)
 
     return MailSender(
+        service="test",
         pool=pool,
         clock=clock,
         transport=SmtpTransport(ServiceSettings(smtp_port=port)),
@@ -148,3 +150,65 @@ async def test_erased_recipient_is_not_mailed(pool: asyncpg.Pool, smtp: SmtpServ
     await _sender(pool, clock, smtp.port, []).send_due()
     assert smtp.messages == []
     assert await pool.fetchval("SELECT state FROM mail_outbox") == "failed"
+
+
+async def test_a_mail_past_its_not_after_is_expired_not_sent_late(
+    pool: asyncpg.Pool, smtp: SmtpServer
+) -> None:
+    clock = FakeClock()
+    for key, useful_for in (("still-useful", timedelta(hours=1)), ("too-late", timedelta(0))):
+        await enqueue(
+            pool,
+            key=key,
+            recipient_ref="d-1",
+            template="reminder",
+            params={"when": key},
+            not_before=clock.now() - timedelta(hours=2),
+            not_after=clock.now() + useful_for,
+        )
+    sent: list[str] = []
+    before = {outcome: _mails(outcome) for outcome in ("sent", "expired")}
+    # The sender was down for two hours: only the mail still of use goes.
+    assert await _sender(pool, clock, smtp.port, sent).send_due() == 1
+    assert sent == ["still-useful"]
+    assert [m["Subject"] for m in smtp.messages] == ["Rendez-vous still-useful"]
+    # Operators see both outcomes in the metrics.
+    assert {outcome: _mails(outcome) - n for outcome, n in before.items()} == {
+        "sent": 1,
+        "expired": 1,
+    }
+    rows = await pool.fetch("SELECT mail_key, state FROM mail_outbox")
+    states = {r["mail_key"]: r["state"] for r in rows}
+    assert states == {"still-useful": "sent", "too-late": "expired"}
+
+
+async def test_a_mail_retried_past_its_not_after_is_expired(pool: asyncpg.Pool) -> None:
+    clock = FakeClock()
+    port = free_port()
+    await enqueue(
+        pool,
+        key="k4",
+        recipient_ref="d-1",
+        template="reminder",
+        params={"when": "x"},
+        not_before=clock.now(),
+        not_after=clock.now() + timedelta(minutes=10),
+    )
+    sent: list[str] = []
+    sender = _sender(pool, clock, port, sent)
+    assert await sender.send_due() == 1  # attempted, refused: nobody listens
+    server = SmtpServer(port)
+    server.start()
+    try:
+        clock.advance(timedelta(minutes=15))  # the back-off ends after the mail's use
+        assert await sender.send_due() == 0
+    finally:
+        server.stop()
+    assert server.messages == []
+    assert sent == []
+    assert await pool.fetchval("SELECT state FROM mail_outbox") == "expired"
+
+
+def _mails(outcome: str) -> float:
+    value = REGISTRY.get_sample_value("bilan_mails_total", {"service": "test", "outcome": outcome})
+    return value or 0.0

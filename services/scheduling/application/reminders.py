@@ -55,6 +55,8 @@ async def queue_reminders(
             template=TEMPLATE,
             params=params,
             not_before=send_at,
+            # Sent late (the mail loop or SMTP was down), it would remind of a past session.
+            not_after=session.starts_at,
         )
     return queued
 

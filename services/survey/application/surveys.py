@@ -373,6 +373,8 @@ class SurveyCampaigns:
                 "reminder_number": number,
             },
             not_before=self._now(),
+            # Its link answers 410 once the survey has closed: no use sending it then.
+            not_after=state.expires_at,
         )
         once_committed(self.wake_mail)
 

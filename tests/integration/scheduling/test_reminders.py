@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -45,32 +46,9 @@ async def test_reminders_arrive_once_each_across_restarts(
 
     async with harness.running() as svc:
         client = svc.client
-        site_id, room_id = await setup_site(client)
-        consultant = await onboard(client, site_id)
-        me = auth(["consultant"], [site_id], subject=consultant)
-        await dossiers.open(dossier_id, uuid.uuid4(), site_id, clock.now() - timedelta(days=5))
-        await dossiers.assign_referent(dossier_id, consultant, clock.now() - timedelta(days=5))
-        await dossiers.sign_convention(dossier_id, clock.now() - timedelta(days=2))
-
-        async def convention_known() -> bool:
-            return bool(
-                await svc.runtime.pool.fetchval(
-                    "SELECT convention_signed_at IS NOT NULL FROM dossiers WHERE dossier_id = $1",
-                    dossier_id,
-                )
-            )
-
-        await eventually(convention_known)
+        me, body = await _ready_to_schedule(svc, dossiers, harness, dossier_id, start)
         offsets = await scheduling_offsets(kafka_bootstrap)
         url = f"/dossiers/{dossier_id}/sessions"
-        body = {
-            "phase": "investigation",
-            "modality": "in_person",
-            "consultant_id": consultant,
-            "room_id": room_id,
-            "starts_at": start.isoformat(),
-            "planned_minutes": 120,
-        }
         kept = await client.post(url, json=body, headers=me)
         assert kept.status_code == 201, kept.text
         session_id = kept.json()["session_id"]
@@ -165,6 +143,66 @@ async def test_reminders_arrive_once_each_across_restarts(
         assert set(data) == {"session_id", "dossier_id", "channel", "sent_at"}
         assert data["channel"] == "email"
         assert "jeanne" not in str(data).lower()
+
+
+async def test_a_reminder_not_sent_before_its_session_started_is_never_sent(
+    db_dsn: str, kafka_bootstrap: str, smtp: SmtpServer
+) -> None:
+    harness = Harness(db_dsn, kafka_bootstrap, smtp_port=smtp.port)
+    dossiers = DossierService(kafka_bootstrap)
+    dossier_id = uuid.uuid4()
+    harness.contacts[str(dossier_id)] = Contact(name="Jeanne Martin", email="jeanne@example.fr")
+    start = harness.clock.now() + timedelta(days=4)
+    async with harness.running() as svc:
+        me, body = await _ready_to_schedule(svc, dossiers, harness, dossier_id, start)
+        response = await svc.client.post(f"/dossiers/{dossier_id}/sessions", json=body, headers=me)
+        assert response.status_code == 201, response.text
+        session_id = response.json()["session_id"]
+
+    # The service was down from before the first reminder's time until after the start.
+    harness.clock.set(start + timedelta(hours=1))
+    async with harness.running() as svc:
+
+        async def both_expired() -> bool:
+            states = await svc.runtime.pool.fetch(
+                "SELECT state FROM mail_outbox WHERE mail_key LIKE $1", f"reminder:{session_id}:%"
+            )
+            return [r["state"] for r in states] == ["expired", "expired"]
+
+        await eventually(both_expired)
+    assert smtp.messages == [], "a reminder of a session already started helps nobody"
+
+
+async def _ready_to_schedule(
+    svc: Any, dossiers: DossierService, harness: Harness, dossier_id: uuid.UUID, start: datetime
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """A site, a room, a consultant and a dossier with a signed convention: the consultant's
+    headers and the body of an in-person session at `start`."""
+    clock = harness.clock
+    site_id, room_id = await setup_site(svc.client)
+    consultant = await onboard(svc.client, site_id)
+    await dossiers.open(dossier_id, uuid.uuid4(), site_id, clock.now() - timedelta(days=5))
+    await dossiers.assign_referent(dossier_id, consultant, clock.now() - timedelta(days=5))
+    await dossiers.sign_convention(dossier_id, clock.now() - timedelta(days=2))
+
+    async def convention_known() -> bool:
+        return bool(
+            await svc.runtime.pool.fetchval(
+                "SELECT convention_signed_at IS NOT NULL FROM dossiers WHERE dossier_id = $1",
+                dossier_id,
+            )
+        )
+
+    await eventually(convention_known)
+    body = {
+        "phase": "investigation",
+        "modality": "in_person",
+        "consultant_id": consultant,
+        "room_id": room_id,
+        "starts_at": start.isoformat(),
+        "planned_minutes": 120,
+    }
+    return auth(["consultant"], [site_id], subject=consultant), body
 
 
 async def _count(smtp: SmtpServer, expected: int) -> bool:

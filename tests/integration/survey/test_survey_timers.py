@@ -69,6 +69,13 @@ async def test_reminders_expiry_and_six_month_survey_fire_once_across_restarts(
     async with harness.running() as (_, service):  # restarted: timers are in PostgreSQL
         clock.advance(timedelta(days=7))  # day 14: second reminder
         await mails_sent(3)
+        # A reminder is of no use once the survey has closed: it expires with the survey.
+        useful_until = await service.runtime.pool.fetch(
+            """SELECT m.not_after = s.expires_at AS same FROM mail_outbox m
+               JOIN surveys s ON s.survey_id::text = m.params->>'survey_id'
+               WHERE m.template = 'survey_reminder'"""
+        )
+        assert [r["same"] for r in useful_until] == [True, True]
         clock.advance(timedelta(days=16))  # day 30: expiry
         end_survey = await service.runtime.pool.fetchval(
             "SELECT survey_id FROM surveys WHERE dossier_id = $1 AND campaign = 'end_of_bilan'",
