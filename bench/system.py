@@ -231,9 +231,10 @@ class Journey:
             if measures is not None:
                 measures.errors += 1
             raise RuntimeError(f"{method} {path}: {response.status} {text[:200]}")
-        self.version = json.loads(text)["version"]
+        answer = json.loads(text)
+        self.version = answer["version"]
         if self.step == 0:
-            self.dossier = json.loads(text)["id"]
+            self.dossier = answer["id"]
             beneficiary = response.headers["x-beneficiary-id"]
             self.auth["beneficiary"] = bearer(["beneficiary"], [self.org.site], beneficiary)
         elif path.endswith("/conventions"):
