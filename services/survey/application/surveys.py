@@ -360,7 +360,9 @@ class SurveyCampaigns:
         number = int(timer.payload["reminder_number"])
         loaded = await self._lock_and_load(conn, survey_id)
         state = loaded.state
-        if state is None or state.status != "open":
+        # A reminder due after the answer window (the service was down past both) would only
+        # lead to a closed survey.
+        if state is None or state.status != "open" or state.past_answer_window(self._now()):
             return
         await enqueue(
             conn,

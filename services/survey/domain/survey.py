@@ -152,6 +152,10 @@ class Survey:
     def is_closed(self) -> bool:
         return self.status in ("answered", "expired", "cancelled")
 
+    def past_answer_window(self, now: datetime) -> bool:
+        """Its answer period is over, even if the expiry timer has not recorded it yet."""
+        return self.status == "expired" or (self.expires_at is not None and now >= self.expires_at)
+
 
 def evolve(state: Survey | None, event: SurveyEvent) -> Survey:
     """The survey after `event`."""
@@ -256,5 +260,5 @@ def ensure_answerable(state: Survey, token_hash: str, now: datetime) -> None:
         raise NotFound("survey_not_found", "no survey answers to this link")
     if state.status == "answered":
         raise NotAllowedNow("survey_already_answered", "this survey has already been answered")
-    if state.status == "expired" or (state.expires_at is not None and now >= state.expires_at):
+    if state.past_answer_window(now):
         raise Gone("survey_expired", "this survey is closed: its answer period is over")

@@ -4,7 +4,7 @@ once each, across restarts of the service."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from shared import contracts as ct
 from shared.envelope import Envelope
@@ -28,6 +28,26 @@ async def _sent_mails(harness_pool: object) -> int:
     return int(count)
 
 
+async def _complete(
+    publisher: Publisher, dossier: uuid.UUID, beneficiary: uuid.UUID, site: str, at: datetime
+) -> None:
+    """The dossier service's events of a bilan completed `at`."""
+    await publisher.publish(
+        ct.DossierOpened(
+            dossier_id=dossier,
+            beneficiary_id=beneficiary,
+            site_id=uuid.UUID(site),
+            funding_route="employer_plan",
+            enquiry_received_at=at - timedelta(days=60),
+            opened_at=at - timedelta(days=50),
+        ),
+        site,
+    )
+    await publisher.publish(
+        ct.DossierCompleted(dossier_id=dossier, held_minutes=1380, completed_at=at), site
+    )
+
+
 async def test_reminders_expiry_and_six_month_survey_fire_once_across_restarts(
     db_dsn: str, smtp: SmtpServer, publisher: Publisher, kafka_bootstrap: str
 ) -> None:
@@ -46,21 +66,7 @@ async def test_reminders_expiry_and_six_month_survey_fire_once_across_restarts(
         await eventually(check, what=f"{n} mails")
 
     async with harness.running() as (_, service):
-        await publisher.publish(
-            ct.DossierOpened(
-                dossier_id=dossier,
-                beneficiary_id=beneficiary,
-                site_id=uuid.UUID(site),
-                funding_route="employer_plan",
-                enquiry_received_at=completed_at - timedelta(days=60),
-                opened_at=completed_at - timedelta(days=50),
-            ),
-            site,
-        )
-        await publisher.publish(
-            ct.DossierCompleted(dossier_id=dossier, held_minutes=1380, completed_at=completed_at),
-            site,
-        )
+        await _complete(publisher, dossier, beneficiary, site, completed_at)
         await mails_sent(1)
         clock.advance(timedelta(days=6, hours=23))
         clock.advance(timedelta(hours=1))  # day 7: first reminder
@@ -310,3 +316,39 @@ async def test_a_dossier_learnt_after_its_beneficiary_was_erased_gets_no_survey(
         assert await pool.fetchval("SELECT count(*) FROM surveys") == 0
         assert await pool.fetchval("SELECT count(*) FROM timers") == 0
     assert smtp.messages == []
+
+
+async def test_no_reminder_leaves_once_the_answer_window_is_over(
+    db_dsn: str, smtp: SmtpServer, publisher: Publisher, kafka_bootstrap: str
+) -> None:
+    harness = Harness(db_dsn, smtp.port, kafka_bootstrap)
+    await harness.prepare()
+    dossier = uuid.uuid4()
+    harness.contacts.known[str(dossier)] = Contact(name="Paul Durand", email="paul@example.fr")
+
+    async with harness.running() as (_, service):
+        await _complete(publisher, dossier, uuid.uuid4(), str(uuid.uuid4()), harness.clock.now())
+
+        async def invited() -> bool:
+            return len(smtp.messages) == 1 and await _sent_mails(service.runtime.pool) == 1
+
+        await eventually(invited, what="the invitation")
+
+    # Down from before the first reminder (day 7) until after the expiry (day 30): both
+    # reminders' timers and the expiry's are due at the next start.
+    harness.clock.advance(timedelta(days=31))
+    async with harness.running() as (_, service):
+
+        async def closed() -> bool:
+            status = await service.runtime.pool.fetchval(
+                "SELECT status FROM surveys WHERE dossier_id = $1", dossier
+            )
+            fired = await service.runtime.pool.fetchval(
+                "SELECT count(*) FROM timers WHERE state = 'fired'"
+            )
+            return bool(status == "expired" and fired >= 3)
+
+        await eventually(closed, what="the expiry and both reminder timers")
+        mails = await service.runtime.pool.fetch("SELECT template, state FROM mail_outbox")
+        assert [(m["template"], m["state"]) for m in mails] == [("survey_invitation", "sent")]
+    assert len(smtp.messages) == 1, "a reminder would only lead to a closed survey"
