@@ -168,3 +168,35 @@ def test_contacts_are_fetched_from_the_dossier_service_by_its_name(
     url = container.values.get(f"BILAN_{owner}_DOSSIER_CONTACT_URL", "")
     assert url.startswith(expected), f"{container.where}: contact URL {url!r}"
     assert url.endswith("/internal/dossiers/{ref}/contact")
+
+
+def _bilan_pods() -> list[tuple[str, dict[str, Any]]]:
+    """(where, pod spec) of every Kubernetes workload that runs the Bilan image."""
+    pods = []
+    for path, doc in _k8s_documents():
+        if doc.get("kind") not in ("Deployment", "StatefulSet", "Job", "CronJob"):
+            continue
+        pod = doc["spec"]["template"]["spec"]
+        if any(c.get("image") == "bilan" for c in pod.get("containers", [])):
+            pods.append((f"{path.relative_to(ROOT)}: {doc['metadata']['name']}", pod))
+    return pods
+
+
+def test_the_bilan_pods_were_found() -> None:
+    assert len(_bilan_pods()) == 5  # four services and the init job
+
+
+@pytest.mark.parametrize(("where", "pod"), _bilan_pods(), ids=[where for where, _ in _bilan_pods()])
+def test_bilan_pods_run_unprivileged_on_a_read_only_root_with_a_writable_tmp(
+    where: str, pod: dict[str, Any]
+) -> None:
+    assert pod["securityContext"]["runAsNonRoot"] is True, where
+    tmp_volumes = {v["name"] for v in pod.get("volumes", []) if "emptyDir" in v}
+    for container in pod["containers"]:
+        context = container["securityContext"]
+        assert context["readOnlyRootFilesystem"] is True, where
+        assert context["allowPrivilegeEscalation"] is False, where
+        assert context["capabilities"]["drop"] == ["ALL"], where
+        # The one place a process may write: Faust's data directory defaults there.
+        mounts = {m["mountPath"]: m["name"] for m in container.get("volumeMounts", [])}
+        assert mounts.get("/tmp") in tmp_volumes, f"{where}: /tmp is not a writable emptyDir"
