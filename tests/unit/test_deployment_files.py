@@ -200,3 +200,14 @@ def test_bilan_pods_run_unprivileged_on_a_read_only_root_with_a_writable_tmp(
         # The one place a process may write: Faust's data directory defaults there.
         mounts = {m["mountPath"]: m["name"] for m in container.get("volumeMounts", [])}
         assert mounts.get("/tmp") in tmp_volumes, f"{where}: /tmp is not a writable emptyDir"
+
+
+def test_bilan_compose_services_run_on_a_read_only_root_with_a_writable_tmp() -> None:
+    services = yaml.safe_load(COMPOSE.read_text())["services"]
+    ours = {name: s for name, s in services.items() if s.get("image") == "bilan:local"}
+    assert set(ours) == {"init", "dossier", "scheduling", "survey", "reporting"}
+    for name, service in ours.items():
+        assert service["read_only"] is True, name
+        assert service["tmpfs"] == ["/tmp"], name
+        assert service["cap_drop"] == ["ALL"], name
+        assert service["security_opt"] == ["no-new-privileges:true"], name
