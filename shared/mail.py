@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -108,13 +109,19 @@ class SmtpTransport:
 
     def __init__(self, settings: ServiceSettings) -> None:
         self._settings = settings
+        self._local_hostname = settings.smtp_local_hostname
 
     async def send(self, message: EmailMessage) -> None:
         s = self._settings
+        if self._local_hostname is None:
+            # aiosmtplib would look the name up for every connection (a thread and, where the
+            # resolver is slow, seconds of reverse DNS per mail); it does not change.
+            self._local_hostname = await asyncio.to_thread(socket.getfqdn)
         await aiosmtplib.send(
             message,
             hostname=s.smtp_host,
             port=s.smtp_port,
+            local_hostname=self._local_hostname,
             username=s.smtp_username,
             password=s.smtp_password.get_secret_value() if s.smtp_password else None,
             start_tls=s.smtp_starttls,

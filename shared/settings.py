@@ -69,6 +69,11 @@ class ServiceSettings(BaseSettings):
     smtp_username: str | None = Field(None, description="SMTP login, if the server wants one.")
     smtp_password: SecretStr | None = Field(None, description="SMTP password.")
     smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_local_hostname: str | None = Field(
+        None,
+        description="Name this service gives in EHLO (relays may check it); default: the "
+        "host's fully qualified name, looked up once per process.",
+    )
     mail_from: str = Field(
         "Bilan <no-reply@bilan.localhost>", description="From: of e-mails to beneficiaries."
     )

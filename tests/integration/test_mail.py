@@ -212,3 +212,30 @@ async def test_a_mail_retried_past_its_not_after_is_expired(pool: asyncpg.Pool) 
 def _mails(outcome: str) -> float:
     value = REGISTRY.get_sample_value("bilan_mails_total", {"service": "test", "outcome": outcome})
     return value or 0.0
+
+
+async def test_the_ehlo_name_is_the_configured_one_or_looked_up_once(
+    smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def message() -> EmailMessage:
+        built = EmailMessage()
+        built["From"], built["To"], built["Subject"] = "a@centre.fr", "b@example.fr", "x"
+        built.set_content("x")
+        return built
+
+    configured = SmtpTransport(
+        ServiceSettings(smtp_port=smtp.port, smtp_local_hostname="bilan.centre.fr")
+    )
+    await configured.send(message())
+    lookups: list[str] = []
+
+    def getfqdn() -> str:
+        lookups.append("looked up")
+        return "host.centre.fr"
+
+    monkeypatch.setattr("socket.getfqdn", getfqdn)
+    default = SmtpTransport(ServiceSettings(smtp_port=smtp.port))
+    for _ in range(3):
+        await default.send(message())
+    assert smtp.client_names == ["bilan.centre.fr", *["host.centre.fr"] * 3]
+    assert lookups == ["looked up"], "the name does not change: one lookup per process"
