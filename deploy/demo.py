@@ -175,6 +175,8 @@ class DemoResult:
     """dossier id → stage reached."""
     surveys_answered: int = 0
     follow_ups_held: int = 0
+    reminded_dossier: str = ""
+    """The dossier whose follow-up reminder the demo ends on."""
     complaints: list[str] = field(default_factory=list)
     improvement_actions: list[str] = field(default_factory=list)
     clock_started_at: str = ""
@@ -439,13 +441,15 @@ class Demo:
             if moment.weekday() < 5:
                 return moment
 
-    def schedule(self, d: Dossier, phase: str, *, psychologist: bool = False) -> None:
+    def schedule(
+        self, d: Dossier, phase: str, *, psychologist: bool = False, at: datetime | None = None
+    ) -> None:
         body: dict[str, Any] = {
             "phase": phase,
             "modality": "in_person",
             "room_id": self.rng.choice(d.site.rooms),
             "consultant_id": d.site.psychologist if psychologist else d.consultant,
-            "starts_at": _iso(self._next_slot()),
+            "starts_at": _iso(at or self._next_slot()),
             "planned_minutes": 90 if phase == "follow_up" else 120,
         }
         if psychologist:
@@ -808,9 +812,29 @@ class Demo:
                 f"month {month + 1:>2}/{MONTHS}: {len(cohort)} dossiers opened, "
                 f"{sum(d.reached == 'completed' for d in self.dossiers)} completed so far"
             )
+        self.reminder_on_time()
         self.result.dossiers = {d.dossier_id: d.reached for d in self.dossiers}
         self.result.clock_ended_at = _iso(self.api.now())
         return self.result
+
+    def reminder_on_time(self) -> None:
+        """A follow-up interview booked for this afternoon, and its reminder two hours before.
+
+        The months above jump two weeks at a time, past their sessions' reminders, which are
+        never sent late (they expire): this one is lived through, so that the mailbox holds a
+        session reminder as a beneficiary gets it.
+        """
+        d = next(
+            (d for d in self.dossiers if d.completed_at is not None and d.follow_up is None), None
+        )
+        if d is None:
+            return
+        starts = self.api.now().replace(second=0, microsecond=0) + timedelta(hours=3)
+        self.schedule(d, "follow_up", at=starts)
+        d.follow_up = d.sessions[-1][1]
+        self.api.advance(timedelta(hours=1, minutes=10))
+        self.mail.wait_for(d.email, "Rappel : votre séance", timeout_s=30)
+        self.result.reminded_dossier = d.dossier_id
 
     def _reached(self, d: Dossier, stage: str) -> None:
         d.reached = stage
@@ -862,7 +886,10 @@ def guide(result: DemoResult, echo: Callable[[str], None] = click.echo) -> None:
     echo(f"  indicators   http://127.0.0.1:8004/v1/indicators?{period}")
     if completed:
         echo(f"  a checklist  http://127.0.0.1:8004/v1/dossiers/{completed[0]}/checklist")
-    echo("  e-mails      .data/mail/new (reminders and survey invitations)")
+    echo(
+        "  e-mails      .data/mail/new (survey invitations and reminders; the last one is a"
+        " session reminder, two hours before a follow-up interview)"
+    )
     echo(f"The development clocks now read {result.clock_ended_at}; the demo's year ends there.")
 
 

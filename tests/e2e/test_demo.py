@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from click.testing import CliRunner
 
@@ -52,6 +52,13 @@ def test_the_demo_fills_the_system_through_its_apis(bilan: BilanClient) -> None:
     assert len(answered) == result.surveys_answered >= 1
     assert {s["dossier_id"] for s in answered} <= set(result.dossiers)
     assert result.follow_ups_held >= 1
+    # It ends on a follow-up interview this afternoon, whose reminder went out on time.
+    sessions = bilan.get("scheduling", f"/dossiers/{result.reminded_dossier}/sessions", manager)
+    upcoming = [s for s in sessions if s["status"] == "scheduled"]
+    assert [s["phase"] for s in upcoming] == ["follow_up"]
+    starts = datetime.fromisoformat(upcoming[0]["starts_at"])
+    ahead = starts - datetime.fromisoformat(result.clock_ended_at)
+    assert timedelta(0) < ahead < timedelta(hours=2), "its 2-hour reminder is out, not it"
 
     # Complaints and improvement actions.
     complaints = bilan.get("survey", "/complaints", quality)
