@@ -818,7 +818,7 @@ class Demo:
         return self.result
 
     def reminder_on_time(self) -> None:
-        """A follow-up interview booked for this afternoon, and its reminder two hours before.
+        """A follow-up interview booked three hours ahead, and its reminder two hours before.
 
         The months above jump two weeks at a time, past their sessions' reminders, which are
         never sent late (they expire): this one is lived through, so that the mailbox holds a
