@@ -818,7 +818,7 @@ class Demo:
         return self.result
 
     def reminder_on_time(self) -> None:
-        """A follow-up interview booked three hours ahead, and its reminder two hours before.
+        """A follow-up interview booked for the next working day, and its reminder on the day.
 
         The months above jump two weeks at a time, past their sessions' reminders, which are
         never sent late (they expire): this one is lived through, so that the mailbox holds a
@@ -829,11 +829,14 @@ class Demo:
         )
         if d is None:
             return
-        starts = self.api.now().replace(second=0, microsecond=0) + timedelta(hours=3)
+        reminder = "Rappel : votre séance"
+        earlier = len(self.mail.wait_for(d.email, reminder, count=0))
+        self._slot, self._slot_base = 0, self.api.now()
+        starts = self._next_slot()  # the next working day's first slot
         self.schedule(d, "follow_up", at=starts)
         d.follow_up = d.sessions[-1][1]
-        self.api.advance(timedelta(hours=1, minutes=10))
-        self.mail.wait_for(d.email, "Rappel : votre séance", timeout_s=30)
+        self.api.advance(starts - timedelta(hours=2) + timedelta(minutes=10) - self.api.now())
+        self.mail.wait_for(d.email, reminder, count=earlier + 1, timeout_s=30)
         self.result.reminded_dossier = d.dossier_id
 
     def _reached(self, d: Dossier, stage: str) -> None:
@@ -888,7 +891,7 @@ def guide(result: DemoResult, echo: Callable[[str], None] = click.echo) -> None:
         echo(f"  a checklist  http://127.0.0.1:8004/v1/dossiers/{completed[0]}/checklist")
     echo(
         "  e-mails      .data/mail/new (survey invitations and reminders; the last one is a"
-        " session reminder, two hours before a follow-up interview)"
+        " session reminder, sent two hours before a follow-up interview)"
     )
     echo(f"The development clocks now read {result.clock_ended_at}; the demo's year ends there.")
 

@@ -52,7 +52,7 @@ def test_the_demo_fills_the_system_through_its_apis(bilan: BilanClient) -> None:
     assert len(answered) == result.surveys_answered >= 1
     assert {s["dossier_id"] for s in answered} <= set(result.dossiers)
     assert result.follow_ups_held >= 1
-    # It ends on a follow-up interview booked three hours ahead, its reminder out on time.
+    # It ends two hours before a follow-up interview, whose reminder went out on time.
     sessions = bilan.get("scheduling", f"/dossiers/{result.reminded_dossier}/sessions", manager)
     upcoming = [s for s in sessions if s["status"] == "scheduled"]
     assert [s["phase"] for s in upcoming] == ["follow_up"]
