@@ -9,7 +9,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import Message
 from typing import Any
 
@@ -19,6 +19,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from deploy.tokens import dev_token
 from services.survey.bootstrap import SurveyService, build_service
 from services.survey.settings import SurveySettings
+from shared import contracts as ct
 from shared.clock import FakeClock
 from shared.contracts.base import IntegrationEvent
 from shared.envelope import encode
@@ -86,6 +87,36 @@ class Publisher:
             record.topic, key=record.key, value=record.value, headers=record.headers
         )
         return event_id
+
+    async def complete_bilan(
+        self,
+        dossier: uuid.UUID,
+        beneficiary: uuid.UUID,
+        site: str,
+        completed_at: datetime,
+        *,
+        funding_route: str = "employer_plan",
+        held_minutes: int = 1380,
+        opened_days_before: int = 50,
+    ) -> None:
+        """The dossier service's events of a bilan opened, then completed at `completed_at`."""
+        await self.publish(
+            ct.DossierOpened(
+                dossier_id=dossier,
+                beneficiary_id=beneficiary,
+                site_id=uuid.UUID(site),
+                funding_route=funding_route,
+                enquiry_received_at=completed_at - timedelta(days=opened_days_before + 10),
+                opened_at=completed_at - timedelta(days=opened_days_before),
+            ),
+            site,
+        )
+        await self.publish(
+            ct.DossierCompleted(
+                dossier_id=dossier, held_minutes=held_minutes, completed_at=completed_at
+            ),
+            site,
+        )
 
 
 def auth(roles: list[str], sites: list[str] | None = None) -> dict[str, str]:

@@ -54,20 +54,14 @@ async def open_and_complete(
 ) -> tuple[uuid.UUID, uuid.UUID, str]:
     dossier, beneficiary, site = uuid.uuid4(), uuid.uuid4(), str(uuid.uuid4())
     harness.contacts.known[str(dossier)] = Contact(name="Jeanne Martin", email="jeanne@example.fr")
-    now = harness.clock.now()
-    await publisher.publish(
-        ct.DossierOpened(
-            dossier_id=dossier,
-            beneficiary_id=beneficiary,
-            site_id=uuid.UUID(site),
-            funding_route="cpf",
-            enquiry_received_at=now - timedelta(days=90),
-            opened_at=now - timedelta(days=80),
-        ),
+    await publisher.complete_bilan(
+        dossier,
+        beneficiary,
         site,
-    )
-    await publisher.publish(
-        ct.DossierCompleted(dossier_id=dossier, held_minutes=1200, completed_at=now), site
+        harness.clock.now(),
+        funding_route="cpf",
+        held_minutes=1200,
+        opened_days_before=80,
     )
     return dossier, beneficiary, site
 

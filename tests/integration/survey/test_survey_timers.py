@@ -4,7 +4,7 @@ once each, across restarts of the service."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from shared import contracts as ct
 from shared.envelope import Envelope
@@ -28,26 +28,6 @@ async def _sent_mails(harness_pool: object) -> int:
     return int(count)
 
 
-async def _complete(
-    publisher: Publisher, dossier: uuid.UUID, beneficiary: uuid.UUID, site: str, at: datetime
-) -> None:
-    """The dossier service's events of a bilan completed `at`."""
-    await publisher.publish(
-        ct.DossierOpened(
-            dossier_id=dossier,
-            beneficiary_id=beneficiary,
-            site_id=uuid.UUID(site),
-            funding_route="employer_plan",
-            enquiry_received_at=at - timedelta(days=60),
-            opened_at=at - timedelta(days=50),
-        ),
-        site,
-    )
-    await publisher.publish(
-        ct.DossierCompleted(dossier_id=dossier, held_minutes=1380, completed_at=at), site
-    )
-
-
 async def test_reminders_expiry_and_six_month_survey_fire_once_across_restarts(
     db_dsn: str, smtp: SmtpServer, publisher: Publisher, kafka_bootstrap: str
 ) -> None:
@@ -66,7 +46,7 @@ async def test_reminders_expiry_and_six_month_survey_fire_once_across_restarts(
         await eventually(check, what=f"{n} mails")
 
     async with harness.running() as (_, service):
-        await _complete(publisher, dossier, beneficiary, site, completed_at)
+        await publisher.complete_bilan(dossier, beneficiary, site, completed_at)
         await mails_sent(1)
         clock.advance(timedelta(days=6, hours=23))
         clock.advance(timedelta(hours=1))  # day 7: first reminder
@@ -327,7 +307,9 @@ async def test_no_reminder_leaves_once_the_answer_window_is_over(
     harness.contacts.known[str(dossier)] = Contact(name="Paul Durand", email="paul@example.fr")
 
     async with harness.running() as (_, service):
-        await _complete(publisher, dossier, uuid.uuid4(), str(uuid.uuid4()), harness.clock.now())
+        await publisher.complete_bilan(
+            dossier, uuid.uuid4(), str(uuid.uuid4()), harness.clock.now()
+        )
 
         async def invited() -> bool:
             return len(smtp.messages) == 1 and await _sent_mails(service.runtime.pool) == 1
