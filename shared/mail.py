@@ -225,7 +225,7 @@ class MailSender:
                WHERE state = 'pending' AND not_after <= $1""",
             self._clock.now(),
         )
-        expired = int(status.rsplit(" ", 1)[1])
+        expired = int(status.split()[-1])
         if expired:
             self._count("expired", expired)
             log.warning("mails_expired", count=expired)
