@@ -28,6 +28,7 @@ from shared.relay import OutboxRelay, OutboxSignal, kafka_producer_factory
 from shared.settings import ServiceSettings
 from shared.timers import TimerHandler, TimerLoop
 from shared.web import (
+    RUNNING,
     RequestContextMiddleware,
     install_problem_handlers,
     operations_router,
@@ -62,6 +63,8 @@ class ServiceRuntime:
         self._run_background = run_background
         self.signal = OutboxSignal()
         self._tasks: list[asyncio.Task[None]] = []
+        self.loops: dict[str, str] = {}
+        """Each background loop's state, for `/readyz` and `/healthz`."""
         self._pool: asyncpg.Pool | None = None
         self._admin: AIOKafkaAdminClient | None = None
         self.store: PostgresEventStore
@@ -133,13 +136,22 @@ class ServiceRuntime:
 
     def _spawn(self, name: str, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coro, name=f"{self.settings.service_name}-{name}")
-        task.add_done_callback(self._on_task_done)
+        self.loops[name] = RUNNING
+        task.add_done_callback(lambda done: self._on_task_done(name, done))
         self._tasks.append(task)
 
-    @staticmethod
-    def _on_task_done(task: asyncio.Task[None]) -> None:
-        if not task.cancelled() and task.exception() is not None:
-            log.error("background_task_died", task=task.get_name(), exc_info=task.exception())
+    def _on_task_done(self, name: str, task: asyncio.Task[None]) -> None:
+        if task.cancelled():
+            self.loops[name] = "stopped"
+            return
+        error = task.exception()
+        # A loop only ends by cancellation: any other end, with or without an error, leaves
+        # work undone, and /healthz and /readyz say so until the process is restarted.
+        self.loops[name] = f"died: {type(error).__name__}" if error else "died: returned"
+        log.error("background_task_died", task=task.get_name(), exc_info=error)
+
+    def loop_states(self) -> dict[str, str]:
+        return dict(self.loops)
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -203,7 +215,11 @@ def create_service_app(runtime: ServiceRuntime, *, title: str, description: str)
     install_problem_handlers(app)
     app.add_middleware(RequestContextMiddleware, service=s.service_name)
     app.include_router(
-        operations_router({"database": runtime.check_database, "kafka": runtime.check_kafka})
+        operations_router(
+            {"database": runtime.check_database},
+            informational={"kafka": runtime.check_kafka},
+            loops=runtime.loop_states,
+        )
     )
     if runtime.dev_clock is not None:
         app.include_router(dev_clock_router(runtime.dev_clock))
