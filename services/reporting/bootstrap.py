@@ -139,12 +139,16 @@ class ReportingService:
         return states if self.run_worker else {"generation-follower": RUNNING, **self._dead}
 
     async def _follow_switches(self) -> None:
+        failing = False
         while True:
             await asyncio.sleep(self.settings.generation_poll_interval_s)
             try:
                 await self.projector.follow_switch()
+                failing = False
             except Exception as exc:
-                log.warning("generation_check_failed", error=type(exc).__name__)
+                if not failing:  # once per outage, not at every poll
+                    log.warning("generation_check_failed", error=type(exc).__name__)
+                failing = True
             if self.worker_state == RUNNING:
                 # Keeps the consumer-lag gauge (from the stored positions) current for
                 # `bilan status` and alerts, not only when someone reads /v1/status.
