@@ -23,7 +23,7 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 from shared.db import Connection
 from shared.envelope import Envelope, EnvelopeError, decode
@@ -156,10 +156,15 @@ class IdempotentConsumer:
 
     async def _record_lag(self, tp: TopicPartition) -> None:
         assert self._consumer is not None
+        if tp not in self._consumer.assignment():
+            return  # revoked while its batch was processed: another member reports it now
         highwater = self._consumer.highwater(tp)
         if highwater is None:
             return
-        position = await self._consumer.position(tp)
+        try:
+            position = await self._consumer.position(tp)
+        except IllegalStateError:
+            return  # revoked during the call
         self.lag[(tp.topic, tp.partition)] = max(highwater - position, 0)
         CONSUMER_LAG.labels(self.name, tp.topic, str(tp.partition)).set(
             self.lag[(tp.topic, tp.partition)]
