@@ -22,6 +22,7 @@ from shared.contracts.base import IntegrationEvent
 from shared.db import PLATFORM_MIGRATIONS, create_pool, load_migrations, migrate
 from shared.devclock import dev_clock_router
 from shared.eventstore import OutboxMessage, PostgresEventStore
+from shared.idempotency import IdempotencyMiddleware
 from shared.keystore import KeyStore
 from shared.logging import current_context, get_logger
 from shared.relay import OutboxRelay, OutboxSignal, kafka_producer_factory
@@ -204,8 +205,17 @@ def outbox_message(event: IntegrationEvent, site_id: str) -> OutboxMessage:
     )
 
 
-def create_service_app(runtime: ServiceRuntime, *, title: str, description: str) -> FastAPI:
-    """A FastAPI app with the platform's errors, middleware, operations endpoints and auth."""
+def create_service_app(
+    runtime: ServiceRuntime,
+    *,
+    title: str,
+    description: str,
+    idempotent_paths: Sequence[str] = (),
+) -> FastAPI:
+    """A FastAPI app with the platform's errors, middleware, operations endpoints and auth.
+
+    `idempotent_paths` are the creating routes (templates such as `/dossiers`) whose POST
+    accepts an `Idempotency-Key` (shared.idempotency)."""
     s = runtime.settings
     app = FastAPI(title=title, description=description, lifespan=runtime.lifespan)
     app.state.runtime = runtime
@@ -213,6 +223,11 @@ def create_service_app(runtime: ServiceRuntime, *, title: str, description: str)
         s.jwt_public_key_file, issuer=s.jwt_issuer, audience=s.jwt_audience
     )
     install_problem_handlers(app)
+    if idempotent_paths:
+        app.add_middleware(
+            IdempotencyMiddleware, pool_of=lambda: runtime.pool, paths=idempotent_paths
+        )
+    # Added last, so outermost: a replayed answer carries its correlation id too.
     app.add_middleware(RequestContextMiddleware, service=s.service_name)
     app.include_router(
         operations_router(

@@ -18,8 +18,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.eventstore import ConcurrencyError
+from shared.idempotency import AlreadyDone
 from shared.logging import get_logger
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from shared.transient import is_transient
 
 PROBLEM_JSON = "application/problem+json"
 CORRELATION_HEADER = "x-correlation-id"
@@ -41,6 +43,7 @@ _STATUS_CODES = {
     503: "unavailable",
 }
 
+RETRY_AFTER_S = 2
 log = get_logger(__name__)
 
 
@@ -107,8 +110,27 @@ def install_problem_handlers(app: FastAPI) -> None:
             expected_version=exc.expected,
         )
 
+    @app.exception_handler(AlreadyDone)
+    async def _already_done(request: Request, exc: AlreadyDone) -> JSONResponse:
+        # Replaced by the first outcome in IdempotencyMiddleware; never reaches a client.
+        return problem_response(request, 409, "idempotent_replay", "answered by the first request")
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if is_transient(exc):
+            # The database (or a service this one calls) is away: nothing was committed
+            # unless the commit itself went through, which an Idempotency-Key makes safe to
+            # retry. 503 with Retry-After tells a client to do just that.
+            log.warning("request_unavailable", error=type(exc).__name__)
+            response = problem_response(
+                request,
+                503,
+                "service_unavailable",
+                "a service this request needs is unavailable; retry in a few seconds "
+                "(with the same Idempotency-Key for a creating request)",
+            )
+            response.headers["Retry-After"] = str(RETRY_AFTER_S)
+            return response
         log.error("request_failed", error=type(exc).__name__, exc_info=exc)
         return problem_response(request, 500, "internal_error", "an unexpected error occurred")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -29,8 +29,9 @@ def private_pg() -> Iterator[PrivatePostgres]:
 
 
 @pytest.fixture
-async def private_kafka() -> AsyncIterator[PrivateKafka]:
-    """A Kafka broker of the test's own, which it may kill and restart."""
+def private_kafka() -> Iterator[PrivateKafka]:
+    """A Kafka broker of the test's own, which it may kill and restart (from a test,
+    `await asyncio.to_thread(broker.start)`: it polls the broker in an event loop of its own)."""
     broker = PrivateKafka()
     broker.start()
     try:
