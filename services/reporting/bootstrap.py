@@ -49,6 +49,8 @@ class ReportingService:
         self.status: StatusReader
         self._tasks: list[asyncio.Task[None]] = []
         self._dead: dict[str, str] = {}
+        self._joining = False
+        """True once `worker.start()` was called: the worker must then be stopped."""
         self.worker_state = "not started"
         """`joining` (catching up, then joining the group), `running`, or why not."""
 
@@ -75,26 +77,33 @@ class ReportingService:
         )
         self.pool = pool
         worker = create_engine(s, self.projector) if self.run_worker else None
+        starting: asyncio.Task[None] | None = None
         try:
             if worker is not None:
-                self._spawn("worker", self._start_worker(worker))
+                starting = self._spawn("worker", self._start_worker(worker))
             self._spawn("generation-follower", self._follow_switches())
             yield
         finally:
+            if starting is not None and self._joining and not starting.done():
+                # Half-started streaming engines leave threads and tasks behind: let the
+                # start finish (bounded), then stop the worker properly.
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(asyncio.shield(starting), 60)
             for task in self._tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
-            if worker is not None and self.worker_state == RUNNING:
+            if worker is not None and self._joining:
                 await worker.stop()
             await self.status.stop()
             await dead_letters.stop()
             await pool.close()
 
-    def _spawn(self, name: str, coro: Coroutine[Any, Any, None]) -> None:
+    def _spawn(self, name: str, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.create_task(coro, name=f"reporting-{name}")
         task.add_done_callback(lambda done: self._on_task_done(name, done))
         self._tasks.append(task)
+        return task
 
     def _on_task_done(self, name: str, task: asyncio.Task[None]) -> None:
         if task.cancelled():
@@ -115,6 +124,7 @@ class ReportingService:
         read = await self.projector.catch_up_to(committed)
         if read:
             log.warning("projection_caught_up_to_committed", records=read)
+        self._joining = True
         await worker.start()
         self.worker_state = RUNNING
 

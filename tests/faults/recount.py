@@ -69,7 +69,8 @@ async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
     return consumer.partitions_for_topic(topic) or set()
 
 
-def recount(records: list[object]) -> Recount:
+def recount(records: list[object], *, site: str | None = None) -> Recount:
+    """What `records` hold (only the events of `site`, when given)."""
     result = Recount()
     last_sequence: dict[str, int] = {}
     for record in records:
@@ -77,6 +78,8 @@ def recount(records: list[object]) -> Recount:
             envelope = decode(record.key, record.value, list(record.headers or ()))  # type: ignore[attr-defined]
         except EnvelopeError:
             result.undecodable += 1
+            continue
+        if site is not None and envelope.site_id != site:
             continue
         event_id = str(envelope.id)
         if event_id in result.ids:
