@@ -16,6 +16,7 @@ from deploy.local import stack
 from deploy.local.procs import alive, port_open, read_pid, terminate
 from deploy.processes import LOG_DIR, MAIL_DIR, PROCESSES, ProcessSpec, prepare_folders
 from deploy.supervisor import PID_FILE, STATE_FILE
+from deploy.tokens import dev_token
 from shared.auth import ensure_dev_key_pair
 from shared.settings import DEV_JWT_PRIVATE_KEY_FILE, DEV_JWT_PUBLIC_KEY_FILE
 
@@ -129,12 +130,35 @@ def status() -> bool:
         info = state.get(spec.name, {})
         readiness = _readiness(spec)
         lag = _consumer_lag(spec)
+        projection = _projection(spec) if spec.name == "reporting" else None
         healthy = healthy and info.get("pid") is not None and readiness.startswith(("ready", "n/a"))
+        detail = "" if lag is None else f", consumer lag {lag}"
+        if projection is not None:
+            detail, sound = projection
+            healthy = healthy and sound
         click.echo(
             f"  {spec.name}: pid {info.get('pid')}, restarts {info.get('restarts', 0)}, "
-            f"{readiness}{'' if lag is None else f', consumer lag {lag}'}, log {spec.log_file}"
+            f"{readiness}{detail}, log {spec.log_file}"
         )
     return healthy
+
+
+def _projection(spec: ProcessSpec) -> tuple[str, bool] | None:
+    """Reporting's own account: lag from what it stored, and any gap between what it stored
+    and what its group committed (offsets committed past facts never stored)."""
+    try:
+        body = httpx.get(
+            f"{spec.url}/v1/status",
+            headers={"Authorization": f"Bearer {dev_token(['admin'])}"},
+            timeout=3,
+        ).json()
+        text = (
+            f", worker {body['worker']}, projection {body['projection']}, "
+            f"lag {body['total_lag']} (from what is stored), gap {body['total_gap']}"
+        )
+    except (httpx.HTTPError, ValueError, KeyError):
+        return None
+    return text, body["total_gap"] == 0 and body["worker"] in ("running", "joining")
 
 
 def _consumer_lag(spec: ProcessSpec) -> int | None:

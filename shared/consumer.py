@@ -80,7 +80,8 @@ class IdempotentConsumer:
         self._consumer: AIOKafkaConsumer | None = None
         self._dlq: AIOKafkaProducer | None = None
         self.lag: dict[tuple[str, int], int] = {}
-        """Messages behind the end of each partition, as of the last batch."""
+        """Messages behind the end of each partition, from the last committed offset."""
+        self._committed: dict[TopicPartition, int] = {}
 
     async def start(self) -> None:
         self._consumer = AIOKafkaConsumer(
@@ -152,7 +153,11 @@ class IdempotentConsumer:
 
     async def commit(self) -> None:
         assert self._consumer is not None
+        consumed = {tp: await self._consumer.position(tp) for tp in self._consumer.assignment()}
         await self._consumer.commit()
+        # What is committed is what a restart resumes from: the lag is counted from it, not
+        # from the highest offset fetched (a consumer that died would otherwise show lag 0).
+        self._committed.update(consumed)
 
     async def _record_lag(self, tp: TopicPartition) -> None:
         assert self._consumer is not None
@@ -161,10 +166,12 @@ class IdempotentConsumer:
         highwater = self._consumer.highwater(tp)
         if highwater is None:
             return
-        try:
-            position = await self._consumer.position(tp)
-        except IllegalStateError:
-            return  # revoked during the call
+        position = self._committed.get(tp)
+        if position is None:
+            try:
+                position = await self._consumer.position(tp)
+            except IllegalStateError:
+                return  # revoked during the call
         self.lag[(tp.topic, tp.partition)] = max(highwater - position, 0)
         CONSUMER_LAG.labels(self.name, tp.topic, str(tp.partition)).set(
             self.lag[(tp.topic, tp.partition)]

@@ -280,6 +280,7 @@ class Projector:
                 if missing:
                     await self.handle(missing)
                     read += len(missing)
+                    self.gaps_filled += len(missing)
         return read
 
     async def _decode(self, conn: Any, record: Record) -> Envelope | None:

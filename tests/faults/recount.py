@@ -24,6 +24,9 @@ from shared.envelope import EnvelopeError, decode
 class Recount:
     events: int = 0
     duplicates: int = 0
+    """Copies of an event already seen (same `ce_id`): a relay resend, dropped by consumers."""
+    applied_twice: int = 0
+    """A dossier opened or completed twice under different ids: a command applied twice."""
     out_of_order: int = 0
     undecodable: int = 0
     opened: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
@@ -93,8 +96,12 @@ def recount(records: list[object], *, site: str | None = None) -> Recount:
         last_sequence[subject] = max(envelope.sequence, last_sequence.get(subject, 0))
         data = envelope.data
         if isinstance(data, DossierOpened):
-            result.opened[envelope.site_id].add(str(data.dossier_id))
+            dossier = str(data.dossier_id)
+            result.applied_twice += dossier in result.opened[envelope.site_id]
+            result.opened[envelope.site_id].add(dossier)
         elif isinstance(data, DossierCompleted):
-            result.completed[envelope.site_id].add(str(data.dossier_id))
-            result.completed_at[str(data.dossier_id)] = data.completed_at
+            dossier = str(data.dossier_id)
+            result.applied_twice += dossier in result.completed[envelope.site_id]
+            result.completed[envelope.site_id].add(dossier)
+            result.completed_at[dossier] = data.completed_at
     return result
