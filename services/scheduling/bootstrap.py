@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -27,6 +25,7 @@ from shared.clock import Clock
 from shared.db import Connection
 from shared.logging import get_logger
 from shared.mail import (
+    STOP_TIMEOUT_S,
     ContactResolver,
     HttpContactResolver,
     Mail,
@@ -38,8 +37,6 @@ from shared.runtime import ServiceRuntime, create_service_app
 from shared.settings import DEV_JWT_PRIVATE_KEY_FILE
 from shared.web import problem_response
 
-MAIL_STOP_TIMEOUT_S = 30.0
-"""How long a stop waits for the mail being sent, before cancelling it regardless."""
 log = get_logger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 STATUS = {
@@ -66,10 +63,8 @@ class SchedulingRuntime(ServiceRuntime):
     ) -> None:
         super().__init__(settings, **kwargs)
         self._mail_sender_factory = mail_sender_factory
-        self._mail_poll_interval_s = settings.mail_poll_interval_s
         self.mail_sender: MailSender | None = None
         self._mail_task: asyncio.Task[None] | None = None
-        self._stopping = asyncio.Event()
 
     def ensure_mail_sender(self) -> MailSender:
         """The mail sender (made once the pool exists)."""
@@ -79,31 +74,16 @@ class SchedulingRuntime(ServiceRuntime):
 
     async def start_background(self) -> None:
         await super().start_background()
-        self._stopping = asyncio.Event()
-        self._mail_task = asyncio.create_task(self._send_mails(), name="scheduling-mail")
-
-    async def _send_mails(self) -> None:
-        # Not MailSender.run: that loop is cancelled wherever it is, and a mail cancelled
-        # between the SMTP server's acceptance and its bookkeeping is left `uncertain` (never
-        # resent, its SessionReminderSent never published). A stop request is honoured only
-        # between sends, so a restart loses nothing.
-        sender = self.ensure_mail_sender()
-        await sender.recover()
-        while not self._stopping.is_set():
-            try:
-                sent = await sender.send_due()
-            except (OSError, asyncpg.PostgresError) as exc:
-                log.warning("mail_loop_interrupted", error=type(exc).__name__)
-                sent = 0
-            if sent == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), self._mail_poll_interval_s)
+        self._mail_task = asyncio.create_task(
+            self.ensure_mail_sender().run(), name="scheduling-mail"
+        )
 
     async def stop(self) -> None:
         if self._mail_task is not None:
-            self._stopping.set()
+            # The loop returns between two sends: a mail being sent is finished first.
+            self.ensure_mail_sender().stop()
             try:
-                await asyncio.wait_for(self._mail_task, MAIL_STOP_TIMEOUT_S)
+                await asyncio.wait_for(self._mail_task, STOP_TIMEOUT_S)
             except Exception as exc:  # a timeout, or the loop had died already
                 log.warning("mail_loop_stopped_abruptly", error=type(exc).__name__)
             self._mail_task = None
@@ -142,7 +122,7 @@ def create_app(
                 sent_at,
             )
 
-        return MailSender(
+        sender = MailSender(
             service=settings.service_name,
             pool=runtime.pool,
             clock=runtime.clock,
@@ -153,6 +133,8 @@ def create_app(
             on_sent={TEMPLATE: on_sent},
             poll_interval_s=settings.mail_poll_interval_s,
         )
+        sessions.wake_mail = sender.wake
+        return sender
 
     runtime = SchedulingRuntime(
         settings,

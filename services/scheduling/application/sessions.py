@@ -39,7 +39,7 @@ from shared.clock import Clock
 from shared.db import Connection
 from shared.eventstore import ConcurrencyError, PostgresEventStore
 from shared.runtime import outbox_message
-from shared.unit_of_work import unit_of_work
+from shared.unit_of_work import once_committed, unit_of_work
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +69,8 @@ class SessionService:
         self._store = store
         self._clock = clock
         self._settings = settings
+        self.wake_mail: Callable[[], None] = lambda: None
+        """Tells the mail loop that reminders were queued (set by the composition root)."""
 
     # --- commands ----------------------------------------------------------------------------
 
@@ -126,13 +128,14 @@ class SessionService:
             now = self._clock.now()
             events = s.decide(None, command, now)
             state, version = await self._record(conn, None, 0, events)
-            await queue_reminders(
+            if await queue_reminders(
                 conn,
                 state,
                 offsets_minutes=self._settings.reminder_offsets_minutes,
                 place=await self._place(conn, state),
                 now=now,
-            )
+            ):
+                once_committed(self.wake_mail)
             return state, version
 
     async def reschedule(
@@ -158,9 +161,10 @@ class SessionService:
             offsets = self._settings.reminder_offsets_minutes
             await cancel_reminders(conn, state, offsets_minutes=offsets)
             after, version = await self._record(conn, state, version, events)
-            await queue_reminders(
+            if await queue_reminders(
                 conn, after, offsets_minutes=offsets, place=await self._place(conn, after), now=now
-            )
+            ):
+                once_committed(self.wake_mail)
             return after, version
 
     async def cancel(
