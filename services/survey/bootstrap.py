@@ -78,6 +78,7 @@ class SurveyService:
                 ct.DossierCompleted.ce_type(): self.surveys.on_dossier_completed,
                 ct.DossierAbandoned.ce_type(): self.surveys.on_dossier_abandoned,
                 ct.BeneficiaryErased.ce_type(): self.surveys.on_beneficiary_erased,
+                ct.WithdrawalExercised.ce_type(): self.surveys.on_withdrawal_exercised,
             }
         )
         self.runtime.timer_handlers.update(

@@ -127,7 +127,7 @@ class SurveyCampaigns:
         row = await conn.fetchrow(
             "SELECT site_id, state FROM survey_dossiers WHERE dossier_id = $1", event.dossier_id
         )
-        if row is not None and row["state"] in ("abandoned", "erased"):
+        if row is not None and row["state"] in ("abandoned", "erased", "withdrawn"):
             log.info("survey_skipped", dossier_id=str(event.dossier_id), reason=row["state"])
             return
         # A dossier opened before this service listened is known by the event's site alone.
@@ -185,20 +185,45 @@ class SurveyCampaigns:
             event.subject_id,
         )
         for dossier in dossiers:
-            await timers.cancel(conn, f"dossier:{dossier['dossier_id']}:six_months")
-            surveys = await conn.fetch(
-                "SELECT survey_id FROM surveys WHERE dossier_id = $1", dossier["dossier_id"]
-            )
-            for row in surveys:
-                survey_id: UUID = row["survey_id"]
-                loaded = await self._lock_and_load(conn, survey_id)
-                assert loaded.state is not None
-                events = s.decide(loaded.state, s.CancelSurvey("beneficiary_erased"), self._now())
-                await self.repository.save(conn, survey_id, loaded, events)
-                await cancel_mail(conn, mail_key(survey_id))
-                await self._stop_follow_ups(conn, survey_id)
+            for survey_id in await self._end_surveys(
+                conn, dossier["dossier_id"], "beneficiary_erased"
+            ):
                 await self._runtime.keys.shred(str(survey_id), conn=conn)
         log.info("beneficiary_surveys_erased", dossiers=len(dossiers))
+
+    async def on_withdrawal_exercised(self, conn: Connection, envelope: Envelope) -> None:
+        """The beneficiary withdrew from the convention: no survey of that bilan is answerable."""
+        event = envelope.data
+        assert isinstance(event, ct.WithdrawalExercised)
+        await conn.execute(
+            """INSERT INTO survey_dossiers (dossier_id, site_id, state) VALUES ($1, $2, 'withdrawn')
+               ON CONFLICT (dossier_id) DO UPDATE SET state = CASE
+                   WHEN survey_dossiers.state = 'erased' THEN 'erased' ELSE 'withdrawn' END""",
+            event.dossier_id,
+            envelope.site_id,
+        )
+        ended = await self._end_surveys(conn, event.dossier_id, "dossier_withdrawn")
+        log.info("withdrawn_dossier_surveys_cancelled", surveys=len(ended))
+
+    async def _end_surveys(
+        self, conn: Connection, dossier_id: UUID, reason: s.CancelReason
+    ) -> list[UUID]:
+        """Cancel every survey of the dossier and the six-month one still to come."""
+        await timers.cancel(conn, f"dossier:{dossier_id}:six_months")
+        surveys = await conn.fetch(
+            "SELECT survey_id FROM surveys WHERE dossier_id = $1", dossier_id
+        )
+        ended: list[UUID] = []
+        for row in surveys:
+            survey_id: UUID = row["survey_id"]
+            loaded = await self._lock_and_load(conn, survey_id)
+            assert loaded.state is not None
+            events = s.decide(loaded.state, s.CancelSurvey(reason), self._now())
+            await self.repository.save(conn, survey_id, loaded, events)
+            await cancel_mail(conn, mail_key(survey_id))
+            await self._stop_follow_ups(conn, survey_id)
+            ended.append(survey_id)
+        return ended
 
     # --- Starting a survey ------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from services.survey.domain.questionnaire import Campaign, Situation, ValidAnswe
 
 RespondentRole = Literal["beneficiary", "funder", "employer", "staff"]
 Status = Literal["created", "open", "answered", "expired", "cancelled"]
-CancelReason = Literal["beneficiary_erased"]
+CancelReason = Literal["beneficiary_erased", "dossier_withdrawn"]
 
 # --- Domain events ---------------------------------------------------------------------------
 
@@ -254,10 +254,12 @@ def ensure_answerable(state: Survey, token_hash: str, now: datetime) -> None:
     """Raise unless this link may answer the survey now.
 
     An unknown link is `NotFound` whatever the survey's state, so that a guessed token learns
-    nothing; a real link to an answered survey is 409, to an expired one 410.
+    nothing; a real link to an answered survey is 409, to an expired or cancelled one 410.
     """
-    if token_hash not in state.token_hashes or state.status in ("created", "cancelled"):
+    if token_hash not in state.token_hashes or state.status == "created":
         raise NotFound("survey_not_found", "no survey answers to this link")
+    if state.status == "cancelled":
+        raise Gone("survey_cancelled", "this survey was cancelled: it can no longer be answered")
     if state.status == "answered":
         raise NotAllowedNow("survey_already_answered", "this survey has already been answered")
     if state.past_answer_window(now):

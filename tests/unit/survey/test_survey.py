@@ -100,8 +100,11 @@ def test_a_cancelled_survey_cannot_be_answered() -> None:
     survey = open_survey()
     cancelled = fold(s.decide(survey, s.CancelSurvey("beneficiary_erased"), T0), survey)
     assert cancelled.status == "cancelled"
-    with pytest.raises(NotFound):
+    # Its real link is gone (410), an unknown one still learns nothing (404).
+    with pytest.raises(Gone):
         s.decide(cancelled, s.AnswerSurvey("h1", ANSWERS), T0)
+    with pytest.raises(NotFound):
+        s.decide(cancelled, s.AnswerSurvey("guessed", ANSWERS), T0)
     assert s.decide(cancelled, s.CancelSurvey("beneficiary_erased"), T0) == []
 
 
