@@ -64,7 +64,9 @@ class IntegrationEvent(BaseModel):
     which data fields give the Kafka key, the CloudEvents subject and the business time.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", strict=False, use_attribute_docstrings=True
+    )
 
     service: ClassVar[str]
     """`dossier`, `scheduling` or `survey`: names the topic and `ce_source`."""

@@ -1,4 +1,4 @@
-"""Events of topic `bilan.dossier.events`, published by the dossier service (contract v1).
+"""Events of topic `bilan.dossier.events`, published by the dossier service (contract v1.1).
 
 A dossier follows one beneficiary's bilan de compétences from the enquiry to the destruction
 of the working documents: convention (R6313-4 to R6313-8), referent consultant, the three
