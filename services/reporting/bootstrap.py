@@ -19,6 +19,7 @@ from shared.web import RequestContextMiddleware, install_problem_handlers, opera
 
 from .adapters.projection_db import migrate_reporting
 from .api import build_router
+from .bpf_api import build_bpf_router
 from .projector import KafkaDeadLetters, Projector
 from .settings import Settings
 from .status import StatusReader
@@ -112,4 +113,5 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
             grace_days=s.destruction_grace_days,
         )
     )
+    app.include_router(build_bpf_router(lambda: service.projector))
     return app
