@@ -141,7 +141,12 @@ def create_app(
         mail_sender_factory=make_sender,
         migrations=[MIGRATIONS],
         consumer_topics=[settings.dossier_events_topic],
-        event_handlers=dossier_handlers(settings.reminder_offsets_minutes),
+        event_handlers=dossier_handlers(
+            settings.reminder_offsets_minutes,
+            lambda conn, dossier_id, after, bilan_only: sessions.cancel_future_sessions(
+                conn, dossier_id, after, bilan_only=bilan_only
+            ),
+        ),
         clock=clock,
         run_background=run_background,
     )

@@ -26,6 +26,7 @@ from services.scheduling.application.streams import load_session, new_events, se
 from services.scheduling.domain import sessions as s
 from services.scheduling.domain.rejection import forbidden, not_found
 from services.scheduling.domain.values import (
+    BILAN_PHASES,
     AssessmentReason,
     CancellationReason,
     Initiator,
@@ -259,6 +260,29 @@ class SessionService:
         state, version = await load_session(self._store(), conn, session_id)
         events = s.decide(state, s.MarkReminderSent(offset_minutes, sent_at), sent_at)
         await self._record(conn, state, version, events)
+
+    async def cancel_future_sessions(
+        self, conn: Connection, dossier_id: UUID, after: datetime, *, bilan_only: bool
+    ) -> int:
+        """Cancel the dossier's sessions still to come after `after` (a reaction to the end of
+        its convention, in the consumer's transaction); returns how many were cancelled."""
+        cancelled = 0
+        for row in await rm.sessions_of_dossier(conn, dossier_id):
+            if row["status"] != rm.LIVE or row["starts_at"] < after:
+                continue
+            if bilan_only and row["phase"] not in BILAN_PHASES:
+                continue
+            await rm.session_version(conn, row["session_id"])  # locks the row
+            state, version = await load_session(self._store(), conn, row["session_id"])
+            assert state is not None
+            # The beneficiary's choice (a withdrawal, or silence that is refusal) ends them.
+            events = s.decide(state, s.CancelSession("beneficiary", "other"), self._clock.now())
+            await cancel_reminders(
+                conn, state, offsets_minutes=self._settings.reminder_offsets_minutes
+            )
+            await self._record(conn, state, version, events)
+            cancelled += 1
+        return cancelled
 
     # --- queries -----------------------------------------------------------------------------
 
