@@ -24,6 +24,7 @@ from services.survey.application.complaints import ComplaintRegister
 from services.survey.application.surveys import (
     EXPIRY_DUE,
     REMINDER_DUE,
+    SESSION_FEEDBACK_DUE,
     SIX_MONTHS_DUE,
     SurveyCampaigns,
 )
@@ -65,7 +66,7 @@ class SurveyService:
         self.runtime = ServiceRuntime(
             settings,
             migrations=[MIGRATIONS],
-            consumer_topics=[settings.dossier_events_topic],
+            consumer_topics=[settings.dossier_events_topic, settings.scheduling_events_topic],
             clock=clock,
             run_background=False,
         )
@@ -79,11 +80,14 @@ class SurveyService:
                 ct.DossierAbandoned.ce_type(): self.surveys.on_dossier_abandoned,
                 ct.BeneficiaryErased.ce_type(): self.surveys.on_beneficiary_erased,
                 ct.WithdrawalExercised.ce_type(): self.surveys.on_withdrawal_exercised,
+                ct.PhaseCompleted.ce_type(): self.surveys.on_phase_completed,
+                ct.SessionHeld.ce_type(): self.surveys.on_session_held,
             }
         )
         self.runtime.timer_handlers.update(
             {
                 SIX_MONTHS_DUE: self.surveys.six_months_due,
+                SESSION_FEEDBACK_DUE: self.surveys.session_feedback_due,
                 REMINDER_DUE: self.surveys.reminder_due,
                 EXPIRY_DUE: self.surveys.expiry_due,
             }

@@ -32,6 +32,7 @@ def survey_outbox(state: s.Survey, event: s.SurveyEvent) -> Sequence[OutboxMessa
                 questionnaire_version=state.questionnaire_version,
                 sent_at=event.sent_at,
                 expires_at=event.expires_at,
+                session_id=state.session_id,
             )
         )
     elif isinstance(event, s.ReminderSent):

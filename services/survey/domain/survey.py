@@ -33,6 +33,8 @@ class SurveyCreated:
     respondent_role: RespondentRole
     questionnaire_version: int
     created_at: datetime
+    session_id: UUID | None = None
+    """The held session a `session_feedback` survey asks about (absent from older events)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +87,7 @@ class CreateSurvey:
     campaign: Campaign
     respondent_role: RespondentRole
     questionnaire_version: int
+    session_id: UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +140,7 @@ class Survey:
     respondent_role: RespondentRole
     questionnaire_version: int
     created_at: datetime
+    session_id: UUID | None = None
     status: Status = "created"
     sent_at: datetime | None = None
     expires_at: datetime | None = None
@@ -168,6 +172,7 @@ def evolve(state: Survey | None, event: SurveyEvent) -> Survey:
             respondent_role=event.respondent_role,
             questionnaire_version=event.questionnaire_version,
             created_at=event.created_at,
+            session_id=event.session_id,
         )
     assert state is not None, "a survey starts with SurveyCreated"
     if isinstance(event, InvitationSent):
@@ -208,6 +213,10 @@ def decide(state: Survey | None, command: SurveyCommand, now: datetime) -> list[
             raise InvalidCommand(
                 "dossier_mismatch", "only stakeholder surveys are sent without a dossier"
             )
+        if (command.session_id is None) == (command.campaign == "session_feedback"):
+            raise InvalidCommand(
+                "session_mismatch", "a session is named by session feedback surveys, and only"
+            )
         return [
             SurveyCreated(
                 survey_id=command.survey_id,
@@ -217,6 +226,7 @@ def decide(state: Survey | None, command: SurveyCommand, now: datetime) -> list[
                 respondent_role=command.respondent_role,
                 questionnaire_version=command.questionnaire_version,
                 created_at=now,
+                session_id=command.session_id,
             )
         ]
     if state is None:

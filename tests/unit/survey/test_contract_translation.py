@@ -68,6 +68,24 @@ def test_a_six_month_answer_also_reports_the_situation_under_the_survey_subject(
     assert {e.partition_key() for e in published} == {str(last.survey_id)}  # type: ignore[attr-defined]
 
 
+def test_a_session_feedback_survey_names_its_session_on_survey_sent() -> None:
+    session = uuid4()
+    state: s.Survey | None = None
+    published: list[IntegrationEvent] = []
+    for command in (
+        s.CreateSurvey(uuid4(), uuid4(), "site", "session_feedback", "beneficiary", 1, session),
+        s.RecordInvitationSent("h1", timedelta(days=30)),
+    ):
+        for event in s.decide(state, command, T0):
+            state = s.evolve(state, event)
+            published.extend(m.event for m in survey_outbox(state, event))
+    (sent,) = published
+    assert sent.to_json_dict()["session_id"] == str(session)
+    # Any other campaign's SurveySent leaves the optional field out.
+    _, others = _run("end_of_bilan", None)
+    assert "session_id" not in others[0].to_json_dict()  # type: ignore[attr-defined]
+
+
 def test_a_sent_survey_cancelled_publishes_survey_cancelled_one_never_sent_nothing() -> None:
     for sent, expected in ((True, ["SurveySent", "SurveyCancelled"]), (False, [])):
         state: s.Survey | None = None
