@@ -246,6 +246,19 @@ class MailSender:
             for waiting in waits:
                 waiting.cancel()
 
+    async def next_due(self, until: datetime) -> datetime | None:
+        """When the earliest pending mail falls due, at or before `until` (the development
+        clock stops there, `shared.devclock`)."""
+        due: datetime | None = await self._pool.fetchval(
+            """SELECT min(not_before) FROM mail_outbox
+               WHERE state = 'pending' AND not_before <= $1""",
+            until,
+        )
+        return due
+
+    async def run_due(self) -> int:
+        return await self.send_due()
+
     async def send_due(self) -> int:
         """Send every due mail (up to a stop request); returns how many were attempted."""
         await self._expire()

@@ -13,7 +13,9 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from shared.auth import TokenVerifier
+from shared.clock import OffsetClock
 from shared.db import create_pool
+from shared.devclock import dev_clock_router
 from shared.logging import get_logger
 from shared.web import RequestContextMiddleware, install_problem_handlers, operations_router
 
@@ -106,11 +108,16 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
         operations_router({"database": service.check_database, "kafka": service.check_kafka})
     )
 
+    # In development the API's `as_of` follows the development clock, moved with the others'.
+    dev_clock = OffsetClock() if s.dev_clock_enabled else None
+    if dev_clock is not None:
+        app.include_router(dev_clock_router(dev_clock))
     app.include_router(
         build_router(
             lambda: service.projector,
             lambda: service.status,
             grace_days=s.destruction_grace_days,
+            clock=dev_clock,
         )
     )
     app.include_router(build_bpf_router(lambda: service.projector))

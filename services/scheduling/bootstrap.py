@@ -70,6 +70,7 @@ class SchedulingRuntime(ServiceRuntime):
         """The mail sender (made once the pool exists)."""
         if self.mail_sender is None:
             self.mail_sender = self._mail_sender_factory(self)
+            self.due_work["mail"] = self.mail_sender
         return self.mail_sender
 
     async def start_background(self) -> None:

@@ -133,6 +133,7 @@ class SurveyService:
             poll_interval_s=self.settings.mail_poll_interval_s,
         )
         self.surveys.wake_mail = self.mail.wake
+        self.runtime.due_work["mail"] = self.mail
         if self._run_background:
             await self.runtime.start_background()
             self._mail_task = asyncio.create_task(self.mail.run(), name="survey-mail")
