@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 
 from services.scheduling.api import build_router
 from services.scheduling.application.calendars import CalendarService
-from services.scheduling.application.directory import DirectoryService
+from services.scheduling.application.directory import SHRED_NAME, DirectoryService
 from services.scheduling.application.reactions import dossier_handlers
 from services.scheduling.application.reminders import TEMPLATE, reminder_renderer
 from services.scheduling.application.sessions import SessionService
@@ -162,7 +162,9 @@ def create_app(
         store=lambda: runtime.store,
         keys=lambda: runtime.keys,
         clock=runtime.clock,
+        name_retention=timedelta(days=settings.staff_name_retention_days),
     )
+    runtime.timer_handlers[SHRED_NAME] = directory.shred_name
     calendars = CalendarService(pool=lambda: runtime.pool, clock=runtime.clock, settings=settings)
     app = create_service_app(runtime, title="Bilan scheduling service", description=DESCRIPTION)
     app.include_router(build_router(sessions, directory, calendars))
