@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Final
@@ -30,7 +30,7 @@ SERVICES: Final = {
     "survey": "http://127.0.0.1:8003",
     "reporting": "http://127.0.0.1:8004",
 }
-CLOCKED: Final = ("dossier", "scheduling", "survey")
+CLOCKED: Final = ("dossier", "scheduling", "survey", "reporting")
 """The services whose development clock moves time for what the system does later."""
 
 Headers = dict[str, str]
@@ -360,13 +360,40 @@ class BilanClient:
         return datetime.fromisoformat(self.get("dossier", "/dev/clock", self.admin)["now"])
 
     def advance(self, by: timedelta) -> None:
-        """Move every service's clock forward so that all end at the same offset, `by` past
-        the furthest one (the offsets only grow)."""
+        """Move every service's clock forward, together, to `by` past the furthest one.
+
+        A discrete-event simulation across the services: the clocks move together from one due
+        time to the next (the earliest timer or mail due in any service), and each service stops
+        at its own due times on the way (`shared.devclock`), so every deadline fires at its own
+        time, in order, whichever service holds it. The offsets only grow."""
         offsets = self.clock_offsets()
         target = max(offsets.values()) + by.total_seconds()
-        for name, offset in offsets.items():
-            step = target - offset
-            if step > 0:
-                self.call(
-                    name, "POST", "/dev/clock/advance", self.admin, {"seconds": step}, expect=200
-                )
+        while True:
+            furthest = max(offsets.values())
+            until = datetime.now(UTC) + timedelta(seconds=target)
+            moments = []
+            for name in CLOCKED:
+                due = self.get(
+                    name, "/dev/clock/next-due", self.admin, params={"until": until.isoformat()}
+                )["next_due"]
+                if due is not None:
+                    moments.append(datetime.fromisoformat(due))
+            now = datetime.now(UTC) + timedelta(seconds=furthest)
+            # Work due already is being done by its service's own loop: only what lies ahead.
+            ahead = [m for m in moments if m > now]
+            stop = min(ahead, default=until)
+            stop_offset = min((stop - datetime.now(UTC)).total_seconds(), target)
+            for name, offset in offsets.items():
+                step = stop_offset - offset
+                if step > 0:
+                    self.call(
+                        name,
+                        "POST",
+                        "/dev/clock/advance",
+                        self.admin,
+                        {"seconds": step},
+                        expect=200,
+                    )
+            offsets = self.clock_offsets()
+            if not ahead or stop_offset >= target:
+                return

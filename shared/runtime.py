@@ -20,7 +20,7 @@ from shared.clock import Clock, OffsetClock, SystemClock
 from shared.consumer import Handler, IdempotentConsumer
 from shared.contracts.base import IntegrationEvent
 from shared.db import PLATFORM_MIGRATIONS, create_pool, load_migrations, migrate
-from shared.devclock import dev_clock_router
+from shared.devclock import DueWork, dev_clock_router
 from shared.eventstore import OutboxMessage, PostgresEventStore
 from shared.idempotency import IdempotencyMiddleware
 from shared.keystore import KeyStore
@@ -73,6 +73,9 @@ class ServiceRuntime:
         self.timers: TimerLoop
         self.relay: OutboxRelay
         self.consumer: IdempotentConsumer | None = None
+        self.due_work: dict[str, DueWork] = {}
+        """What else than the timers falls due on this service's clock (its mail sender, by
+        name): the development clock stops at each due time when it moves (`shared.devclock`)."""
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -237,5 +240,9 @@ def create_service_app(
         )
     )
     if runtime.dev_clock is not None:
-        app.include_router(dev_clock_router(runtime.dev_clock))
+        app.include_router(
+            dev_clock_router(
+                runtime.dev_clock, lambda: [runtime.timers, *runtime.due_work.values()]
+            )
+        )
     return app

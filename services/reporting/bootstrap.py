@@ -17,7 +17,9 @@ from typing import Any, TypeVar
 from fastapi import FastAPI
 
 from shared.auth import TokenVerifier
+from shared.clock import OffsetClock
 from shared.db import create_pool
+from shared.devclock import dev_clock_router
 from shared.logging import get_logger
 from shared.transient import backoff_s, is_transient
 from shared.web import (
@@ -29,6 +31,7 @@ from shared.web import (
 
 from .adapters.projection_db import migrate_reporting
 from .api import build_router
+from .bpf_api import build_bpf_router
 from .projector import KafkaDeadLetters, KafkaGapReader, Projector
 from .settings import Settings
 from .status import StatusReader
@@ -201,11 +204,17 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
         )
     )
 
+    # In development the API's `as_of` follows the development clock, moved with the others'.
+    dev_clock = OffsetClock() if s.dev_clock_enabled else None
+    if dev_clock is not None:
+        app.include_router(dev_clock_router(dev_clock))
     app.include_router(
         build_router(
             lambda: service.projector,
             lambda: service.status,
             grace_days=s.destruction_grace_days,
+            clock=dev_clock,
         )
     )
+    app.include_router(build_bpf_router(lambda: service.projector))
     return app
