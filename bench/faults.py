@@ -341,11 +341,13 @@ async def run_fault(
         "copies": counted.duplicates,
         "duplicated": counted.applied_twice + len(unknown),
         "out_of_order": counted.out_of_order,
-        "reporting_equal": served,
+        "reporting_equal": not served,
+        "reporting_differs": served,
     }
 
 
-async def served_equal(system: System, site: str, counted: Any) -> bool:
+async def served_equal(system: System, site: str, counted: Any) -> str:
+    """Empty when reporting's figures equal the recount, else what differs."""
     expected = counted.completed_in(site, *PERIOD)
     auth = bearer(["admin"])
     async with httpx.AsyncClient(base_url=system.urls["reporting"], timeout=10) as http:
@@ -355,12 +357,19 @@ async def served_equal(system: System, site: str, counted: Any) -> bool:
             headers=auth,
         )
         completed = figures.json()["indicators"]["bilans_completed"]["value"]
+        missing = 0
         for dossier in counted.opened[site]:
             checklist = await http.get(f"/v1/dossiers/{dossier}/checklist", headers=auth)
-            if checklist.status_code != 200:
-                return False
+            missing += checklist.status_code != 200
         status = (await http.get("/v1/status", headers=auth)).json()
-    return bool(completed == expected and status["total_gap"] == 0)
+    differences = []
+    if completed != expected:
+        differences.append(f"bilans_completed {completed} served, {expected} in the topics")
+    if missing:
+        differences.append(f"{missing} checklists missing")
+    if status["total_gap"] or status["total_lag"]:
+        differences.append(f"lag {status['total_lag']}, gap {status['total_gap']}")
+    return "; ".join(differences)
 
 
 async def main_async(args: argparse.Namespace) -> int:
@@ -393,7 +402,7 @@ def _line(row: dict[str, Any]) -> str:
         f"refused {row['refused']:>2}  lost {row['lost']}  duplicated {row['duplicated']}  "
         f"(copies dropped by ce_id {row['copies']})  "
         f"out of order {row['out_of_order']}  reporting = recount: "
-        f"{'yes' if row['reporting_equal'] else 'NO'}"
+        f"{'yes' if row['reporting_equal'] else 'NO: ' + row['reporting_differs']}"
     )
 
 

@@ -140,11 +140,22 @@ class ServiceRuntime:
 
     def _spawn(self, name: str, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coro, name=f"{self.settings.service_name}-{name}")
-        self.loops[name] = RUNNING
-        task.add_done_callback(lambda done: self._on_task_done(name, done))
+        self.watch(name, task)
         self._tasks.append(task)
 
+    def watch(self, name: str, task: asyncio.Task[None]) -> None:
+        """Report a loop the service runs itself (and stops itself, e.g. the mail sender,
+        which stops between sends) in `/readyz` and `/healthz`; `forget` it before stopping."""
+        self.loops[name] = RUNNING
+        task.add_done_callback(lambda done: self._on_task_done(name, done))
+
+    def forget(self, name: str) -> None:
+        """The service is stopping `name` on purpose: its end is not a death."""
+        self.loops.pop(name, None)
+
     def _on_task_done(self, name: str, task: asyncio.Task[None]) -> None:
+        if name not in self.loops:
+            return  # forgotten: stopped on purpose
         if task.cancelled():
             self.loops[name] = "stopped"
             return

@@ -78,10 +78,12 @@ class SchedulingRuntime(ServiceRuntime):
         self._mail_task = asyncio.create_task(
             self.ensure_mail_sender().run(), name="scheduling-mail"
         )
+        self.watch("mail", self._mail_task)
 
     async def stop(self) -> None:
         if self._mail_task is not None:
             # The loop returns between two sends: a mail being sent is finished first.
+            self.forget("mail")
             self.ensure_mail_sender().stop()
             try:
                 await asyncio.wait_for(self._mail_task, STOP_TIMEOUT_S)

@@ -137,11 +137,13 @@ class SurveyService:
         if self._run_background:
             await self.runtime.start_background()
             self._mail_task = asyncio.create_task(self.mail.run(), name="survey-mail")
+            self.runtime.watch("mail", self._mail_task)
 
     async def stop(self) -> None:
         if self._mail_task is not None and self.mail is not None:
             # The loop returns between two sends: a mail being sent is finished first, its
             # SurveySent or SurveyReminderSent recorded (cancelling it would leave it uncertain).
+            self.runtime.forget("mail")
             self.mail.stop()
             try:
                 await asyncio.wait_for(self._mail_task, STOP_TIMEOUT_S)
