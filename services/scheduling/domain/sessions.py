@@ -328,7 +328,8 @@ def decide(state: Session | None, command: Command, now: datetime) -> list[Event
         raise conflict(
             "session_not_scheduled",
             f"the session is {state.status.replace('_', ' ')}; only a scheduled session can change",
-            status=state.status,
+            # Not `status`: that name is the problem document's HTTP status.
+            session_status=state.status,
         )
     if isinstance(command, RescheduleSession):
         return [_reschedule(state, command, now)]
