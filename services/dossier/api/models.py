@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from shared.contracts.dossier import (
     AbandonInitiator,
@@ -24,6 +24,7 @@ from shared.contracts.dossier import (
     TrainingNeedKind,
 )
 from shared.contracts.values import CertificationCode, LegalGround
+from shared.inputs import MAX_INT, BusinessTime, RequestBody
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000)]
@@ -36,13 +37,13 @@ Phone = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=32, pattern=r"^\+?[0-9 .()-]{6,31}$")
 ]
 When = Annotated[
-    AwareDatetime | None,
+    BusinessTime | None,
     Field(None, description="Business time of the fact; the service's clock when absent."),
 ]
 
 
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Body(RequestBody):
+    pass
 
 
 def _example(**values: Any) -> ConfigDict:
@@ -60,7 +61,7 @@ class OpenDossier(Body):
     )
     site_id: UUID
     funding_route: FundingRoute
-    enquiry_received_at: AwareDatetime
+    enquiry_received_at: BusinessTime
     beneficiary_id: UUID | None = Field(
         None, description="An existing beneficiary; omit to register a new one with identity."
     )
@@ -71,7 +72,7 @@ class OpenDossier(Body):
 
 class AcknowledgeDeontology(Body):
     model_config = _example(notice_version=1)
-    notice_version: int = Field(ge=1)
+    notice_version: int = Field(strict=True, ge=1, le=MAX_INT)
     acknowledged_at: When = None
 
 
@@ -87,7 +88,7 @@ class RecordNeedsAnalysis(Body):
 
 class AgreeProgramme(Body):
     model_config = _example(planned_minutes=1200, modality="mixed")
-    planned_minutes: int = Field(ge=1, le=1440)
+    planned_minutes: int = Field(strict=True, ge=1, le=1440)
     modality: ProgrammeModality
     agreed_at: When = None
 
@@ -117,8 +118,8 @@ class DraftConvention(Body):
     follow_up_terms: Short
     handover_terms: Short
     payment_terms: Short
-    duration_minutes: int = Field(ge=1, le=1440)
-    price_cents: int = Field(ge=0)
+    duration_minutes: int = Field(strict=True, ge=1, le=1440)
+    price_cents: int = Field(strict=True, ge=0, le=MAX_INT)
 
 
 class SendConvention(Body):
@@ -211,7 +212,7 @@ class AgreeRetention(Body):
     )
     document_classes: list[DocumentClass] = Field(min_length=1, max_length=2)
     justification: RetentionJustification
-    expires_at: AwareDatetime
+    expires_at: BusinessTime
     agreed_at: When = None
 
 

@@ -21,6 +21,8 @@ from shared.runtime import ServiceRuntime
 
 DESTROYED = "destroyed"
 """Stands for a document whose key was shredded."""
+REFUSED_PREFIX = "refused:"
+"""Marks an access-log entry of a read that was refused (`refused:synthesis`)."""
 
 
 def parties(state: d.Dossier) -> DossierParties:
@@ -153,6 +155,26 @@ class ContentReader:
             at=self.clock.now(),
         )
 
+    async def _enforce_logged(
+        self, state: d.Dossier, reader: Reader, decision: Access, what: str
+    ) -> None:
+        """`enforce`, after logging a refused attempt: an attempt on someone's content is worth
+        their knowing as much as a read. On a connection of its own, so that it outlives the
+        request's transaction, which the refusal rolls back."""
+        if decision is Access.ALLOWED:
+            return
+        async with self._runtime.pool.acquire() as own:
+            await access_log.record(
+                own,
+                beneficiary_id=state.beneficiary_id,
+                dossier_id=state.dossier_id,
+                reader_id=reader.subject,
+                reader_roles=sorted(reader.roles),
+                what=f"{REFUSED_PREFIX}{what}",
+                at=self.clock.now(),
+            )
+        enforce(decision)
+
     async def held_minutes(self, conn: Connection, dossier_id: str) -> int:
         held, _ = await streams.load_held_time(self.store, dossier_id, conn)
         return held.minutes
@@ -193,7 +215,9 @@ class ContentReader:
     async def content(self, conn: Connection, dossier_id: str, reader: Reader) -> dict[str, Any]:
         """The working documents, for the beneficiary and the referent."""
         state, _ = await self.load(conn, dossier_id)
-        enforce(access.content(reader, parties(state)))
+        await self._enforce_logged(
+            state, reader, access.content(reader, parties(state)), "working_documents"
+        )
         if "working_documents" in state.destroyed:
             raise refuse(
                 "content_destroyed",
@@ -209,8 +233,13 @@ class ContentReader:
         """One test result: the beneficiary, the referent, or the psychologist who gave it."""
         state, _ = await self.load(conn, dossier_id)
         found = next((a for a in state.assessments if a.assessment_id == assessment_id), None)
-        enforce(
-            access.assessment_result(reader, parties(state), found.administered_by if found else "")
+        await self._enforce_logged(
+            state,
+            reader,
+            access.assessment_result(
+                reader, parties(state), found.administered_by if found else ""
+            ),
+            f"assessment_result:{assessment_id}",
         )
         if found is None:
             raise refuse("assessment_not_found", "no such assessment", status=404)
@@ -229,7 +258,9 @@ class ContentReader:
     async def synthesis(self, conn: Connection, dossier_id: str, reader: Reader) -> dict[str, Any]:
         """The beneficiary gets the delivered synthesis; the referent the latest draft."""
         state, _ = await self.load(conn, dossier_id)
-        enforce(access.content(reader, parties(state)))
+        await self._enforce_logged(
+            state, reader, access.content(reader, parties(state)), "synthesis"
+        )
         if "synthesis" in state.destroyed:
             raise refuse("content_destroyed", "the synthesis was destroyed (R6313-7)", status=410)
         wanted: d.SynthesisDrafted | None = None

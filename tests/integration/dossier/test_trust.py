@@ -1,0 +1,170 @@
+"""Issue 16 on the dossier service: a person belongs to the sites of their dossiers (another
+site's data-protection staff act on nothing of theirs), refused reads of content are logged,
+and bad input is a 422 problem document with nothing recorded."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from tests.integration.dossier.conftest import IDENTITY, MENTIONS, Harness
+
+
+async def test_another_sites_quality_lead_acts_on_nothing_of_the_person(
+    harness: Harness,
+) -> None:
+    h = harness
+    dossier, beneficiary = await h.open_dossier()
+    person = f"/beneficiaries/{beneficiary}"
+    me = h.auth("beneficiary", beneficiary)
+    read = await h.call("GET", person, me)
+    own = await h.call(
+        "POST",
+        f"{person}/data-requests",
+        me,
+        {"kind": "access"},
+        expect=201,
+        version=int(read.headers["etag"].strip('"')),
+    )
+    after = int(own.headers["etag"].strip('"'))
+    request_id = own.headers["location"].rsplit("/", 1)[1]
+    other_site = str(uuid.uuid4())
+    for role in ["quality_lead", "admin"]:
+        elsewhere = h.auth(role, site=other_site)
+        for url in [person, f"{person}/access-log"]:
+            await h.call("GET", url, elsewhere, expect=404)
+        await h.call(
+            "POST",
+            f"{person}/data-requests/{request_id}/fulfilment",
+            elsewhere,
+            {},
+            expect=404,
+            version=1,
+        )
+        # Before the version: a stale one tells them nothing either.
+        await h.call(
+            "POST",
+            f"{person}/data-requests/{request_id}/refusal",
+            elsewhere,
+            {"legal_ground": "art17_3_b"},
+            expect=404,
+            version=99,
+        )
+        await h.call(
+            "POST",
+            f"{person}/data-requests",
+            elsewhere,
+            {"kind": "access"},
+            expect=404,
+            version=99,
+        )
+    here = h.auth("quality_lead")
+    assert (await h.call("GET", person, here)).json()["dossiers"][0]["dossier_id"] == dossier
+    await h.call("GET", f"{person}/access-log", here)
+    everywhere = {"Authorization": h.auth("quality_lead", site="*")["Authorization"]}
+    await h.call(
+        "POST", f"{person}/data-requests/{request_id}/fulfilment", everywhere, {}, version=after
+    )
+
+
+async def test_refused_reads_of_content_are_in_the_access_log(harness: Harness) -> None:
+    h = harness
+    dossier, beneficiary = await h.open_dossier()
+    url = f"/dossiers/{dossier}"
+    assessment = uuid.uuid4()
+    for headers, path in [
+        (h.as_manager(), "content"),
+        (h.as_manager(), "synthesis"),
+        (h.auth("auditor"), "content"),
+        (h.auth("quality_lead"), f"assessments/{assessment}"),
+    ]:
+        await h.call("GET", f"{url}/{path}", headers, expect=403)
+    log = await h.call(
+        "GET", f"/beneficiaries/{beneficiary}/access-log", h.auth("beneficiary", beneficiary)
+    )
+    refused = [(e["reader_roles"], e["what"]) for e in log.json()]
+    assert refused == [
+        (["site_manager"], "refused:working_documents"),
+        (["site_manager"], "refused:synthesis"),
+        (["auditor"], "refused:working_documents"),
+        (["quality_lead"], f"refused:assessment_result:{assessment}"),
+    ]
+
+
+async def test_bad_input_is_a_422_and_changes_nothing(harness: Harness) -> None:
+    h = harness
+    dossier, _beneficiary = await h.open_dossier()
+    url = f"/dossiers/{dossier}"
+    version = await h.version(dossier)
+    mentions: dict[str, object] = {
+        **MENTIONS,
+        "kind": "bipartite",
+        "duration_minutes": 1200,
+        "price_cents": 1800,
+    }
+    changes: list[dict[str, object]] = [
+        {"title": "Bilan\x00"},
+        {"payment_terms": "paid\x1b[31m"},
+        {"price_cents": 10**20},
+        {"price_cents": True},
+        {"duration_minutes": True},
+        {"duration_minutes": 1.5},
+    ]
+    for change in changes:
+        await h.call(
+            "POST",
+            f"{url}/conventions",
+            h.as_manager(),
+            {**mentions, **change},
+            expect=422,
+            version=version,
+        )
+    # Encrypted fields follow the same rule as the others.
+    for name in ["Camille\x00", "Camille\x07"]:
+        await h.call(
+            "POST",
+            "/dossiers",
+            h.as_manager(),
+            {
+                "site_id": h.site,
+                "funding_route": "cpf",
+                "enquiry_received_at": h.clock.now().isoformat(),
+                **IDENTITY,
+                "name": name,
+            },
+            expect=422,
+        )
+    for when in [
+        "0001-01-01T00:00:00Z",
+        "1970-01-01T00:00:00Z",
+        "9999-12-31T00:00:00Z",
+        0,
+        -1,
+        1.5,
+        "2026-03-01",
+    ]:
+        await h.call(
+            "POST",
+            "/dossiers",
+            h.as_manager(),
+            {"site_id": h.site, "funding_route": "cpf", "enquiry_received_at": when, **IDENTITY},
+            expect=422,
+        )
+    await h.call(
+        "PUT",
+        f"{url}/programme",
+        h.as_consultant(),
+        {"planned_minutes": True, "modality": "mixed"},
+        expect=422,
+        version=version,
+    )
+    await h.call(
+        "POST",
+        f"{url}/deontology-acknowledgements",
+        h.as_manager(),
+        {"notice_version": 10**20},
+        expect=422,
+        version=version,
+    )
+    later = (h.clock.now() + timedelta(days=30)).isoformat()
+    assert await h.version(dossier) == version, later
