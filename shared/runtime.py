@@ -28,6 +28,7 @@ from shared.relay import OutboxRelay, OutboxSignal, kafka_producer_factory
 from shared.settings import ServiceSettings
 from shared.timers import TimerHandler, TimerLoop
 from shared.web import (
+    BodySizeLimitMiddleware,
     RequestContextMiddleware,
     install_problem_handlers,
     operations_router,
@@ -198,9 +199,13 @@ def create_service_app(runtime: ServiceRuntime, *, title: str, description: str)
     app = FastAPI(title=title, description=description, lifespan=runtime.lifespan)
     app.state.runtime = runtime
     app.state.token_verifier = TokenVerifier.from_file(
-        s.jwt_public_key_file, issuer=s.jwt_issuer, audience=s.jwt_audience
+        s.jwt_public_key_file,
+        issuer=s.jwt_issuer,
+        audience=s.jwt_audience,
+        max_lifetime_s=s.jwt_max_lifetime_s,
     )
     install_problem_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=s.max_request_body_bytes)
     app.add_middleware(RequestContextMiddleware, service=s.service_name)
     app.include_router(
         operations_router({"database": runtime.check_database, "kafka": runtime.check_kafka})

@@ -33,6 +33,7 @@ _STATUS_CODES = {
     409: "conflict",
     410: "gone",
     412: "precondition_failed",
+    413: "content_too_large",
     415: "unsupported_media_type",
     422: "invalid_request",
     428: "precondition_required",
@@ -40,6 +41,11 @@ _STATUS_CODES = {
     500: "internal_error",
     503: "unavailable",
 }
+
+MAX_ECHOED_ERRORS = 20
+"""A 422 lists at most this many validation errors: a body of a million wrong keys must not
+answer a hundred megabytes."""
+_MAX_ERROR_MESSAGE = 300
 
 log = get_logger(__name__)
 
@@ -89,12 +95,22 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         # Where and what, never the submitted value: it may be personal data.
+        found = exc.errors()
         errors = [
-            {"loc": list(err.get("loc", ())), "type": err.get("type"), "msg": err.get("msg")}
-            for err in exc.errors()
+            {
+                "loc": [str(part)[:_MAX_ERROR_MESSAGE] for part in err.get("loc", ())][:10],
+                "type": err.get("type"),
+                "msg": str(err.get("msg", ""))[:_MAX_ERROR_MESSAGE],
+            }
+            for err in found[:MAX_ECHOED_ERRORS]
         ]
         return problem_response(
-            request, 422, "invalid_request", "the request does not match the schema", errors=errors
+            request,
+            422,
+            "invalid_request",
+            "the request does not match the schema",
+            errors=errors,
+            errors_total=len(found),
         )
 
     @app.exception_handler(ConcurrencyError)
@@ -155,6 +171,70 @@ class RequestContextMiddleware:
             HTTP_LATENCY.labels(self._service, scope["method"], template).observe(
                 time.perf_counter() - started
             )
+
+
+class BodySizeLimitMiddleware:
+    """Refuses a request body larger than `max_bytes` with 413 before anything parses it.
+
+    A declared `Content-Length` over the limit is refused at once; a body sent without one
+    (chunked) is read up to the limit and refused as soon as it goes beyond. Parsing a 20 MB
+    JSON document of a million keys would hold the event loop for seconds, every other request
+    of the process (its health check too) waiting behind it."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self._app = app
+        self._max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        declared = _header(scope, "content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self._max_bytes):
+            await self._refuse(scope, send)
+            return
+        if declared is not None:
+            await self._app(scope, receive, send)  # the server holds it to the declared length
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self._max_bytes:
+                await self._refuse(scope, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+
+        await self._app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        response = problem_response(
+            Request(scope),
+            413,
+            "content_too_large",
+            f"the request body is larger than {self._max_bytes} bytes",
+            max_bytes=self._max_bytes,
+        )
+        response.headers["Connection"] = "close"
+        await response(scope, _no_receive, send)
+
+
+async def _no_receive() -> Message:
+    return {"type": "http.disconnect"}
 
 
 def _header(scope: Scope, name: str) -> str | None:

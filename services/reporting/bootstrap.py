@@ -15,7 +15,12 @@ from fastapi import FastAPI
 from shared.auth import TokenVerifier
 from shared.db import create_pool
 from shared.logging import get_logger
-from shared.web import RequestContextMiddleware, install_problem_handlers, operations_router
+from shared.web import (
+    BodySizeLimitMiddleware,
+    RequestContextMiddleware,
+    install_problem_handlers,
+    operations_router,
+)
 
 from .adapters.projection_db import migrate_reporting
 from .api import build_router
@@ -97,9 +102,13 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     )
     app.state.service = service
     app.state.token_verifier = TokenVerifier.from_file(
-        s.jwt_public_key_file, issuer=s.jwt_issuer, audience=s.jwt_audience
+        s.jwt_public_key_file,
+        issuer=s.jwt_issuer,
+        audience=s.jwt_audience,
+        max_lifetime_s=s.jwt_max_lifetime_s,
     )
     install_problem_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=s.max_request_body_bytes)
     app.add_middleware(RequestContextMiddleware, service=s.service_name)
     app.include_router(
         operations_router({"database": service.check_database, "kafka": service.check_kafka})
