@@ -136,6 +136,18 @@ async def test_completed_dossier_gets_one_mail_and_its_answer_is_published_witho
         manager = await client.get(f"/surveys/{survey_id}", headers=_auth(["site_manager"], [site]))
         assert manager.json()["scores"]["objectives_met"] == 8
         assert manager.json()["free_text"] is None, "managers see scores, not what was written"
+        # The list shows the same figures as the detail (issue 16, item 10).
+        (listed,) = (await client.get("/surveys", headers=_auth(["site_manager"], [site]))).json()
+        assert (listed["scores"], listed["situation"], listed["satisfaction_score"]) == (
+            manager.json()["scores"],
+            manager.json()["situation"],
+            manager.json()["satisfaction_score"],
+        )
+        assert listed["scores"]["objectives_met"] == 8
+        # A survey answered before the list kept them: read from its events.
+        await service.runtime.pool.execute("UPDATE surveys SET scores = NULL")
+        (listed,) = (await client.get("/surveys", headers=_auth(["site_manager"], [site]))).json()
+        assert listed["scores"] == manager.json()["scores"]
         other_site = await client.get(
             f"/surveys/{survey_id}", headers=_auth(["quality_lead"], [str(uuid.uuid4())])
         )
