@@ -41,6 +41,7 @@ from services.survey.schemas import (
 )
 from shared.auth import CurrentPrincipal, Principal, Role, require_roles
 from shared.inputs import MAX_INT
+from shared.ratelimit import RateLimiter, rate_limited
 from shared.web import Problem, problem_response
 
 Handler = Annotated[
@@ -57,6 +58,11 @@ IfMatch = Annotated[
 # 404 through the same path (hash, one indexed look-up), never a 422 that tells them apart.
 TokenPath = Annotated[str, Path(description="The token of the e-mailed link.")]
 PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+PROBLEM_RATE_LIMITED: dict[str, Any] = {
+    "description": "Too many requests from this client",
+    "headers": {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
+    "content": {"application/problem+json": {}},
+}
 
 
 async def _service(request: Request) -> SurveyService:
@@ -148,8 +154,19 @@ def _action_row_out(row: dict[str, Any], now: datetime) -> ActionOut:
     )
 
 
+def _public_limiter(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.public_rate_limiter
+    return limiter
+
+
 def public_router() -> APIRouter:
-    router = APIRouter(prefix="/public/surveys", tags=["answer link (no login)"])
+    # Anyone may call these: a client guessing links is slowed to a few tries a minute.
+    router = APIRouter(
+        prefix="/public/surveys",
+        tags=["answer link (no login)"],
+        dependencies=[Depends(rate_limited(_public_limiter))],
+        responses={429: PROBLEM_RATE_LIMITED},
+    )
 
     @router.get(
         "/{token}",

@@ -145,3 +145,26 @@ async def test_bad_input_is_a_4xx_problem(
         )
         assert (refused.status_code, refused.json()["code"]) == (413, "content_too_large")
     assert await service.runtime.pool.fetchval("SELECT count(*) FROM improvement_actions") == 0
+
+
+async def test_guessing_answer_links_is_limited_per_client(
+    db_dsn: str, kafka_bootstrap: str
+) -> None:
+    harness = Harness(db_dsn, 1, kafka_bootstrap, public_rate_burst=3, public_rate_per_minute=1)
+    await harness.prepare()
+    async with harness.running() as (client, _service):
+        for _ in range(3):
+            guess = await client.get(f"/public/surveys/{uuid.uuid4().hex}")
+            assert guess.status_code == 404, guess.text
+        limited = await client.get(f"/public/surveys/{uuid.uuid4().hex}")
+        assert limited.status_code == 429, limited.text
+        assert limited.headers["content-type"] == "application/problem+json"
+        assert limited.json()["code"] == "too_many_requests"
+        assert 1 <= int(limited.headers["retry-after"]) <= 60
+        answer = await client.post(
+            f"/public/surveys/{uuid.uuid4().hex}/answers", json={"answers": {}}
+        )
+        assert answer.status_code == 429
+        # Signed-in routes are not limited by it.
+        lead = auth(["quality_lead"], [str(uuid.uuid4())])
+        assert (await client.get("/surveys", headers=lead)).status_code == 200
