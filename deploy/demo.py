@@ -271,6 +271,9 @@ class Demo:
             self._record(site.psychologist, "qualifications", {
                 "qualification": "master_psychologie",
                 "habilitations": ["psychometric_tests"],
+                "psychologist_registration": {
+                    "registry": "rpps", "number": f"1000{self.rng.randrange(10**7):07d}"
+                },
                 "recorded_at": _iso(now - timedelta(days=self.rng.randint(400, 4000))),
             })  # fmt: skip
         self._record(self.disability_referent, "qualifications", {

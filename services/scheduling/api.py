@@ -213,10 +213,21 @@ def _staff(router: APIRouter, directory: DirectoryService, calendars: CalendarSe
         response: Response,
         if_match: IfMatch = None,
     ) -> b.StaffOut:
+        registration = body.psychologist_registration
         command = st.RecordQualification(
-            body.qualification, tuple(body.habilitations), body.recorded_at
+            body.qualification,
+            tuple(body.habilitations),
+            body.recorded_at,
+            registry=registration.registry if registration else None,
         )
-        return await _update(who, staff_id, if_match, command, response)
+        await directory.update(
+            who,
+            staff_id,
+            expected_version(if_match),
+            command,
+            registration_number=registration.number if registration else None,
+        )
+        return await _staff_out(who, staff_id, response)
 
     @router.post(
         "/staff/{staff_id}/trainings",

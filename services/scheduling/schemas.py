@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from services.scheduling.domain.values import (
     AssessmentReason,
@@ -76,12 +77,32 @@ class OnboardBody(_Body):
     contract: Contract = Field(examples=["employee"])
 
 
+class PsychologistRegistration(_Body):
+    registry: Literal["adeli", "rpps"] = Field(examples=["rpps"])
+    number: str = Field(
+        pattern=r"^[0-9]{9}([0-9]{2})?$",
+        description="ADELI: 9 digits; RPPS: 11 digits. Kept encrypted, never published.",
+        examples=["10001234567"],
+    )
+
+    @model_validator(mode="after")
+    def _length_of_its_register(self) -> PsychologistRegistration:
+        if len(self.number) != (9 if self.registry == "adeli" else 11):
+            raise ValueError("an ADELI number has 9 digits, an RPPS number 11")
+        return self
+
+
 class QualificationBody(_Body):
     qualification: Code = Field(examples=["master_psychologie"])
     habilitations: list[Code] = Field(
         default_factory=list, max_length=20, examples=[["psychometric_tests"]]
     )
     recorded_at: BusinessTime = Field(examples=["2026-01-12T09:00:00Z"])
+    psychologist_registration: PsychologistRegistration | None = Field(
+        None,
+        description="The psychologist's title registration: required with `psychometric_tests`.",
+        examples=[{"registry": "rpps", "number": "10001234567"}],
+    )
 
 
 class TrainingBody(_Body):

@@ -185,6 +185,7 @@ class Journey:
             {
                 "qualification": "master_psychologie",
                 "habilitations": ["psychometric_tests"],
+                "psychologist_registration": {"registry": "rpps", "number": "10001234567"},
                 "recorded_at": _iso(now - timedelta(minutes=1)),
             },
             version=self._staff_version(self.psychologist),

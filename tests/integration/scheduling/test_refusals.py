@@ -219,3 +219,69 @@ async def test_another_sites_caller_learns_nothing_from_a_stale_version(
             headers={**staff_manager_elsewhere, **if_match(999)},
         )
         assert stale_staff.status_code == 404, stale_staff.text
+
+
+async def test_psychometric_tests_need_a_psychologists_title_and_its_number(
+    db_dsn: str, kafka_bootstrap: str
+) -> None:
+    harness = Harness(db_dsn, kafka_bootstrap)
+    async with harness.running() as svc:
+        client = svc.client
+        site_id, _room = await setup_site(client)
+        consultant = await onboard(client, site_id)
+        manager = auth(["site_manager"], [site_id])
+        url = f"/staff/{consultant}/qualifications"
+        when = "2026-01-02T09:00:00Z"
+        version = (await client.get(f"/staff/{consultant}", headers=manager)).json()["version"]
+        rpps = {"registry": "rpps", "number": "10001234567"}
+        cases: list[tuple[dict[str, object], str]] = [
+            (
+                {"qualification": "master_rh", "habilitations": ["psychometric_tests"]},
+                "psychologist_title_required",
+            ),
+            (
+                {
+                    "qualification": "master_rh",
+                    "habilitations": ["psychometric_tests"],
+                    "psychologist_registration": rpps,
+                },
+                "psychologist_title_required",
+            ),
+            (
+                {"qualification": "master_psychologie", "habilitations": ["psychometric_tests"]},
+                "psychologist_registration_required",
+            ),
+            (
+                {
+                    "qualification": "master_psychologie",
+                    "habilitations": ["psychometric_tests"],
+                    "psychologist_registration": {"registry": "adeli", "number": "10001234567"},
+                },
+                "invalid_request",
+            ),
+        ]
+        for body, code in cases:
+            refused = await client.post(
+                url, json={**body, "recorded_at": when}, headers={**manager, **if_match(version)}
+            )
+            assert (refused.status_code, refused.json()["code"]) == (422, code), body
+        staff = await client.get(f"/staff/{consultant}", headers=manager)
+        assert (staff.json()["version"], staff.json()["habilitations"]) == (version, [])
+        accepted = await client.post(
+            url,
+            json={
+                "qualification": "master_psychologie",
+                "habilitations": ["psychometric_tests"],
+                "psychologist_registration": rpps,
+                "recorded_at": when,
+            },
+            headers={**manager, **if_match(version)},
+        )
+        assert accepted.status_code == 200, accepted.text
+        assert accepted.json()["habilitations"] == ["psychometric_tests"]
+        # The number is personal data: sealed in the store (the contract's event has no field
+        # for it).
+        stored = await svc.runtime.pool.fetchval(
+            "SELECT data::text FROM events WHERE event_type = 'QualificationRecorded'"
+        )
+        assert "10001234567" not in stored
