@@ -8,7 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
-from services.dossier.adapters import convention_pdf, staff_directory, streams
+from services.dossier.adapters import convention_pdf, paper_documents, staff_directory, streams
 from services.dossier.api import models as m
 from services.dossier.api.deps import (
     Anyone,
@@ -33,12 +33,14 @@ from services.dossier.domain.access import Access
 from services.dossier.domain.catalogue import CATALOGUE
 from services.dossier.domain.deontology import CURRENT_VERSION, NOTICES
 from services.dossier.domain.errors import refuse
-from shared.auth import Principal
+from shared.auth import Principal, Role
 from shared.contracts.dossier import DisclosureRecipient, Phase
 from shared.db import Connection
 from shared.keystore import ERASED
 
 router = APIRouter(tags=["dossiers"], responses=PROBLEMS)
+REPRESENTATIVES = (Role.SITE_MANAGER, Role.ADMIN)
+"""Who signs for the provider (the centre) and records paper signatures of a site."""
 CONTENT_TAG = "bilan content (need-to-know, logged)"
 
 
@@ -324,13 +326,52 @@ async def sign_convention(
     version: IfMatch,
     response: Response,
 ) -> m.CommandResult:
-    """One party signs; the last required signature makes the convention signed."""
-    if "beneficiary" in reader_of(who).roles and body.party != "beneficiary":
-        raise refuse("forbidden", "a beneficiary signs only for themselves", status=403)
-    command = d.SignConvention(
-        str(convention_id), body.party, business_time(body.signed_at, svc.clock)
-    )
-    return await _run(svc, conn, response, dossier_id, constant(command), version, administers(who))
+    """One party signs; the last required signature makes the convention signed.
+
+    A party signs online for itself only: the beneficiary as the beneficiary, a site manager
+    (or an admin) as the provider. Another party's signature on paper is recorded by a site
+    manager, an admin or the referent, with its scan."""
+    signed_at = business_time(body.signed_at, svc.clock)
+    scan = body.paper_document
+    if Role.BENEFICIARY in who.roles:
+        if body.party != "beneficiary":
+            raise refuse("sign_for_yourself", "a beneficiary signs only for themselves", status=403)
+        if scan is not None:
+            raise refuse("paper_document_by_staff", "staff record signatures on paper", status=422)
+    elif scan is None and (body.party != "provider" or not who.has_any_role(REPRESENTATIVES)):
+        raise refuse(
+            "sign_for_yourself",
+            "a party signs for itself; staff record another party's handwritten signature "
+            "with its scan (paper_document)",
+            status=403,
+        )
+
+    async def build(c: Connection, state: d.Dossier | None) -> d.Command:
+        if scan is None:
+            return d.SignConvention(str(convention_id), body.party, signed_at)
+        dossier = _exists(state)
+        if not who.has_any_role(REPRESENTATIVES) and who.subject != dossier.referent_id:
+            raise refuse(
+                "not_the_referent",
+                "paper signatures are recorded by a site manager, an admin or the referent",
+                status=403,
+            )
+        document_id = await paper_documents.store(
+            c,
+            svc.commands.keys,
+            beneficiary_id=dossier.beneficiary_id,
+            dossier_id=str(dossier_id),
+            backs=f"convention_signature:{convention_id}:{body.party}",
+            media_type=scan.media_type,
+            content=scan.content(),
+            recorded_by=who.subject,
+            at=svc.clock.now(),
+        )
+        return d.SignConvention(
+            str(convention_id), body.party, signed_at, "handwritten", document_id
+        )
+
+    return await _run(svc, conn, response, dossier_id, build, version, administers(who))
 
 
 @router.post(
@@ -570,16 +611,48 @@ async def deliver_synthesis(
 @router.post("/dossiers/{dossier_id}/disclosure-consents", response_model=m.CommandResult)
 async def give_consent(
     dossier_id: UUID,
-    body: m.DisclosureConsent,
+    body: m.GiveDisclosureConsent,
     who: ManagersOrBeneficiary,
     svc: Service,
     conn: Tx,
     version: IfMatch,
     response: Response,
 ) -> m.CommandResult:
-    """The beneficiary's consent to disclose results and synthesis to a third party (L6313-4)."""
-    command = d.GiveDisclosureConsent(body.recipient, svc.clock.now())
-    return await _run(svc, conn, response, dossier_id, constant(command), version, administers(who))
+    """The beneficiary's consent to disclose results and synthesis to a third party (L6313-4):
+    given by the beneficiary, or recorded by the site's staff with the written consent's scan.
+    """
+    now = svc.clock.now()
+    scan = body.written_consent
+    if Role.BENEFICIARY in who.roles:
+        if scan is not None:
+            raise refuse("written_consent_by_staff", "staff record written consents", status=422)
+        command = d.GiveDisclosureConsent(body.recipient, now)
+        return await _run(
+            svc, conn, response, dossier_id, constant(command), version, administers(who)
+        )
+    if scan is None:
+        raise refuse(
+            "consent_by_beneficiary",
+            "only the beneficiary consents; staff record a written consent with its scan",
+            status=403,
+        )
+
+    async def build(c: Connection, state: d.Dossier | None) -> d.Command:
+        dossier = _exists(state)
+        document_id = await paper_documents.store(
+            c,
+            svc.commands.keys,
+            beneficiary_id=dossier.beneficiary_id,
+            dossier_id=str(dossier_id),
+            backs=f"disclosure_consent:{body.recipient}",
+            media_type=scan.media_type,
+            content=scan.content(),
+            recorded_by=who.subject,
+            at=now,
+        )
+        return d.GiveDisclosureConsent(body.recipient, now, "handwritten", document_id)
+
+    return await _run(svc, conn, response, dossier_id, build, version, administers(who))
 
 
 @router.delete(
@@ -594,6 +667,11 @@ async def revoke_consent(
     version: IfMatch,
     response: Response,
 ) -> m.CommandResult:
+    """The beneficiary withdraws their consent (L6313-4: at any time)."""
+    if Role.BENEFICIARY not in who.roles:
+        raise refuse(
+            "consent_by_beneficiary", "only the beneficiary withdraws their consent", status=403
+        )
     command = d.RevokeDisclosureConsent(recipient, svc.clock.now())
     return await _run(svc, conn, response, dossier_id, constant(command), version, administers(who))
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import base64
+import binascii
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from shared.contracts.dossier import (
     AbandonInitiator,
@@ -127,10 +129,46 @@ class SendConvention(Body):
     sent_at: When = None
 
 
+MAX_SCAN_BYTES = 700_000
+"""A scan fits in a request (1 MiB once in base64)."""
+_MAGIC = {
+    "application/pdf": b"%PDF-",
+    "image/jpeg": b"\xff\xd8\xff",
+    "image/png": b"\x89PNG\r\n\x1a\n",
+}
+
+
+class ScannedDocument(Body):
+    """A scanned paper document: what backs a fact staff record for someone else."""
+
+    media_type: Literal["application/pdf", "image/jpeg", "image/png"]
+    content_base64: str = Field(
+        min_length=8, max_length=(MAX_SCAN_BYTES * 4) // 3 + 4, description="The scan, base64."
+    )
+
+    def content(self) -> bytes:
+        return base64.b64decode(self.content_base64, validate=True)
+
+    @model_validator(mode="after")
+    def _a_scan_of_its_type(self) -> ScannedDocument:
+        try:
+            content = self.content()
+        except binascii.Error:
+            raise ValueError("content_base64 is not base64") from None
+        if not content.startswith(_MAGIC[self.media_type]):
+            raise ValueError(f"the content is not a {self.media_type} document")
+        return self
+
+
 class SignConvention(Body):
     model_config = _example(party="beneficiary")
     party: ConventionParty
     signed_at: When = None
+    paper_document: ScannedDocument | None = Field(
+        None,
+        description="Staff recording another party's handwritten signature: its scan. A party "
+        "signing online signs for itself only (the beneficiary; a site manager for the provider).",
+    )
 
 
 class ExerciseWithdrawal(Body):
@@ -192,6 +230,15 @@ class DeliverSynthesis(Body):
 class DisclosureConsent(Body):
     model_config = _example(recipient="cep_operator")
     recipient: DisclosureRecipient
+
+
+class GiveDisclosureConsent(DisclosureConsent):
+    model_config = _example(recipient="cep_operator")
+    written_consent: ScannedDocument | None = Field(
+        None,
+        description="Only the beneficiary consents; staff record a consent given in writing, "
+        "with its scan.",
+    )
 
 
 class CompleteDossier(Body):

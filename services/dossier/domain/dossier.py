@@ -106,6 +106,11 @@ class ConventionSignedByParty(DomainEvent):
     convention_id: str
     party: str
     signed_at: datetime
+    method: str | None = None
+    """`electronic` (the party online) or `handwritten` (recorded by staff with its scan);
+    None on signatures recorded before methods were."""
+    document_id: str | None = None
+    """The scan of a handwritten signature."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +202,10 @@ class SynthesisDelivered(DomainEvent):
 class ThirdPartyDisclosureConsentGiven(DomainEvent):
     recipient: str
     given_at: datetime
+    method: str | None = None
+    """`electronic` (the beneficiary themselves) or `handwritten` (a written consent recorded
+    by staff with its scan)."""
+    document_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -381,6 +390,8 @@ class SignConvention:
     convention_id: str
     party: str
     signed_at: datetime
+    method: str = "electronic"
+    document_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -462,6 +473,8 @@ class DeliverSynthesis:
 class GiveDisclosureConsent:
     recipient: str
     given_at: datetime
+    method: str = "electronic"
+    document_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -784,8 +797,18 @@ def _sign(state: Dossier, command: SignConvention) -> list[DomainEvent]:
         raise refuse(
             "signed_before_sent", "a party cannot sign before the convention was sent", status=422
         )
+    if command.method == "handwritten" and command.document_id is None:
+        raise refuse(
+            "paper_document_required", "a handwritten signature needs its scan", status=422
+        )
     events: list[DomainEvent] = [
-        ConventionSignedByParty(convention.convention_id, command.party, command.signed_at)
+        ConventionSignedByParty(
+            convention.convention_id,
+            command.party,
+            command.signed_at,
+            command.method,
+            command.document_id,
+        )
     ]
     if set(convention.signatures) | {command.party} == set(convention.required_parties):
         events.append(ConventionSigned(convention.convention_id, command.signed_at))
@@ -942,7 +965,13 @@ def _consent(
     if isinstance(command, GiveDisclosureConsent):
         if command.recipient in state.consents:
             raise refuse("consent_already_given", "consent for this recipient is in force")
-        return [ThirdPartyDisclosureConsentGiven(command.recipient, command.given_at)]
+        if command.method == "handwritten" and command.document_id is None:
+            raise refuse("written_consent_required", "a written consent needs its scan", status=422)
+        return [
+            ThirdPartyDisclosureConsentGiven(
+                command.recipient, command.given_at, command.method, command.document_id
+            )
+        ]
     if command.recipient not in state.consents:
         raise refuse("no_consent", "there is no consent in force for this recipient")
     return [ThirdPartyDisclosureConsentRevoked(command.recipient, command.revoked_at)]
