@@ -436,7 +436,7 @@ async def assign_referent(
 
     async def build(c: Connection, _s: d.Dossier | None) -> d.Command:
         staff = await staff_directory.find(c, str(body.consultant_id))
-        return d.AssignReferent(staff, body.reason, at)
+        return d.AssignReferent(staff, body.reason, at, who.subject)
 
     return await _run(svc, conn, response, dossier_id, build, version, administers(who))
 

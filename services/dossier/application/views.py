@@ -55,6 +55,16 @@ def administrative_view(state: d.Dossier, held_minutes: int) -> dict[str, Any]:
         "planned_minutes": state.planned_minutes,
         "modality": state.modality,
         "referent_id": state.referent_id,
+        "referent_history": [
+            {
+                "consultant_id": x.consultant_id,
+                "previous_consultant_id": x.previous_consultant_id,
+                "reason": x.reason,
+                "assigned_at": x.assigned_at,
+                "assigned_by": x.assigned_by,
+            }
+            for x in state.referent_history
+        ],
         "phases": {
             phase: {
                 "started_at": state.phases_started.get(phase),

@@ -138,6 +138,8 @@ class ReferentConsultantAssigned(DomainEvent):
     previous_consultant_id: str | None
     reason: str
     assigned_at: datetime
+    assigned_by: str | None = None
+    """Who named the referent (None on assignments recorded before it was kept)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,6 +294,8 @@ class Dossier:
     enquiry_received_at: datetime
     opened_at: datetime
     status: Status = "open"
+    referent_history: tuple[ReferentConsultantAssigned, ...] = ()
+    """Every assignment of a referent, oldest first (who, when, why: Qualiopi ind. 17)."""
     notice_version: int | None = None
     needs_analysis: str | None = None
     needs_recorded_at: datetime | None = None
@@ -413,6 +417,7 @@ class AssignReferent:
     staff: StaffFacts | None
     reason: str
     assigned_at: datetime
+    assigned_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -858,7 +863,9 @@ def _assign_referent(state: Dossier, command: AssignReferent) -> list[DomainEven
     if previous is not None and command.reason == "initial":
         raise refuse("change_needs_reason", "a change of referent needs its reason", status=422)
     return [
-        ReferentConsultantAssigned(staff.staff_id, previous, command.reason, command.assigned_at)
+        ReferentConsultantAssigned(
+            staff.staff_id, previous, command.reason, command.assigned_at, command.assigned_by
+        )
     ]
 
 
@@ -1105,7 +1112,11 @@ def evolve(state: Dossier | None, event: DomainEvent) -> Dossier:
             withdrawn = _with_convention(s, event.convention_id, status="withdrawn")
             return replace(withdrawn, status="withdrawn", ended_at=event.exercised_at)
         case ReferentConsultantAssigned():
-            return replace(s, referent_id=event.consultant_id)
+            return replace(
+                s,
+                referent_id=event.consultant_id,
+                referent_history=(*s.referent_history, event),
+            )
         case PhaseStarted():
             return replace(s, phases_started={**s.phases_started, event.phase: event.started_at})
         case PhaseCompleted():

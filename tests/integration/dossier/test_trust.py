@@ -168,3 +168,37 @@ async def test_bad_input_is_a_422_and_changes_nothing(harness: Harness) -> None:
     )
     later = (h.clock.now() + timedelta(days=30)).isoformat()
     assert await h.version(dossier) == version, later
+
+
+async def test_the_referents_history_is_readable_by_the_sites_staff_and_in_the_export(
+    harness: Harness,
+) -> None:
+    h = harness
+    await h.staff_known()
+    dossier, beneficiary = await h.open_dossier()
+    url = f"/dossiers/{dossier}"
+    for consultant, reason in [(h.consultant, "initial"), (h.psychologist, "unavailability")]:
+        await h.command(
+            f"{url}/referent",
+            h.as_manager(),
+            {"consultant_id": consultant, "reason": reason},
+            dossier_id=dossier,
+            method="PUT",
+        )
+    expected = [
+        (h.consultant, None, "initial", h.manager),
+        (h.psychologist, h.consultant, "unavailability", h.manager),
+    ]
+    for headers in [h.auth("auditor"), h.auth("quality_lead"), h.as_consultant()]:
+        history = (await h.call("GET", url, headers)).json()["referent_history"]
+        assert [
+            (x["consultant_id"], x["previous_consultant_id"], x["reason"], x["assigned_by"])
+            for x in history
+        ] == expected
+        assert all(x["assigned_at"] for x in history)
+    await h.call("GET", url, h.auth("auditor", site=str(uuid.uuid4())), expect=404)
+    export = await h.call(
+        "GET", f"/beneficiaries/{beneficiary}/export", h.auth("beneficiary", beneficiary)
+    )
+    (exported,) = export.json()["dossiers"]
+    assert [x["reason"] for x in exported["referent_history"]] == ["initial", "unavailability"]
