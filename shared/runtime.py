@@ -30,6 +30,7 @@ from shared.timers import TimerHandler, TimerLoop
 from shared.web import (
     BodySizeLimitMiddleware,
     RequestContextMiddleware,
+    declare_problems,
     install_problem_handlers,
     operations_router,
 )
@@ -205,6 +206,7 @@ def create_service_app(runtime: ServiceRuntime, *, title: str, description: str)
         max_lifetime_s=s.jwt_max_lifetime_s,
     )
     install_problem_handlers(app)
+    declare_problems(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=s.max_request_body_bytes)
     app.add_middleware(RequestContextMiddleware, service=s.service_name)
     app.include_router(

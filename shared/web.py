@@ -129,6 +129,69 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(request, 500, "internal_error", "an unexpected error occurred")
 
 
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "description": "An RFC 9457 problem document; `code` is stable and machine-readable.",
+    "required": ["type", "title", "status", "detail", "code"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "code": {"type": "string"},
+        "correlation_id": {"type": ["string", "null"]},
+    },
+    "additionalProperties": True,
+}
+DECLARED_PROBLEMS: dict[int, str] = {
+    400: "Malformed request (an unreadable body, a bad If-Match)",
+    401: "No valid bearer token",
+    403: "The caller may not do this",
+    404: "No such resource, or not one the caller may know of",
+    409: "The current state forbids it, or the version is stale",
+    410: "Gone for good (erased, destroyed, expired)",
+    413: "The request body is too large",
+    415: "The body is not JSON",
+    422: "The request does not match the schema or breaks a rule",
+    428: "If-Match is required",
+    429: "Too many requests from this client",
+    500: "An unexpected error",
+    503: "A dependency does not answer (yet)",
+}
+"""The problems any route may answer, declared on every operation with their media type."""
+
+
+def declare_problems(app: FastAPI) -> None:
+    """Make the app's OpenAPI document say what it answers: every operation lists the problem
+    responses with `application/problem+json` (FastAPI's own 422 says `application/json` and a
+    schema the app never sends), so a schema-driven client is told the truth."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = build()
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        schemas["Problem"] = PROBLEM_SCHEMA
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
+        problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                for status, description in DECLARED_PROBLEMS.items():
+                    declared = responses.setdefault(str(status), {"description": description})
+                    if status == 422:
+                        declared["description"] = description
+                    declared["content"] = problem
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 class RequestContextMiddleware:
     """Binds the correlation id (from `X-Correlation-ID`, or new) and records request metrics."""
 

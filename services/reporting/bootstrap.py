@@ -18,6 +18,7 @@ from shared.logging import get_logger
 from shared.web import (
     BodySizeLimitMiddleware,
     RequestContextMiddleware,
+    declare_problems,
     install_problem_handlers,
     operations_router,
 )
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
         max_lifetime_s=s.jwt_max_lifetime_s,
     )
     install_problem_handlers(app)
+    declare_problems(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=s.max_request_body_bytes)
     app.add_middleware(RequestContextMiddleware, service=s.service_name)
     app.include_router(
