@@ -177,7 +177,7 @@ def declare_problems(app: FastAPI) -> None:
         schemas["Problem"] = PROBLEM_SCHEMA
         schemas.pop("HTTPValidationError", None)
         schemas.pop("ValidationError", None)
-        problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        reference = {"$ref": "#/components/schemas/Problem"}
         for operations in document.get("paths", {}).values():
             for operation in operations.values():
                 responses = operation.setdefault("responses", {})
@@ -185,7 +185,9 @@ def declare_problems(app: FastAPI) -> None:
                     declared = responses.setdefault(str(status), {"description": description})
                     if status == 422:
                         declared["description"] = description
-                    declared["content"] = problem
+                    # Only the problem media type, keeping a route's own example of it.
+                    kept = declared.get("content", {}).get(PROBLEM_JSON, {})
+                    declared["content"] = {PROBLEM_JSON: {**kept, "schema": reference}}
         app.openapi_schema = document
         return document
 
