@@ -98,7 +98,7 @@ async def test_bad_input_is_a_422_and_changes_nothing(harness: Harness) -> None:
     version = await h.version(dossier)
     mentions: dict[str, object] = {
         **MENTIONS,
-        "kind": "bipartite",
+        "kind": "individual_contract",
         "duration_minutes": 1200,
         "price_cents": 1800,
     }
@@ -110,6 +110,13 @@ async def test_bad_input_is_a_422_and_changes_nothing(harness: Harness) -> None:
         {"duration_minutes": True},
         {"duration_minutes": 1.5},
     ]
+    # The same mentions, unchanged, are a valid draft: each refusal is its change's.
+    valid = await h.client.post(
+        f"{url}/conventions",
+        json=mentions,
+        headers={**h.as_manager(), "If-Match": '"999"'},
+    )
+    assert (valid.status_code, valid.json()["code"]) == (409, "concurrency_conflict")
     for change in changes:
         await h.call(
             "POST",
