@@ -71,6 +71,29 @@ class Route:
     body: Any = None
     version_of: str | None = None
     """A path whose ETag the request sends as If-Match (read as an allowed caller)."""
+    params: dict[str, str] | None = None
+
+
+def fill(value: Any, ids: dict[str, str]) -> Any:
+    """`value` with every string `{name}` replaced by `ids[name]` (bodies naming real ids)."""
+    if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
+        return ids[value[1:-1]]
+    if isinstance(value, dict):
+        return {k: fill(v, ids) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fill(v, ids) for v in value]
+    return value
+
+
+def with_ids(routes: list[Route], ids: dict[str, str]) -> list[Route]:
+    return [
+        Route(r.method, r.path, r.allowed, fill(r.body, ids), r.version_of, r.params)
+        for r in routes
+    ]
+
+
+READER = Caller("reader", ("admin",), ("*",), None)
+"""Reads the versions the requests send."""
 
 
 def route(
@@ -79,8 +102,9 @@ def route(
     allowed: str,
     body: Any = None,
     version_of: str | None = None,
+    params: dict[str, str] | None = None,
 ) -> Route:
-    return Route(method.upper(), path, frozenset(allowed.split()), body, version_of)
+    return Route(method.upper(), path, frozenset(allowed.split()), body, version_of, params)
 
 
 EVERYONE = "anonymous"
@@ -133,7 +157,11 @@ async def check_matrix(
                 assert read.status_code == 200, (r.version_of, read.text)
                 headers["If-Match"] = read.headers["etag"]
             response = await client.request(
-                r.method, url, headers=headers, json=r.body if r.method != "GET" else None
+                r.method,
+                url,
+                headers=headers,
+                params=r.params,
+                json=r.body if r.method != "GET" else None,
             )
             outcome.tried += 1
             status = response.status_code

@@ -4,7 +4,14 @@ and a data request."""
 
 from __future__ import annotations
 
-from tests.integration.authz.matrix import Caller, callers, check_matrix, operations_of, route
+from tests.integration.authz.matrix import (
+    READER,
+    callers,
+    check_matrix,
+    operations_of,
+    route,
+    with_ids,
+)
 from tests.integration.dossier.conftest import MENTIONS, Harness
 
 PSYCHOMETRIC = "6f1c2a9e-0a51-4c1e-9a43-1d2f3e4a5b03"
@@ -177,14 +184,6 @@ ROUTES = [
 OPERATIONS_ROUTES = [("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics")]
 
 
-def _fill(value: object, ids: dict[str, str]) -> object:
-    if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
-        return ids[value[1:-1]]
-    if isinstance(value, dict):
-        return {k: _fill(v, ids) for k, v in value.items()}
-    return value
-
-
 async def test_no_caller_outside_the_matrix_gets_a_2xx(harness: Harness) -> None:
     h = harness
     await h.staff_known()
@@ -232,10 +231,7 @@ async def test_no_caller_outside_the_matrix_gets_a_2xx(harness: Harness) -> None
         "request_id": asked.headers["location"].rsplit("/", 1)[1],
         "psychologist": h.psychologist,
     }
-    routes = [
-        route(r.method, r.path, " ".join(r.allowed), _fill(r.body, ids), r.version_of)
-        for r in ROUTES
-    ]
+    routes = with_ids(ROUTES, ids)
     everyone = callers(
         h.site,
         people={
@@ -251,7 +247,7 @@ async def test_no_caller_outside_the_matrix_gets_a_2xx(harness: Harness) -> None
         routes,
         everyone,
         ids,
-        reader=Caller("reader", ("admin",), ("*",), None),
+        reader=READER,
         operations=operations_of(document),
         not_in_matrix=OPERATIONS_ROUTES,
     )
