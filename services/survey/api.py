@@ -86,6 +86,12 @@ def _etag(response: Response, version: int) -> None:
     response.headers["ETag"] = f'"{version}"'
 
 
+def _require_organisation_wide(principal: Principal) -> None:
+    """Organisation-wide records are made only by principals covering every site."""
+    if not principal.all_sites:
+        raise Problem(403, "organisation_wide", "this needs a token covering every site")
+
+
 def _visible(principal: Principal, site_id: object) -> bool:
     """Organisation-wide records (no site) are for principals covering every site."""
     if site_id is None or site_id == "org":
@@ -232,6 +238,7 @@ def questionnaire_router() -> APIRouter:
         response: Response,
         if_match: IfMatch = None,
     ) -> QuestionnaireOut:
+        _require_organisation_wide(who)
         expected = _expected_version(if_match)
         questions = tuple(Question(**q.model_dump()) for q in body.questions)
         async with service.runtime.pool.acquire() as conn:
@@ -320,8 +327,9 @@ def survey_router() -> APIRouter:
         responses={422: PROBLEM},
     )
     async def send_stakeholder(
-        body: StakeholderSurveyIn, _who: QualityLead, service: Service
+        body: StakeholderSurveyIn, who: QualityLead, service: Service
     ) -> SurveyRef:
+        _require_organisation_wide(who)  # a stakeholder survey belongs to no site
         survey_id = await service.surveys.send_stakeholder_survey(body.respondent_role, body.email)
         return SurveyRef(survey_id=survey_id)
 

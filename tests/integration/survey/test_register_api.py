@@ -244,7 +244,7 @@ async def test_questionnaires_are_versioned_and_edited_by_quality_leads(
         ]
     }
     url = "/questionnaires/end_of_bilan/versions"
-    lead = auth(["quality_lead"])
+    lead = auth(["quality_lead"], ["*"])
     assert (
         await client.post(url, json=new, headers={**auth(["consultant"]), "If-Match": '"1"'})
     ).status_code == 403

@@ -287,6 +287,12 @@ async def test_stakeholder_survey_is_mailed_and_its_address_shredded_once_answer
             headers=_auth(["site_manager"], []),
         )
         assert refused.status_code == 403
+        one_site = await client.post(
+            "/stakeholder-surveys",
+            json={"respondent_role": "funder", "email": address},
+            headers=_auth(["quality_lead"], [str(uuid.uuid4())]),
+        )
+        assert (one_site.status_code, one_site.json()["code"]) == (403, "organisation_wide")
         bad = await client.post(
             "/stakeholder-surveys",
             json={"respondent_role": "funder", "email": "not an address"},
@@ -296,7 +302,7 @@ async def test_stakeholder_survey_is_mailed_and_its_address_shredded_once_answer
         sent = await client.post(
             "/stakeholder-surveys",
             json={"respondent_role": "funder", "email": address},
-            headers=_auth(["quality_lead"], []),
+            headers=_auth(["quality_lead"], ["*"]),
         )
         assert sent.status_code == 202, sent.text
         survey_id = sent.json()["survey_id"]
@@ -345,7 +351,7 @@ async def test_two_simultaneous_answers_through_one_link_record_one(
         sent = await client.post(
             "/stakeholder-surveys",
             json={"respondent_role": "staff", "email": "equipe@centre.example"},
-            headers=_auth(["admin"], []),
+            headers=_auth(["admin"], ["*"]),
         )
         assert sent.status_code == 202
         await eventually(lambda: _count_sent(service))
