@@ -62,3 +62,27 @@ async def test_no_caller_outside_the_matrix_gets_a_2xx(db_dsn: str, kafka_bootst
         )
     assert outcome.unexpected == [], "\n".join(outcome.unexpected)
     assert outcome.tried > 40
+
+
+async def test_periods_are_iso_dates_in_a_plausible_window(
+    db_dsn: str, kafka_bootstrap: str
+) -> None:
+    dev_token(["admin"])
+    app = create_app(make_settings(db_dsn, kafka_bootstrap), run_worker=False)
+    lead = {"Authorization": f"Bearer {dev_token(['quality_lead'], ['*'])}"}
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://reporting"
+        ) as client,
+    ):
+        for first, after in [
+            ("0", "1"),
+            ("0001-01-01", "0001-02-01"),
+            ("9999-01-01", "9999-12-31"),
+        ]:
+            refused = await client.get(
+                "/v1/indicators", params={"from": first, "to": after}, headers=lead
+            )
+            assert refused.status_code == 422, (first, refused.text)
+            assert refused.headers["content-type"] == "application/problem+json"
