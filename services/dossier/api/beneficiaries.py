@@ -84,6 +84,7 @@ async def get_beneficiary(
     return {
         "beneficiary_id": state.beneficiary_id,
         "erased_at": state.erased_at,
+        "processing_restricted": state.restricted,
         # Staff see the person's dossiers on the sites their token covers only.
         "dossiers": [
             {"dossier_id": dossier_id, "status": status, "site_id": site_id}
@@ -184,6 +185,30 @@ async def refuse_data_request(
     """Refuse with the legal ground (e.g. art17_3_b: a legal obligation to keep)."""
     await _own_or_data_protection(who, beneficiary_id, conn)
     command = b.RefuseDataRequest(str(request_id), body.legal_ground, svc.clock.now())
+
+    async def build(_c: Connection, _s: b.Beneficiary | None) -> b.Command:
+        return command
+
+    return await _run(svc, conn, response, beneficiary_id, build, version)
+
+
+@router.post(
+    "/beneficiaries/{beneficiary_id}/restriction/lifting",
+    response_model=m.CommandResult,
+    summary="Lift the restriction of processing (GDPR art. 18(3))",
+)
+async def lift_restriction(
+    beneficiary_id: UUID,
+    who: DataProtection,
+    svc: Service,
+    conn: Tx,
+    version: IfMatch,
+    response: Response,
+) -> m.CommandResult:
+    """The reason for the restriction no longer holds (the accuracy was checked, the objection
+    decided): processing resumes on every dossier of the person. Art. 18(3): tell them first."""
+    await _own_or_data_protection(who, beneficiary_id, conn)
+    command = b.LiftRestriction(svc.clock.now())
 
     async def build(_c: Connection, _s: b.Beneficiary | None) -> b.Command:
         return command

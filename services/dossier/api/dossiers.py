@@ -26,7 +26,12 @@ from services.dossier.api.deps import (
 )
 from services.dossier.api.problems import PROBLEMS
 from services.dossier.application.dossiers import DossierBuild, DossierCheck, constant
-from services.dossier.application.views import administrative_view, enforce, parties
+from services.dossier.application.views import (
+    administrative_view,
+    enforce,
+    parties,
+    refuse_if_restricted,
+)
 from services.dossier.domain import access
 from services.dossier.domain import dossier as d
 from services.dossier.domain.access import Access
@@ -56,6 +61,7 @@ def administers(principal: Principal) -> DossierCheck:
 
     def check(state: d.Dossier | None) -> None:
         enforce(access.administrative(reader, parties(_exists(state))))
+        refuse_if_restricted(reader, _exists(state))
 
     return check
 
@@ -66,6 +72,7 @@ def conducts(principal: Principal) -> DossierCheck:
 
     def check(state: d.Dossier | None) -> None:
         enforce(access.conduct(reader, parties(_exists(state))))
+        refuse_if_restricted(reader, _exists(state))
 
     return check
 
@@ -76,12 +83,12 @@ def administers_tests(principal: Principal) -> DossierCheck:
 
     def check(state: d.Dossier | None) -> None:
         dossier = parties(_exists(state))
-        if access.conduct(reader, dossier) is Access.ALLOWED:
-            return
-        if "psychologist" in reader.roles:
-            enforce(access.administrative(reader, dossier))
-            return
-        enforce(access.conduct(reader, dossier))
+        if access.conduct(reader, dossier) is not Access.ALLOWED:
+            if "psychologist" in reader.roles:
+                enforce(access.administrative(reader, dossier))
+            else:
+                enforce(access.conduct(reader, dossier))
+        refuse_if_restricted(reader, _exists(state))
 
     return check
 

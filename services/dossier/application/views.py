@@ -37,6 +37,19 @@ def enforce(decision: Access) -> None:
         raise refuse("forbidden", "professional secrecy: you may not see this", status=403)
 
 
+def refuse_if_restricted(reader: Reader, state: d.Dossier) -> None:
+    """Under a restriction (GDPR art. 18) the dossier is only stored: nobody but the
+    beneficiary processes it until the restriction is lifted (the timers of legal obligations
+    still run: they do not pass through here)."""
+    if state.processing_restricted and "beneficiary" not in reader.roles:
+        raise refuse(
+            "processing_restricted",
+            "the beneficiary restricted the processing of their data (GDPR art. 18): only "
+            "storage until the restriction is lifted",
+            status=409,
+        )
+
+
 def administrative_view(state: d.Dossier, held_minutes: int) -> dict[str, Any]:
     """Facts anyone of the site may see: dates, phases, durations, convention; no content."""
     convention = state.convention
@@ -125,6 +138,7 @@ def administrative_view(state: d.Dossier, held_minutes: int) -> dict[str, Any]:
             "expires_at": state.retention.expires_at,
         },
         "destroyed_document_classes": sorted(state.destroyed),
+        "processing_restricted": state.processing_restricted,
     }
 
 
@@ -228,6 +242,7 @@ class ContentReader:
         await self._enforce_logged(
             state, reader, access.content(reader, parties(state)), "working_documents"
         )
+        refuse_if_restricted(reader, state)
         if "working_documents" in state.destroyed:
             raise refuse(
                 "content_destroyed",
@@ -251,6 +266,7 @@ class ContentReader:
             ),
             f"assessment_result:{assessment_id}",
         )
+        refuse_if_restricted(reader, state)
         if found is None:
             raise refuse("assessment_not_found", "no such assessment", status=404)
         if "working_documents" in state.destroyed:

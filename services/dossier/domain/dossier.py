@@ -217,6 +217,15 @@ class ThirdPartyDisclosureConsentRevoked(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class ProcessingRestricted(DomainEvent):
+    """The beneficiary's restriction (GDPR art. 18) covers this dossier: stored only."""
+
+    published = False
+    restricted: bool
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class SynthesisDisclosed(DomainEvent):
     """The synthesis went to a third party, under the beneficiary's consent (L6313-4)."""
 
@@ -294,6 +303,9 @@ class Dossier:
     enquiry_received_at: datetime
     opened_at: datetime
     status: Status = "open"
+    processing_restricted: bool = False
+    """Under the beneficiary's restriction (art. 18): stored, processed for nobody but them
+    and the legal obligations."""
     referent_history: tuple[ReferentConsultantAssigned, ...] = ()
     """Every assignment of a referent, oldest first (who, when, why: Qualiopi ind. 17)."""
     notice_version: int | None = None
@@ -524,6 +536,14 @@ class DestroyDueDocuments:
 
 
 @dataclass(frozen=True, slots=True)
+class RestrictProcessing:
+    """The beneficiary's restriction begins (True) or is lifted (False) on this dossier."""
+
+    restricted: bool
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class DestroyAllDocuments:
     """On the beneficiary's erasure: every class still held goes, retention or not."""
 
@@ -555,6 +575,7 @@ Command = (
     | AgreeRetention
     | DestroyDueDocuments
     | DestroyAllDocuments
+    | RestrictProcessing
 )
 
 
@@ -580,6 +601,10 @@ def decide(state: Dossier | None, command: Command, now: datetime) -> list[Domai
         ]
     if state is None:
         raise refuse("dossier_not_found", "no such dossier", status=404)
+    if isinstance(command, RestrictProcessing):
+        if command.restricted == state.processing_restricted:
+            return []
+        return [ProcessingRestricted(command.restricted, command.at)]
     if isinstance(command, DeemConventionRefused):
         return _deemed_refused(state, command, now)
     if isinstance(command, DestroyDueDocuments):
@@ -1111,6 +1136,8 @@ def evolve(state: Dossier | None, event: DomainEvent) -> Dossier:
         case WithdrawalExercised():
             withdrawn = _with_convention(s, event.convention_id, status="withdrawn")
             return replace(withdrawn, status="withdrawn", ended_at=event.exercised_at)
+        case ProcessingRestricted():
+            return replace(s, processing_restricted=event.restricted)
         case ReferentConsultantAssigned():
             return replace(
                 s,

@@ -177,6 +177,7 @@ ROUTES = [
         {"legal_ground": "art17_3_b"},
         version_of=B,
     ),
+    route("POST", f"{B}/restriction/lifting", DATA_PROTECTION, version_of=B),
     route("GET", f"{B}/export", "beneficiary@mine"),
     route("GET", f"{B}/access-log", f"beneficiary@mine {DATA_PROTECTION}"),
     route("GET", "/internal/dossiers/{dossier_id}/contact", "service"),

@@ -209,3 +209,92 @@ async def test_the_referents_history_is_readable_by_the_sites_staff_and_in_the_e
     )
     (exported,) = export.json()["dossiers"]
     assert [x["reason"] for x in exported["referent_history"]] == ["initial", "unavailability"]
+
+
+async def test_under_a_restriction_the_dossier_is_only_stored_until_it_is_lifted(
+    harness: Harness,
+) -> None:
+    h = harness
+    await h.staff_known()
+    dossier, beneficiary = await h.open_dossier()
+    url = f"/dossiers/{dossier}"
+    await h.command(
+        f"{url}/referent",
+        h.as_manager(),
+        {"consultant_id": h.consultant, "reason": "initial"},
+        dossier_id=dossier,
+        method="PUT",
+    )
+    await h.command(
+        f"{url}/needs-analysis",
+        h.as_consultant(),
+        {"narrative": "Wants to teach", "disability_accommodation_requested": False},
+        dossier_id=dossier,
+        method="PUT",
+    )
+    person = f"/beneficiaries/{beneficiary}"
+    me = h.auth("beneficiary", beneficiary)
+    lead = h.auth("quality_lead")
+
+    async def version() -> int:
+        read = await h.call("GET", person, me)
+        return int(read.headers["etag"].strip('"'))
+
+    asked = await h.call(
+        "POST",
+        f"{person}/data-requests",
+        me,
+        {"kind": "restriction"},
+        expect=201,
+        version=await version(),
+    )
+    request_id = asked.headers["location"].rsplit("/", 1)[1]
+    await h.call(
+        "POST",
+        f"{person}/data-requests/{request_id}/fulfilment",
+        lead,
+        {},
+        version=await version(),
+    )
+    assert (await h.call("GET", person, me)).json()["processing_restricted"] is True
+    assert (await h.call("GET", url, h.as_manager())).json()["processing_restricted"] is True
+
+    refused = [
+        await h.call("GET", f"{url}/content", h.as_consultant(), expect=409),
+        await h.command(
+            f"{url}/retention",
+            h.as_manager(),
+            {
+                "document_classes": ["synthesis"],
+                "justification": "follow_up",
+                "expires_at": "2026-12-01T00:00:00Z",
+            },
+            dossier_id=dossier,
+            expect=409,
+        ),
+        await h.command(
+            f"{url}/programme",
+            h.as_consultant(),
+            {"planned_minutes": 1200, "modality": "mixed"},
+            dossier_id=dossier,
+            method="PUT",
+            expect=409,
+        ),
+    ]
+    assert {r.json()["code"] for r in refused} == {"processing_restricted"}
+    own = await h.call("GET", f"{url}/content", me)
+    assert own.json()["needs_analysis"] == "Wants to teach", "the beneficiary's own access stays"
+
+    await h.call("POST", f"{person}/restriction/lifting", lead, {}, version=await version())
+    await h.call("GET", f"{url}/content", h.as_consultant())
+    await h.command(
+        f"{url}/programme",
+        h.as_consultant(),
+        {"planned_minutes": 1200, "modality": "mixed"},
+        dossier_id=dossier,
+        method="PUT",
+    )
+    again = await h.call(
+        "POST", f"{person}/restriction/lifting", lead, {}, expect=409, version=await version()
+    )
+    assert again.json()["code"] == "not_restricted"
