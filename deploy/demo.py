@@ -18,6 +18,7 @@ Each run adds a new batch (new sites, staff and dossiers); nothing is ever overw
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 import unicodedata
@@ -40,6 +41,11 @@ from deploy.client import (
 from deploy.local.paths import DATA_DIR
 
 MONTH: Final = timedelta(days=30)
+SCANNED_SIGNATURE: Final = {
+    "media_type": "application/pdf",
+    "content_base64": base64.b64encode(b"%PDF-1.4\n% a signed convention page\n").decode(),
+}
+"""What staff attach to a party's handwritten signature (the demo's stand-in for a scan)."""
 MONTHS: Final = 12
 SLOT_HOURS: Final = (8, 10, 13, 15)  # UTC: 9:00, 11:00, 14:00, 16:00 in Paris in winter
 STAGES: Final = (
@@ -271,6 +277,9 @@ class Demo:
             self._record(site.psychologist, "qualifications", {
                 "qualification": "master_psychologie",
                 "habilitations": ["psychometric_tests"],
+                "psychologist_registration": {
+                    "registry": "rpps", "number": f"1000{self.rng.randrange(10**7):07d}"
+                },
                 "recorded_at": _iso(now - timedelta(days=self.rng.randint(400, 4000))),
             })  # fmt: skip
         self._record(self.disability_referent, "qualifications", {
@@ -418,9 +427,10 @@ class Demo:
         parties = api.dossier(d.dossier_id)["convention"]["required_parties"]
         for party in parties:
             who = self.beneficiary(d) if party == "beneficiary" else self.manager(d.site)
-            api.on_dossier(
-                d.dossier_id, f"/conventions/{convention}/signatures", who, {"party": party}
-            )
+            body: dict[str, Any] = {"party": party}
+            if party not in ("beneficiary", "provider"):  # on paper, recorded with its scan
+                body["paper_document"] = SCANNED_SIGNATURE
+            api.on_dossier(d.dossier_id, f"/conventions/{convention}/signatures", who, body)
         api.retry(
             lambda: api.on_dossier(
                 d.dossier_id,

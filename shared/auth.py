@@ -26,6 +26,9 @@ ALGORITHMS = ["EdDSA", "RS256", "ES256"]
 LEEWAY_S = 30
 """Clock skew tolerated on `exp`, `iat` and `nbf`."""
 VERIFIED_CACHE_SIZE = 10_000
+MAX_LIFETIME_S = 24 * 3600
+"""Default longest lifetime (`exp` - `iat`) a token may have: a stolen token, or one issued
+by mistake for a century, is usable for at most this long."""
 
 
 class Role(StrEnum):
@@ -69,17 +72,29 @@ class Principal:
 class TokenVerifier:
     """Verifies signature, expiry, issuer and audience, then reads the claims."""
 
-    def __init__(self, public_key_pem: bytes, *, issuer: str, audience: str) -> None:
+    def __init__(
+        self,
+        public_key_pem: bytes,
+        *,
+        issuer: str,
+        audience: str,
+        max_lifetime_s: float = MAX_LIFETIME_S,
+    ) -> None:
         self._key = serialization.load_pem_public_key(public_key_pem)
         self._issuer = issuer
         self._audience = audience
+        self._max_lifetime_s = max_lifetime_s
         # Verified tokens, until they expire: a client sends the same token with every request,
         # and checking its signature again each time is most of the cost of a small request.
         self._verified: dict[str, tuple[Principal, float]] = {}
 
     @classmethod
-    def from_file(cls, path: Path, *, issuer: str, audience: str) -> TokenVerifier:
-        return cls(path.read_bytes(), issuer=issuer, audience=audience)
+    def from_file(
+        cls, path: Path, *, issuer: str, audience: str, max_lifetime_s: float = MAX_LIFETIME_S
+    ) -> TokenVerifier:
+        return cls(
+            path.read_bytes(), issuer=issuer, audience=audience, max_lifetime_s=max_lifetime_s
+        )
 
     def verify(self, token: str) -> Principal:
         """The principal, or `jwt.InvalidTokenError` with the reason."""
@@ -105,6 +120,11 @@ class TokenVerifier:
             options={"require": ["exp", "iat", "sub", "iss", "aud"]},
             leeway=LEEWAY_S,
         )
+        lifetime = float(claims["exp"]) - float(claims["iat"])
+        if lifetime > self._max_lifetime_s:
+            raise jwt.InvalidTokenError(
+                f"the token's lifetime exceeds {int(self._max_lifetime_s)} seconds"
+            )
         roles = claims.get("roles")
         sites = claims.get("sites", [])
         if not isinstance(roles, list) or not roles:

@@ -30,7 +30,9 @@ from shared.settings import ServiceSettings
 from shared.timers import TimerHandler, TimerLoop
 from shared.web import (
     RUNNING,
+    BodySizeLimitMiddleware,
     RequestContextMiddleware,
+    declare_problems,
     install_problem_handlers,
     operations_router,
 )
@@ -234,13 +236,19 @@ def create_service_app(
     app = FastAPI(title=title, description=description, lifespan=runtime.lifespan)
     app.state.runtime = runtime
     app.state.token_verifier = TokenVerifier.from_file(
-        s.jwt_public_key_file, issuer=s.jwt_issuer, audience=s.jwt_audience
+        s.jwt_public_key_file,
+        issuer=s.jwt_issuer,
+        audience=s.jwt_audience,
+        max_lifetime_s=s.jwt_max_lifetime_s,
     )
     install_problem_handlers(app)
     if idempotent_paths:
         app.add_middleware(
             IdempotencyMiddleware, pool_of=lambda: runtime.pool, paths=idempotent_paths
         )
+    declare_problems(app)
+    # Outside the idempotency middleware (which buffers a body): a large body is refused first.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=s.max_request_body_bytes)
     # Added last, so outermost: a replayed answer carries its correlation id too.
     app.add_middleware(RequestContextMiddleware, service=s.service_name)
     app.include_router(

@@ -53,6 +53,12 @@ class ServiceSettings(BaseSettings):
     )
     jwt_issuer: str = Field("bilan-dev", description="Expected `iss` of access tokens.")
     jwt_audience: str = Field("bilan", description="Expected `aud` of access tokens.")
+    jwt_max_lifetime_s: int = Field(
+        24 * 3600, ge=60, description="Tokens living longer than this (`exp` - `iat`) are refused."
+    )
+    max_request_body_bytes: int = Field(
+        1_048_576, ge=1024, description="Larger request bodies are refused with 413."
+    )
     relay_batch_size: int = Field(500, ge=1, le=10_000, description="Outbox rows per batch.")
     relay_poll_interval_s: float = Field(
         1.0, gt=0, description="Relay polling fallback when no NOTIFY arrives."

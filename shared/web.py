@@ -35,6 +35,7 @@ _STATUS_CODES = {
     409: "conflict",
     410: "gone",
     412: "precondition_failed",
+    413: "content_too_large",
     415: "unsupported_media_type",
     422: "invalid_request",
     428: "precondition_required",
@@ -44,6 +45,11 @@ _STATUS_CODES = {
 }
 
 RETRY_AFTER_S = 2
+MAX_ECHOED_ERRORS = 20
+"""A 422 lists at most this many validation errors: a body of a million wrong keys must not
+answer a hundred megabytes."""
+_MAX_ERROR_MESSAGE = 300
+
 log = get_logger(__name__)
 
 
@@ -92,12 +98,22 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         # Where and what, never the submitted value: it may be personal data.
+        found = exc.errors()
         errors = [
-            {"loc": list(err.get("loc", ())), "type": err.get("type"), "msg": err.get("msg")}
-            for err in exc.errors()
+            {
+                "loc": [str(part)[:_MAX_ERROR_MESSAGE] for part in err.get("loc", ())][:10],
+                "type": err.get("type"),
+                "msg": str(err.get("msg", ""))[:_MAX_ERROR_MESSAGE],
+            }
+            for err in found[:MAX_ECHOED_ERRORS]
         ]
         return problem_response(
-            request, 422, "invalid_request", "the request does not match the schema", errors=errors
+            request,
+            422,
+            "invalid_request",
+            "the request does not match the schema",
+            errors=errors,
+            errors_total=len(found),
         )
 
     @app.exception_handler(ConcurrencyError)
@@ -133,6 +149,71 @@ def install_problem_handlers(app: FastAPI) -> None:
             return response
         log.error("request_failed", error=type(exc).__name__, exc_info=exc)
         return problem_response(request, 500, "internal_error", "an unexpected error occurred")
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "description": "An RFC 9457 problem document; `code` is stable and machine-readable.",
+    "required": ["type", "title", "status", "detail", "code"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "code": {"type": "string"},
+        "correlation_id": {"type": ["string", "null"]},
+    },
+    "additionalProperties": True,
+}
+DECLARED_PROBLEMS: dict[int, str] = {
+    400: "Malformed request (an unreadable body, a bad If-Match)",
+    401: "No valid bearer token",
+    403: "The caller may not do this",
+    404: "No such resource, or not one the caller may know of",
+    409: "The current state forbids it, or the version is stale",
+    410: "Gone for good (erased, destroyed, expired)",
+    413: "The request body is too large",
+    415: "The body is not JSON",
+    422: "The request does not match the schema or breaks a rule",
+    428: "If-Match is required",
+    429: "Too many requests from this client",
+    500: "An unexpected error",
+    503: "A dependency does not answer (yet)",
+}
+"""The problems any route may answer, declared on every operation with their media type."""
+
+
+def declare_problems(app: FastAPI) -> None:
+    """Make the app's OpenAPI document say what it answers: every operation lists the problem
+    responses with `application/problem+json` (FastAPI's own 422 says `application/json` and a
+    schema the app never sends), so a schema-driven client is told the truth."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = build()
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        schemas["Problem"] = PROBLEM_SCHEMA
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
+        reference = {"$ref": "#/components/schemas/Problem"}
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                for status, description in DECLARED_PROBLEMS.items():
+                    declared = responses.setdefault(str(status), {"description": description})
+                    if status == 422:
+                        declared["description"] = description
+                    # Only the problem media type, keeping a route's own example of it.
+                    kept = declared.get("content", {}).get(PROBLEM_JSON, {})
+                    declared["content"] = {PROBLEM_JSON: {**kept, "schema": reference}}
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 class RequestContextMiddleware:
@@ -177,6 +258,70 @@ class RequestContextMiddleware:
             HTTP_LATENCY.labels(self._service, scope["method"], template).observe(
                 time.perf_counter() - started
             )
+
+
+class BodySizeLimitMiddleware:
+    """Refuses a request body larger than `max_bytes` with 413 before anything parses it.
+
+    A declared `Content-Length` over the limit is refused at once; a body sent without one
+    (chunked) is read up to the limit and refused as soon as it goes beyond. Parsing a 20 MB
+    JSON document of a million keys would hold the event loop for seconds, every other request
+    of the process (its health check too) waiting behind it."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self._app = app
+        self._max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        declared = _header(scope, "content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self._max_bytes):
+            await self._refuse(scope, send)
+            return
+        if declared is not None:
+            await self._app(scope, receive, send)  # the server holds it to the declared length
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self._max_bytes:
+                await self._refuse(scope, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+
+        await self._app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        response = problem_response(
+            Request(scope),
+            413,
+            "content_too_large",
+            f"the request body is larger than {self._max_bytes} bytes",
+            max_bytes=self._max_bytes,
+        )
+        response.headers["Connection"] = "close"
+        await response(scope, _no_receive, send)
+
+
+async def _no_receive() -> Message:
+    return {"type": "http.disconnect"}
 
 
 def _header(scope: Scope, name: str) -> str | None:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 
 from shared.auth import Principal, Role, require_roles
 from shared.clock import Clock, SystemClock
+from shared.inputs import BusinessDate
 from shared.web import Problem
 
 from .indicators import checklist, compute
@@ -183,10 +184,12 @@ def _site_scope(principal: Principal, site: UUID | None) -> str | None:
 
 
 FromQuery = Annotated[
-    date, Query(alias="from", description="First day (UTC) of the period.", examples=["2025-01-01"])
+    BusinessDate,
+    Query(alias="from", description="First day (UTC) of the period.", examples=["2025-01-01"]),
 ]
 ToQuery = Annotated[
-    date, Query(description="Day after the period (UTC, excluded).", examples=["2026-01-01"])
+    BusinessDate,
+    Query(description="Day after the period (UTC, excluded).", examples=["2026-01-01"]),
 ]
 SiteQuery = Annotated[
     UUID | None, Query(description="A site id; absent for the whole organisation.")

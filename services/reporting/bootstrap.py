@@ -24,7 +24,9 @@ from shared.logging import get_logger
 from shared.transient import backoff_s, is_transient
 from shared.web import (
     RUNNING,
+    BodySizeLimitMiddleware,
     RequestContextMiddleware,
+    declare_problems,
     install_problem_handlers,
     operations_router,
 )
@@ -192,9 +194,14 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     )
     app.state.service = service
     app.state.token_verifier = TokenVerifier.from_file(
-        s.jwt_public_key_file, issuer=s.jwt_issuer, audience=s.jwt_audience
+        s.jwt_public_key_file,
+        issuer=s.jwt_issuer,
+        audience=s.jwt_audience,
+        max_lifetime_s=s.jwt_max_lifetime_s,
     )
     install_problem_handlers(app)
+    declare_problems(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=s.max_request_body_bytes)
     app.add_middleware(RequestContextMiddleware, service=s.service_name)
     app.include_router(
         operations_router(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from enum import Enum
 from typing import Annotated
 from uuid import UUID, uuid4
@@ -17,6 +16,7 @@ from services.scheduling.application.sessions import ScheduleRequest, SessionSer
 from services.scheduling.domain import sessions as s
 from services.scheduling.domain import staff as st
 from shared.auth import Principal, Role, require_roles
+from shared.inputs import BusinessDate
 from shared.web import Problem
 
 Manager = Annotated[Principal, Depends(require_roles(*MANAGERS))]
@@ -213,10 +213,21 @@ def _staff(router: APIRouter, directory: DirectoryService, calendars: CalendarSe
         response: Response,
         if_match: IfMatch = None,
     ) -> b.StaffOut:
+        registration = body.psychologist_registration
         command = st.RecordQualification(
-            body.qualification, tuple(body.habilitations), body.recorded_at
+            body.qualification,
+            tuple(body.habilitations),
+            body.recorded_at,
+            registry=registration.registry if registration else None,
         )
-        return await _update(who, staff_id, if_match, command, response)
+        await directory.update(
+            who,
+            staff_id,
+            expected_version(if_match),
+            command,
+            registration_number=registration.number if registration else None,
+        )
+        return await _staff_out(who, staff_id, response)
 
     @router.post(
         "/staff/{staff_id}/trainings",
@@ -274,8 +285,8 @@ def _staff(router: APIRouter, directory: DirectoryService, calendars: CalendarSe
     async def slots(
         staff_id: UUID,
         who: StaffReader,
-        first: Annotated[date, Query(alias="from", examples=["2026-03-09"])],
-        last: Annotated[date, Query(alias="to", examples=["2026-03-13"])],
+        first: Annotated[BusinessDate, Query(alias="from", examples=["2026-03-09"])],
+        last: Annotated[BusinessDate, Query(alias="to", examples=["2026-03-13"])],
         min_minutes: Annotated[int, Query(ge=15, le=600)] = 60,
     ) -> list[b.SlotOut]:
         found = await calendars.free_slots(who, staff_id, first, last, min_minutes)

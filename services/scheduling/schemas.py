@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field, model_validator
 
 from services.scheduling.domain.values import (
     AssessmentReason,
@@ -17,8 +18,8 @@ from services.scheduling.domain.values import (
     Phase,
     StaffRole,
 )
-from shared.contracts.base import UtcDatetime
 from shared.contracts.values import Code, OrganisationLabel
+from shared.inputs import BusinessTime, RequestBody
 
 SITE = "6f1c2d7e-3b4a-4c5d-8e9f-0a1b2c3d4e5f"
 ROOM = "0d9e8f7a-6b5c-4d3e-2f1a-0b9c8d7e6f5a"
@@ -27,8 +28,8 @@ SESSION = "1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e"
 DOSSIER = "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f"
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _Body(RequestBody):
+    pass
 
 
 class OpenSiteBody(_Body):
@@ -76,25 +77,47 @@ class OnboardBody(_Body):
     contract: Contract = Field(examples=["employee"])
 
 
+class PsychologistRegistration(_Body):
+    registry: Literal["adeli", "rpps"] = Field(examples=["rpps"])
+    number: str = Field(
+        pattern=r"^[0-9]{9}([0-9]{2})?$",
+        description="ADELI: 9 digits; RPPS: 11 digits. Kept encrypted, never published.",
+        examples=["10001234567"],
+    )
+
+    @model_validator(mode="after")
+    def _length_of_its_register(self) -> PsychologistRegistration:
+        if len(self.number) != (9 if self.registry == "adeli" else 11):
+            raise ValueError("an ADELI number has 9 digits, an RPPS number 11")
+        return self
+
+
 class QualificationBody(_Body):
     qualification: Code = Field(examples=["master_psychologie"])
-    habilitations: list[Code] = Field(default_factory=list, examples=[["psychometric_tests"]])
-    recorded_at: UtcDatetime = Field(examples=["2026-01-12T09:00:00Z"])
+    habilitations: list[Code] = Field(
+        default_factory=list, max_length=20, examples=[["psychometric_tests"]]
+    )
+    recorded_at: BusinessTime = Field(examples=["2026-01-12T09:00:00Z"])
+    psychologist_registration: PsychologistRegistration | None = Field(
+        None,
+        description="The psychologist's title registration: required with `psychometric_tests`.",
+        examples=[{"registry": "rpps", "number": "10001234567"}],
+    )
 
 
 class TrainingBody(_Body):
     title_code: Code = Field(examples=["deontologie_bilan"])
-    hours: float = Field(gt=0, le=1000, examples=[7])
-    completed_at: UtcDatetime = Field(examples=["2026-01-20T17:00:00Z"])
+    hours: float = Field(strict=True, gt=0, le=1000, allow_inf_nan=False, examples=[7])
+    completed_at: BusinessTime = Field(examples=["2026-01-20T17:00:00Z"])
 
 
 class EvaluationBody(_Body):
     outcome: CompetenceOutcome = Field(examples=["meets"])
-    evaluated_at: UtcDatetime = Field(examples=["2026-02-01T10:00:00Z"])
+    evaluated_at: BusinessTime = Field(examples=["2026-02-01T10:00:00Z"])
 
 
 class LeavingBody(_Body):
-    left_at: UtcDatetime = Field(examples=["2026-06-30T18:00:00Z"])
+    left_at: BusinessTime = Field(examples=["2026-06-30T18:00:00Z"])
 
 
 class StaffRecordOut(BaseModel):
@@ -125,8 +148,8 @@ class ScheduleBody(_Body):
     room_id: UUID | None = Field(
         None, description="Required in person, absent remote.", examples=[ROOM]
     )
-    starts_at: UtcDatetime = Field(examples=["2026-03-10T09:00:00Z"])
-    planned_minutes: int = Field(ge=15, le=480, examples=[120])
+    starts_at: BusinessTime = Field(examples=["2026-03-10T09:00:00Z"])
+    planned_minutes: int = Field(strict=True, ge=15, le=480, examples=[120])
     assessment_reason: AssessmentReason | None = Field(
         None,
         description="Set when someone other than the referent leads an assessment session.",
@@ -136,7 +159,7 @@ class ScheduleBody(_Body):
 
 
 class RescheduleBody(_Body):
-    starts_at: UtcDatetime = Field(examples=["2026-03-12T14:00:00Z"])
+    starts_at: BusinessTime = Field(examples=["2026-03-12T14:00:00Z"])
     requested_by: Initiator = Field(examples=["beneficiary"])
 
 
@@ -146,12 +169,12 @@ class CancelBody(_Body):
 
 
 class HeldBody(_Body):
-    started_at: UtcDatetime = Field(examples=["2026-03-10T09:05:00Z"])
-    duration_minutes: int = Field(ge=1, le=1440, examples=[115])
+    started_at: BusinessTime = Field(examples=["2026-03-10T09:05:00Z"])
+    duration_minutes: int = Field(strict=True, ge=1, le=1440, examples=[115])
 
 
 class SignBody(_Body):
-    signed_at: UtcDatetime | None = Field(
+    signed_at: BusinessTime | None = Field(
         None,
         description="When the signature was made; now if absent.",
         examples=["2026-03-10T11:00:00Z"],

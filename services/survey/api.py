@@ -40,6 +40,8 @@ from services.survey.schemas import (
     question_out,
 )
 from shared.auth import CurrentPrincipal, Principal, Role, require_roles
+from shared.inputs import MAX_INT
+from shared.ratelimit import RateLimiter, rate_limited
 from shared.web import Problem, problem_response
 
 Handler = Annotated[
@@ -56,6 +58,11 @@ IfMatch = Annotated[
 # 404 through the same path (hash, one indexed look-up), never a 422 that tells them apart.
 TokenPath = Annotated[str, Path(description="The token of the e-mailed link.")]
 PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+PROBLEM_RATE_LIMITED: dict[str, Any] = {
+    "description": "Too many requests from this client",
+    "headers": {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
+    "content": {"application/problem+json": {}},
+}
 
 
 async def _service(request: Request) -> SurveyService:
@@ -77,6 +84,12 @@ def _expected_version(if_match: str | None) -> int:
 
 def _etag(response: Response, version: int) -> None:
     response.headers["ETag"] = f'"{version}"'
+
+
+def _require_organisation_wide(principal: Principal) -> None:
+    """Organisation-wide records are made only by principals covering every site."""
+    if not principal.all_sites:
+        raise Problem(403, "organisation_wide", "this needs a token covering every site")
 
 
 def _visible(principal: Principal, site_id: object) -> bool:
@@ -147,8 +160,19 @@ def _action_row_out(row: dict[str, Any], now: datetime) -> ActionOut:
     )
 
 
+def _public_limiter(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.public_rate_limiter
+    return limiter
+
+
 def public_router() -> APIRouter:
-    router = APIRouter(prefix="/public/surveys", tags=["answer link (no login)"])
+    # Anyone may call these: a client guessing links is slowed to a few tries a minute.
+    router = APIRouter(
+        prefix="/public/surveys",
+        tags=["answer link (no login)"],
+        dependencies=[Depends(rate_limited(_public_limiter))],
+        responses={429: PROBLEM_RATE_LIMITED},
+    )
 
     @router.get(
         "/{token}",
@@ -192,7 +216,7 @@ def questionnaire_router() -> APIRouter:
     @router.get("/{campaign}/versions/{version}", summary="One published version")
     async def one(
         campaign: Campaign,
-        version: Annotated[int, Path(ge=1)],
+        version: Annotated[int, Path(ge=1, le=MAX_INT)],
         _who: CurrentPrincipal,
         service: Service,
     ) -> QuestionnaireOut:
@@ -214,6 +238,7 @@ def questionnaire_router() -> APIRouter:
         response: Response,
         if_match: IfMatch = None,
     ) -> QuestionnaireOut:
+        _require_organisation_wide(who)
         expected = _expected_version(if_match)
         questions = tuple(Question(**q.model_dump()) for q in body.questions)
         async with service.runtime.pool.acquire() as conn:
@@ -253,9 +278,17 @@ def survey_router() -> APIRouter:
             list(who.sites),
             limit,
         )
-        return [
-            SurveyOut(**{k: v for k, v in r.items() if k in SurveyOut.model_fields}) for r in rows
-        ]
+        found = []
+        for row in rows:
+            if row["scores"] is None and row["answered_at"] is not None:
+                # Answered before the list kept the answers' figures: read them from events.
+                async with service.runtime.pool.acquire() as conn:
+                    state = (await service.surveys.repository.load(conn, row["survey_id"])).state
+                if state is not None:
+                    row = {**row, "scores": dict(state.scores), "situation": state.situation}
+            row = {**row, "scores": row["scores"] or {}}
+            found.append(SurveyOut(**{k: v for k, v in row.items() if k in SurveyOut.model_fields}))
+        return found
 
     @router.get(
         "/surveys/{survey_id}", summary="One survey with its scores", responses={404: PROBLEM}
@@ -294,12 +327,49 @@ def survey_router() -> APIRouter:
         responses={422: PROBLEM},
     )
     async def send_stakeholder(
-        body: StakeholderSurveyIn, _who: QualityLead, service: Service
+        body: StakeholderSurveyIn, who: QualityLead, service: Service
     ) -> SurveyRef:
+        _require_organisation_wide(who)  # a stakeholder survey belongs to no site
         survey_id = await service.surveys.send_stakeholder_survey(body.respondent_role, body.email)
         return SurveyRef(survey_id=survey_id)
 
     return router
+
+
+async def _complaint_channel(
+    service: SurveyService, who: Principal, body: ComplaintIn
+) -> c.Channel:
+    """Who may complain about what: a beneficiary as themselves, about a dossier of their own,
+    through the web form; staff record a complaint received another way for someone else, on a
+    site of theirs, naming the channel it came through."""
+    dossier = None
+    if body.dossier_id is not None:
+        dossier = await service.runtime.pool.fetchrow(
+            "SELECT beneficiary_id, site_id FROM survey_dossiers WHERE dossier_id = $1",
+            body.dossier_id,
+        )
+    if who.roles == {Role.BENEFICIARY}:
+        if body.complainant_role != "beneficiary":
+            raise Problem(403, "complain_as_yourself", "a beneficiary complains as the beneficiary")
+        if body.dossier_id is None:
+            raise Problem(422, "dossier_required", "name the dossier the complaint is about")
+        if dossier is None or str(dossier["beneficiary_id"]) != who.subject:
+            raise Problem(404, "dossier_not_found", "no such dossier")
+        if dossier["site_id"] != str(body.site_id):
+            raise Problem(422, "site_mismatch", "the dossier belongs to another site")
+        if body.channel not in (None, "web_form"):
+            raise Problem(
+                422, "channel_is_web_form", "a complaint filed by its author comes by the web form"
+            )
+        return "web_form"
+    if Role.BENEFICIARY in who.roles:
+        raise Problem(403, "forbidden", "a token is either a beneficiary's or a staff member's")
+    who.require_site(body.site_id)
+    if body.channel is None:
+        raise Problem(422, "channel_required", "say how the complaint was received")
+    if body.dossier_id is not None and (dossier is None or dossier["site_id"] != str(body.site_id)):
+        raise Problem(404, "dossier_not_found", "no such dossier on this site")
+    return body.channel
 
 
 def complaint_router() -> APIRouter:
@@ -322,7 +392,7 @@ def complaint_router() -> APIRouter:
     async def receive(
         body: ComplaintIn, who: CurrentPrincipal, service: Service, response: Response
     ) -> ComplaintOut:
-        who.require_site(body.site_id)
+        channel = await _complaint_channel(service, who, body)
         complaint_id = uuid4()
         saved = await service.complaints.receive(
             complaint_id=complaint_id,
@@ -330,7 +400,7 @@ def complaint_router() -> APIRouter:
             dossier_id=body.dossier_id,
             complainant_role=body.complainant_role,
             category=body.category,
-            channel=body.channel,
+            channel=channel,
             description=body.description,
             received_at=body.received_at,
             recorded_by=who.subject,

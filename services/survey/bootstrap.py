@@ -41,6 +41,7 @@ from shared.mail import (
     SmtpTransport,
     Transport,
 )
+from shared.ratelimit import RateLimiter
 from shared.runtime import ServiceRuntime, create_service_app
 from shared.settings import DEV_JWT_PRIVATE_KEY_FILE
 
@@ -192,6 +193,9 @@ def build_service(
     )
     app.router.lifespan_context = service.lifespan
     app.state.survey = service
+    app.state.public_rate_limiter = RateLimiter(
+        per_minute=settings.public_rate_per_minute, burst=settings.public_rate_burst
+    )
     install_routes(app)
     return app, service
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, StringConstraints
 
 from services.survey.domain import action as a
 from services.survey.domain import complaint as c
@@ -18,6 +18,7 @@ from services.survey.domain.questionnaire import (
     QuestionKind,
     Questionnaire,
 )
+from shared.inputs import MAX_INT, BusinessTime, RequestBody
 
 Text = Annotated[str, StringConstraints(min_length=1, max_length=FREE_TEXT_MAX, pattern=r"\S")]
 Email = Annotated[
@@ -58,18 +59,18 @@ def question_out(q: Question) -> QuestionOut:
     )
 
 
-class QuestionIn(BaseModel):
+class QuestionIn(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     code: str = Field(max_length=64, examples=["waiting_time"])
     kind: QuestionKind = Field(examples=["score"])
     label: str = Field(min_length=1, max_length=500, examples=["Délai pour obtenir un rendez-vous"])
     required: bool = True
-    min_score: int = Field(0, ge=0, le=10)
-    max_score: int = Field(10, ge=0, le=10)
+    min_score: int = Field(0, strict=True, ge=0, le=10)
+    max_score: int = Field(10, strict=True, ge=0, le=10)
 
 
-class QuestionnaireIn(BaseModel):
+class QuestionnaireIn(RequestBody):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -110,7 +111,7 @@ class PublicSurvey(BaseModel):
     questions: list[QuestionOut]
 
 
-class AnswersIn(BaseModel):
+class AnswersIn(RequestBody):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -131,7 +132,8 @@ class AnswersIn(BaseModel):
     )
 
     answers: dict[
-        Annotated[str, StringConstraints(max_length=64)], StrictInt | StrictStr | None
+        Annotated[str, StringConstraints(max_length=64)],
+        Annotated[int, Field(strict=True, ge=-MAX_INT, le=MAX_INT)] | StrictStr | None,
     ] = Field(
         max_length=60,
         description="Question code → integer score, situation code or free text.",
@@ -163,7 +165,7 @@ class SurveyOut(BaseModel):
     )
 
 
-class StakeholderSurveyIn(BaseModel):
+class StakeholderSurveyIn(RequestBody):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": [{"respondent_role": "funder", "email": "rh@opco.example"}]},
@@ -177,7 +179,7 @@ class SurveyRef(BaseModel):
     survey_id: UUID
 
 
-class ComplaintIn(BaseModel):
+class ComplaintIn(RequestBody):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -199,9 +201,13 @@ class ComplaintIn(BaseModel):
     dossier_id: UUID | None = None
     complainant_role: c.ComplainantRole
     category: c.Category
-    channel: c.Channel
+    channel: c.Channel | None = Field(
+        None,
+        description="How the complaint arrived: required when staff record it for someone; "
+        "a beneficiary filing their own complaint files it through the web form.",
+    )
     description: Text
-    received_at: datetime | None = Field(
+    received_at: BusinessTime | None = Field(
         None, description="When the complaint arrived; now when absent."
     )
 
@@ -228,13 +234,13 @@ class ComplaintOut(BaseModel):
     response: str | None = Field(None, description="Only in the detail view.")
 
 
-class StepIn(BaseModel):
+class StepIn(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
-    at: datetime | None = Field(None, description="When it happened; now when absent.")
+    at: BusinessTime | None = Field(None, description="When it happened; now when absent.")
 
 
-class ComplaintAnswerIn(BaseModel):
+class ComplaintAnswerIn(RequestBody):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -243,19 +249,19 @@ class ComplaintAnswerIn(BaseModel):
     )
 
     response: Text
-    at: datetime | None = None
+    at: BusinessTime | None = None
 
 
-class ClosureIn(BaseModel):
+class ClosureIn(RequestBody):
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"resolution": "upheld"}]}
     )
 
     resolution: c.Resolution
-    at: datetime | None = None
+    at: BusinessTime | None = None
 
 
-class ActionIn(BaseModel):
+class ActionIn(RequestBody):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -279,7 +285,7 @@ class ActionIn(BaseModel):
         description="Staff id of the person responsible."
     )
     description: Text
-    due_at: datetime
+    due_at: BusinessTime
 
 
 class ActionOut(BaseModel):

@@ -64,6 +64,12 @@ class SurveySettings(ServiceSettings):
     )
     complaint_answer_days: int = Field(15, ge=1, description="Calendar days to answer.")
     mail_poll_interval_s: float = Field(1.0, gt=0, description="Mail sender polling interval.")
+    public_rate_per_minute: float = Field(
+        30, gt=0, description="Failed answer-link attempts (404, 410) a minute per client."
+    )
+    public_rate_burst: int = Field(
+        20, ge=1, description="Failed answer-link attempts one client may make at once."
+    )
 
     @field_validator("reminder_delays_days")
     @classmethod

@@ -4,6 +4,7 @@ other services (their facts travel over Kafka) with bounded polls."""
 
 from __future__ import annotations
 
+import base64
 import secrets
 import uuid
 from dataclasses import dataclass, field
@@ -185,6 +186,7 @@ class Journey:
             {
                 "qualification": "master_psychologie",
                 "habilitations": ["psychometric_tests"],
+                "psychologist_registration": {"registry": "rpps", "number": "10001234567"},
                 "recorded_at": _iso(now - timedelta(minutes=1)),
             },
             version=self._staff_version(self.psychologist),
@@ -260,9 +262,13 @@ class Journey:
             ("provider", self.as_manager()),
             ("beneficiary", self.as_beneficiary()),
         ):
-            a.on_dossier(
-                self.dossier, f"/conventions/{convention}/signatures", who, {"party": party}
-            )
+            body: dict[str, Any] = {"party": party}
+            if party == "employer":  # on paper: the manager records it with its scan
+                body["paper_document"] = {
+                    "media_type": "application/pdf",
+                    "content_base64": base64.b64encode(b"%PDF-1.4\n% signed\n").decode(),
+                }
+            a.on_dossier(self.dossier, f"/conventions/{convention}/signatures", who, body)
 
     def assign_referent(self) -> None:
         """The consultant becomes referent once the dossier service knows them (Kafka)."""

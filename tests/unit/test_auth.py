@@ -4,6 +4,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
+import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -156,3 +157,30 @@ def test_a_verified_token_is_checked_again_once_it_expires(
     other = _token(private=OTHER_PRIVATE)
     with pytest.raises(Exception, match="Signature"):
         verifier.verify(other)
+
+
+def test_a_token_living_longer_than_the_maximum_is_refused() -> None:
+    verifier = TokenVerifier(PUBLIC, issuer=ISS, audience=AUD, max_lifetime_s=3600)
+    century = _token(lifetime=timedelta(days=36500))
+    with pytest.raises(jwt.InvalidTokenError, match="lifetime exceeds 3600 seconds"):
+        verifier.verify(century)
+    assert verifier.verify(_token(lifetime=timedelta(minutes=59))).subject == "staff-1"
+    default = TokenVerifier(PUBLIC, issuer=ISS, audience=AUD)
+    with pytest.raises(jwt.InvalidTokenError):
+        default.verify(_token(lifetime=timedelta(hours=25)))
+
+
+def test_a_too_long_token_is_a_401_problem() -> None:
+    app = FastAPI()
+    app.state.token_verifier = TokenVerifier(PUBLIC, issuer=ISS, audience=AUD)
+    install_problem_handlers(app)
+
+    @app.get("/me")
+    def me(who: Annotated[Principal, Depends(require_roles(Role.SITE_MANAGER))]) -> str:
+        return who.subject
+
+    response = TestClient(app).get(
+        "/me", headers={"Authorization": f"Bearer {_token(lifetime=timedelta(days=36500))}"}
+    )
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"

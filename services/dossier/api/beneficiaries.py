@@ -32,12 +32,20 @@ from shared.db import Connection
 router = APIRouter(tags=["beneficiaries and GDPR"], responses=PROBLEMS)
 
 
-def _own_or_data_protection(principal: Principal, beneficiary_id: UUID) -> None:
-    """The person themselves, or whoever handles data-protection requests."""
-    if principal.has_any_role([Role.ADMIN, Role.QUALITY_LEAD]):
-        return
+async def _own_or_data_protection(
+    principal: Principal, beneficiary_id: UUID, conn: Connection
+) -> None:
+    """The person themselves, or whoever handles data-protection requests on a site of one of
+    their dossiers: a person belongs to the sites of their dossiers, and another site's staff
+    are answered as if the person did not exist (the dossiers' rule)."""
     if Role.BENEFICIARY in principal.roles and principal.subject == str(beneficiary_id):
         return
+    if principal.has_any_role([Role.ADMIN, Role.QUALITY_LEAD]):
+        if principal.all_sites:
+            return
+        sites = await streams.dossiers_with_sites(conn, str(beneficiary_id))
+        if any(principal.can_act_on_site(site_id) for _, _, site_id in sites):
+            return
     raise refuse("beneficiary_not_found", "no such beneficiary", status=404)
 
 
@@ -68,7 +76,7 @@ async def _run(
 async def get_beneficiary(
     beneficiary_id: UUID, who: CurrentPrincipal, svc: Service, conn: Tx, response: Response
 ) -> dict[str, Any]:
-    _own_or_data_protection(who, beneficiary_id)
+    await _own_or_data_protection(who, beneficiary_id, conn)
     state, version = await streams.load_beneficiary(svc.commands.store, str(beneficiary_id), conn)
     _exists(state)
     assert state is not None
@@ -76,6 +84,7 @@ async def get_beneficiary(
     return {
         "beneficiary_id": state.beneficiary_id,
         "erased_at": state.erased_at,
+        "processing_restricted": state.restricted,
         # Staff see the person's dossiers on the sites their token covers only.
         "dossiers": [
             {"dossier_id": dossier_id, "status": status, "site_id": site_id}
@@ -103,7 +112,7 @@ async def receive_data_request(
     response: Response,
 ) -> m.CommandResult:
     """Register a GDPR request (art. 15 to 21), due one calendar month later (art. 12(3))."""
-    _own_or_data_protection(who, beneficiary_id)
+    await _own_or_data_protection(who, beneficiary_id, conn)
     request_id = str(uuid.uuid4())
     at = business_time(body.received_at, svc.clock)
     subject = str(beneficiary_id)
@@ -140,7 +149,7 @@ async def receive_data_request(
 async def fulfil_data_request(
     beneficiary_id: UUID,
     request_id: UUID,
-    _who: DataProtection,
+    who: DataProtection,
     svc: Service,
     conn: Tx,
     version: IfMatch,
@@ -149,6 +158,7 @@ async def fulfil_data_request(
     """Answer a request: rectification applies the values, erasure shreds the beneficiary's key
     and every dossier's content keys (refused while a bilan is under way), access points the
     person to their export."""
+    await _own_or_data_protection(who, beneficiary_id, conn)
     now = svc.clock.now()
 
     async def build(c: Connection, _s: b.Beneficiary | None) -> b.Command:
@@ -166,14 +176,39 @@ async def refuse_data_request(
     beneficiary_id: UUID,
     request_id: UUID,
     body: m.RefuseDataRequest,
-    _who: DataProtection,
+    who: DataProtection,
     svc: Service,
     conn: Tx,
     version: IfMatch,
     response: Response,
 ) -> m.CommandResult:
     """Refuse with the legal ground (e.g. art17_3_b: a legal obligation to keep)."""
+    await _own_or_data_protection(who, beneficiary_id, conn)
     command = b.RefuseDataRequest(str(request_id), body.legal_ground, svc.clock.now())
+
+    async def build(_c: Connection, _s: b.Beneficiary | None) -> b.Command:
+        return command
+
+    return await _run(svc, conn, response, beneficiary_id, build, version)
+
+
+@router.post(
+    "/beneficiaries/{beneficiary_id}/restriction/lifting",
+    response_model=m.CommandResult,
+    summary="Lift the restriction of processing (GDPR art. 18(3))",
+)
+async def lift_restriction(
+    beneficiary_id: UUID,
+    who: DataProtection,
+    svc: Service,
+    conn: Tx,
+    version: IfMatch,
+    response: Response,
+) -> m.CommandResult:
+    """The reason for the restriction no longer holds (the accuracy was checked, the objection
+    decided): processing resumes on every dossier of the person. Art. 18(3): tell them first."""
+    await _own_or_data_protection(who, beneficiary_id, conn)
+    command = b.LiftRestriction(svc.clock.now())
 
     async def build(_c: Connection, _s: b.Beneficiary | None) -> b.Command:
         return command
@@ -196,7 +231,7 @@ async def export(
 async def read_access_log(
     beneficiary_id: UUID, who: CurrentPrincipal, svc: Service, conn: Tx
 ) -> list[dict[str, Any]]:
-    _own_or_data_protection(who, beneficiary_id)
+    await _own_or_data_protection(who, beneficiary_id, conn)
     return await access_log.entries(conn, str(beneficiary_id))
 
 

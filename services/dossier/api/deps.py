@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 import asyncpg
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Header, Request, Response
 
 from services.dossier.application.dossiers import DossierCommands
 from services.dossier.application.views import ContentReader
@@ -63,9 +63,16 @@ async def transaction(svc: Service) -> AsyncIterator[Connection]:
 Tx = Annotated[Connection, Depends(transaction, scope="function")]
 
 
-async def expected_version(request: Request) -> int:
+async def expected_version(
+    raw: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            description='The version read (ETag), e.g. "3": required; a stale one gets 409.',
+        ),
+    ] = None,
+) -> int:
     """The stream version from `If-Match` (428 when absent, 400 when not a version)."""
-    raw = request.headers.get("if-match")
     if raw is None:
         raise Problem(
             428, "precondition_required", 'send If-Match: "<version>" from the ETag you read'

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
-from services.dossier.adapters import convention_pdf, staff_directory, streams
+from services.dossier.adapters import convention_pdf, paper_documents, staff_directory, streams
 from services.dossier.api import models as m
 from services.dossier.api.deps import (
     Anyone,
@@ -26,19 +26,26 @@ from services.dossier.api.deps import (
 )
 from services.dossier.api.problems import PROBLEMS
 from services.dossier.application.dossiers import DossierBuild, DossierCheck, constant
-from services.dossier.application.views import administrative_view, enforce, parties
+from services.dossier.application.views import (
+    administrative_view,
+    enforce,
+    parties,
+    refuse_if_restricted,
+)
 from services.dossier.domain import access
 from services.dossier.domain import dossier as d
 from services.dossier.domain.access import Access
 from services.dossier.domain.catalogue import CATALOGUE
 from services.dossier.domain.deontology import CURRENT_VERSION, NOTICES
 from services.dossier.domain.errors import refuse
-from shared.auth import Principal
+from shared.auth import Principal, Role
 from shared.contracts.dossier import DisclosureRecipient, Phase
 from shared.db import Connection
 from shared.keystore import ERASED
 
 router = APIRouter(tags=["dossiers"], responses=PROBLEMS)
+REPRESENTATIVES = (Role.SITE_MANAGER, Role.ADMIN)
+"""Who signs for the provider (the centre) and records paper signatures of a site."""
 CONTENT_TAG = "bilan content (need-to-know, logged)"
 
 
@@ -54,6 +61,7 @@ def administers(principal: Principal) -> DossierCheck:
 
     def check(state: d.Dossier | None) -> None:
         enforce(access.administrative(reader, parties(_exists(state))))
+        refuse_if_restricted(reader, _exists(state))
 
     return check
 
@@ -64,6 +72,7 @@ def conducts(principal: Principal) -> DossierCheck:
 
     def check(state: d.Dossier | None) -> None:
         enforce(access.conduct(reader, parties(_exists(state))))
+        refuse_if_restricted(reader, _exists(state))
 
     return check
 
@@ -74,12 +83,12 @@ def administers_tests(principal: Principal) -> DossierCheck:
 
     def check(state: d.Dossier | None) -> None:
         dossier = parties(_exists(state))
-        if access.conduct(reader, dossier) is Access.ALLOWED:
-            return
-        if "psychologist" in reader.roles:
-            enforce(access.administrative(reader, dossier))
-            return
-        enforce(access.conduct(reader, dossier))
+        if access.conduct(reader, dossier) is not Access.ALLOWED:
+            if "psychologist" in reader.roles:
+                enforce(access.administrative(reader, dossier))
+            else:
+                enforce(access.conduct(reader, dossier))
+        refuse_if_restricted(reader, _exists(state))
 
     return check
 
@@ -324,36 +333,58 @@ async def sign_convention(
     version: IfMatch,
     response: Response,
 ) -> m.CommandResult:
-    """One party signs; the last required signature makes the convention signed."""
-    by_beneficiary = "beneficiary" in reader_of(who).roles
-    if by_beneficiary and body.party != "beneficiary":
-        raise refuse("forbidden", "a beneficiary signs only for themselves", status=403)
-    command = d.SignConvention(
-        str(convention_id),
-        body.party,
-        business_time(body.signed_at, svc.clock),
-        signature_method(body.party, body.method, by_beneficiary=by_beneficiary),
-    )
-    return await _run(svc, conn, response, dossier_id, constant(command), version, administers(who))
+    """One party signs; the last required signature makes the convention signed.
 
-
-def signature_method(party: str, given: str | None, *, by_beneficiary: bool) -> str:
-    """How a signature recorded here was given (ConventionSignedByParty.method, v1.1)."""
-    if by_beneficiary:
-        # The beneficiary signs online, themselves, with the request as evidence.
-        if given not in (None, "electronic"):
-            raise refuse("invalid_method", "a beneficiary signs here electronically", status=422)
-        return "electronic"
-    if given is None:
-        # Staff sign for the provider; another party's signature they record is on paper.
-        return "electronic" if party == "provider" else "handwritten"
-    if given == "electronic" and party != "provider":
+    A party signs online for itself only: the beneficiary as the beneficiary, a site manager
+    (or an admin) as the provider. Another party's signature on paper is recorded by a site
+    manager, an admin or the referent, with its scan."""
+    signed_at = business_time(body.signed_at, svc.clock)
+    scan = body.paper_document
+    if Role.BENEFICIARY in who.roles:
+        if body.party != "beneficiary":
+            raise refuse("sign_for_yourself", "a beneficiary signs only for themselves", status=403)
+        if scan is not None or body.method is not None:
+            raise refuse("paper_document_by_staff", "staff record signatures on paper", status=422)
+    elif scan is None and body.method is not None:
         raise refuse(
-            "invalid_method",
-            "an electronic signature is the party's own: staff record others' on paper",
+            "paper_document_required",
+            "a handwritten or platform signature is recorded with its scan (paper_document)",
             status=422,
         )
-    return given
+    elif scan is None and (body.party != "provider" or not who.has_any_role(REPRESENTATIVES)):
+        raise refuse(
+            "sign_for_yourself",
+            "a party signs for itself; staff record another party's handwritten signature "
+            "with its scan (paper_document)",
+            status=403,
+        )
+
+    async def build(c: Connection, state: d.Dossier | None) -> d.Command:
+        if scan is None:
+            return d.SignConvention(str(convention_id), body.party, signed_at)
+        dossier = _exists(state)
+        if not who.has_any_role(REPRESENTATIVES) and who.subject != dossier.referent_id:
+            raise refuse(
+                "not_the_referent",
+                "paper signatures are recorded by a site manager, an admin or the referent",
+                status=403,
+            )
+        document_id = await paper_documents.store(
+            c,
+            svc.commands.keys,
+            beneficiary_id=dossier.beneficiary_id,
+            dossier_id=str(dossier_id),
+            backs=f"convention_signature:{convention_id}:{body.party}",
+            media_type=scan.media_type,
+            content=scan.content(),
+            recorded_by=who.subject,
+            at=svc.clock.now(),
+        )
+        return d.SignConvention(
+            str(convention_id), body.party, signed_at, body.method or "handwritten", document_id
+        )
+
+    return await _run(svc, conn, response, dossier_id, build, version, administers(who))
 
 
 @router.post(
@@ -418,7 +449,7 @@ async def assign_referent(
 
     async def build(c: Connection, _s: d.Dossier | None) -> d.Command:
         staff = await staff_directory.find(c, str(body.consultant_id))
-        return d.AssignReferent(staff, body.reason, at)
+        return d.AssignReferent(staff, body.reason, at, who.subject)
 
     return await _run(svc, conn, response, dossier_id, build, version, administers(who))
 
@@ -593,16 +624,48 @@ async def deliver_synthesis(
 @router.post("/dossiers/{dossier_id}/disclosure-consents", response_model=m.CommandResult)
 async def give_consent(
     dossier_id: UUID,
-    body: m.DisclosureConsent,
+    body: m.GiveDisclosureConsent,
     who: ManagersOrBeneficiary,
     svc: Service,
     conn: Tx,
     version: IfMatch,
     response: Response,
 ) -> m.CommandResult:
-    """The beneficiary's consent to disclose results and synthesis to a third party (L6313-4)."""
-    command = d.GiveDisclosureConsent(body.recipient, svc.clock.now())
-    return await _run(svc, conn, response, dossier_id, constant(command), version, administers(who))
+    """The beneficiary's consent to disclose results and synthesis to a third party (L6313-4):
+    given by the beneficiary, or recorded by the site's staff with the written consent's scan.
+    """
+    now = svc.clock.now()
+    scan = body.written_consent
+    if Role.BENEFICIARY in who.roles:
+        if scan is not None:
+            raise refuse("written_consent_by_staff", "staff record written consents", status=422)
+        command = d.GiveDisclosureConsent(body.recipient, now)
+        return await _run(
+            svc, conn, response, dossier_id, constant(command), version, administers(who)
+        )
+    if scan is None:
+        raise refuse(
+            "consent_by_beneficiary",
+            "only the beneficiary consents; staff record a written consent with its scan",
+            status=403,
+        )
+
+    async def build(c: Connection, state: d.Dossier | None) -> d.Command:
+        dossier = _exists(state)
+        document_id = await paper_documents.store(
+            c,
+            svc.commands.keys,
+            beneficiary_id=dossier.beneficiary_id,
+            dossier_id=str(dossier_id),
+            backs=f"disclosure_consent:{body.recipient}",
+            media_type=scan.media_type,
+            content=scan.content(),
+            recorded_by=who.subject,
+            at=now,
+        )
+        return d.GiveDisclosureConsent(body.recipient, now, "handwritten", document_id)
+
+    return await _run(svc, conn, response, dossier_id, build, version, administers(who))
 
 
 @router.delete(
@@ -617,6 +680,11 @@ async def revoke_consent(
     version: IfMatch,
     response: Response,
 ) -> m.CommandResult:
+    """The beneficiary withdraws their consent (L6313-4: at any time)."""
+    if Role.BENEFICIARY not in who.roles:
+        raise refuse(
+            "consent_by_beneficiary", "only the beneficiary withdraws their consent", status=403
+        )
     command = d.RevokeDisclosureConsent(recipient, svc.clock.now())
     return await _run(svc, conn, response, dossier_id, constant(command), version, administers(who))
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import base64
+import binascii
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from shared.contracts.dossier import (
     AbandonInitiator,
@@ -20,11 +22,11 @@ from shared.contracts.dossier import (
     FundingRoute,
     ProgrammeModality,
     RetentionJustification,
-    SignatureMethod,
     SynthesisChannel,
     TrainingNeedKind,
 )
 from shared.contracts.values import CertificationCode, LegalGround
+from shared.inputs import MAX_INT, BusinessTime, RequestBody
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000)]
@@ -37,13 +39,13 @@ Phone = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=32, pattern=r"^\+?[0-9 .()-]{6,31}$")
 ]
 When = Annotated[
-    AwareDatetime | None,
+    BusinessTime | None,
     Field(None, description="Business time of the fact; the service's clock when absent."),
 ]
 
 
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Body(RequestBody):
+    pass
 
 
 def _example(**values: Any) -> ConfigDict:
@@ -61,7 +63,7 @@ class OpenDossier(Body):
     )
     site_id: UUID
     funding_route: FundingRoute
-    enquiry_received_at: AwareDatetime
+    enquiry_received_at: BusinessTime
     beneficiary_id: UUID | None = Field(
         None, description="An existing beneficiary; omit to register a new one with identity."
     )
@@ -72,7 +74,7 @@ class OpenDossier(Body):
 
 class AcknowledgeDeontology(Body):
     model_config = _example(notice_version=1)
-    notice_version: int = Field(ge=1)
+    notice_version: int = Field(strict=True, ge=1, le=MAX_INT)
     acknowledged_at: When = None
 
 
@@ -88,7 +90,7 @@ class RecordNeedsAnalysis(Body):
 
 class AgreeProgramme(Body):
     model_config = _example(planned_minutes=1200, modality="mixed")
-    planned_minutes: int = Field(ge=1, le=1440)
+    planned_minutes: int = Field(strict=True, ge=1, le=1440)
     modality: ProgrammeModality
     agreed_at: When = None
 
@@ -118,8 +120,8 @@ class DraftConvention(Body):
     follow_up_terms: Short
     handover_terms: Short
     payment_terms: Short
-    duration_minutes: int = Field(ge=1, le=1440)
-    price_cents: int = Field(ge=0)
+    duration_minutes: int = Field(strict=True, ge=1, le=1440)
+    price_cents: int = Field(strict=True, ge=0, le=MAX_INT)
 
 
 class SendConvention(Body):
@@ -127,16 +129,51 @@ class SendConvention(Body):
     sent_at: When = None
 
 
+MAX_SCAN_BYTES = 700_000
+"""A scan fits in a request (1 MiB once in base64)."""
+_MAGIC = {
+    "application/pdf": b"%PDF-",
+    "image/jpeg": b"\xff\xd8\xff",
+    "image/png": b"\x89PNG\r\n\x1a\n",
+}
+
+
+class ScannedDocument(Body):
+    """A scanned paper document: what backs a fact staff record for someone else."""
+
+    media_type: Literal["application/pdf", "image/jpeg", "image/png"]
+    content_base64: str = Field(
+        min_length=8, max_length=(MAX_SCAN_BYTES * 4) // 3 + 4, description="The scan, base64."
+    )
+
+    def content(self) -> bytes:
+        return base64.b64decode(self.content_base64, validate=True)
+
+    @model_validator(mode="after")
+    def _a_scan_of_its_type(self) -> ScannedDocument:
+        try:
+            content = self.content()
+        except binascii.Error:
+            raise ValueError("content_base64 is not base64") from None
+        if not content.startswith(_MAGIC[self.media_type]):
+            raise ValueError(f"the content is not a {self.media_type} document")
+        return self
+
+
 class SignConvention(Body):
     model_config = _example(party="beneficiary")
     party: ConventionParty
     signed_at: When = None
-    method: SignatureMethod | None = Field(
+    paper_document: ScannedDocument | None = Field(
         None,
-        description="How the party signed. A beneficiary signing here signs `electronic`; "
-        "staff record the provider's own signature (`electronic`, the default for the "
-        "provider) or another party's paper one (`handwritten`, the default) or CPF platform "
-        "acceptance (`platform`).",
+        description="Staff recording another party's signature: its scan (the signed paper, "
+        "or the CPF platform's proof of acceptance with `method: platform`). A party signing "
+        "online signs for itself only (the beneficiary; a site manager for the provider).",
+    )
+    method: Literal["handwritten", "platform"] | None = Field(
+        None,
+        description="With `paper_document`: `handwritten` (the default) or `platform` (accepted "
+        "on the CPF platform). A signature online is `electronic` by itself.",
     )
 
 
@@ -201,6 +238,15 @@ class DisclosureConsent(Body):
     recipient: DisclosureRecipient
 
 
+class GiveDisclosureConsent(DisclosureConsent):
+    model_config = _example(recipient="cep_operator")
+    written_consent: ScannedDocument | None = Field(
+        None,
+        description="Only the beneficiary consents; staff record a consent given in writing, "
+        "with its scan.",
+    )
+
+
 class CompleteDossier(Body):
     model_config = _example()
     completed_at: When = None
@@ -219,7 +265,7 @@ class AgreeRetention(Body):
     )
     document_classes: list[DocumentClass] = Field(min_length=1, max_length=2)
     justification: RetentionJustification
-    expires_at: AwareDatetime
+    expires_at: BusinessTime
     agreed_at: When = None
 
 

@@ -359,7 +359,24 @@ class DossierCommands:
                 )
             elif isinstance(event, b.BeneficiaryErased):
                 await self._erase(conn, beneficiary_id)
+            elif isinstance(event, b.DataSubjectRequestFulfilled) and event.kind == "restriction":
+                await self._restrict(conn, beneficiary_id, True, event.fulfilled_at)
+            elif isinstance(event, b.RestrictionLifted):
+                await self._restrict(conn, beneficiary_id, False, event.lifted_at)
         return BeneficiaryOutcome(new_state, new_version, events)
+
+    async def _restrict(
+        self, conn: Connection, beneficiary_id: str, restricted: bool, at: datetime
+    ) -> None:
+        """Every dossier of the person learns that their processing is restricted (or no
+        longer), so that each command and read on it can tell without another look-up."""
+        for dossier_id, _status in await streams.dossiers_of(conn, beneficiary_id):
+            await self.execute(
+                conn,
+                dossier_id,
+                constant(d.RestrictProcessing(restricted, at)),
+                expected_version=None,
+            )
 
     async def _erase(self, conn: Connection, beneficiary_id: str) -> None:
         # Erasure takes the bilan content of every dossier with it (retention agreements

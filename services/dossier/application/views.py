@@ -21,6 +21,8 @@ from shared.runtime import ServiceRuntime
 
 DESTROYED = "destroyed"
 """Stands for a document whose key was shredded."""
+REFUSED_PREFIX = "refused:"
+"""Marks an access-log entry of a read that was refused (`refused:synthesis`)."""
 
 
 def parties(state: d.Dossier) -> DossierParties:
@@ -33,6 +35,19 @@ def enforce(decision: Access) -> None:
         raise refuse("dossier_not_found", "no such dossier", status=404)
     if decision is Access.FORBIDDEN:
         raise refuse("forbidden", "professional secrecy: you may not see this", status=403)
+
+
+def refuse_if_restricted(reader: Reader, state: d.Dossier) -> None:
+    """Under a restriction (GDPR art. 18) the dossier is only stored: nobody but the
+    beneficiary processes it until the restriction is lifted (the timers of legal obligations
+    still run: they do not pass through here)."""
+    if state.processing_restricted and "beneficiary" not in reader.roles:
+        raise refuse(
+            "processing_restricted",
+            "the beneficiary restricted the processing of their data (GDPR art. 18): only "
+            "storage until the restriction is lifted",
+            status=409,
+        )
 
 
 def administrative_view(state: d.Dossier, held_minutes: int) -> dict[str, Any]:
@@ -53,6 +68,16 @@ def administrative_view(state: d.Dossier, held_minutes: int) -> dict[str, Any]:
         "planned_minutes": state.planned_minutes,
         "modality": state.modality,
         "referent_id": state.referent_id,
+        "referent_history": [
+            {
+                "consultant_id": x.consultant_id,
+                "previous_consultant_id": x.previous_consultant_id,
+                "reason": x.reason,
+                "assigned_at": x.assigned_at,
+                "assigned_by": x.assigned_by,
+            }
+            for x in state.referent_history
+        ],
         "phases": {
             phase: {
                 "started_at": state.phases_started.get(phase),
@@ -113,6 +138,7 @@ def administrative_view(state: d.Dossier, held_minutes: int) -> dict[str, Any]:
             "expires_at": state.retention.expires_at,
         },
         "destroyed_document_classes": sorted(state.destroyed),
+        "processing_restricted": state.processing_restricted,
     }
 
 
@@ -152,6 +178,26 @@ class ContentReader:
             what=what,
             at=self.clock.now(),
         )
+
+    async def _enforce_logged(
+        self, state: d.Dossier, reader: Reader, decision: Access, what: str
+    ) -> None:
+        """`enforce`, after logging a refused attempt: an attempt on someone's content is worth
+        their knowing as much as a read. On a connection of its own, so that it outlives the
+        request's transaction, which the refusal rolls back."""
+        if decision is Access.ALLOWED:
+            return
+        async with self._runtime.pool.acquire() as own:
+            await access_log.record(
+                own,
+                beneficiary_id=state.beneficiary_id,
+                dossier_id=state.dossier_id,
+                reader_id=reader.subject,
+                reader_roles=sorted(reader.roles),
+                what=f"{REFUSED_PREFIX}{what}",
+                at=self.clock.now(),
+            )
+        enforce(decision)
 
     async def held_minutes(self, conn: Connection, dossier_id: str) -> int:
         held, _ = await streams.load_held_time(self.store, dossier_id, conn)
@@ -193,7 +239,10 @@ class ContentReader:
     async def content(self, conn: Connection, dossier_id: str, reader: Reader) -> dict[str, Any]:
         """The working documents, for the beneficiary and the referent."""
         state, _ = await self.load(conn, dossier_id)
-        enforce(access.content(reader, parties(state)))
+        await self._enforce_logged(
+            state, reader, access.content(reader, parties(state)), "working_documents"
+        )
+        refuse_if_restricted(reader, state)
         if "working_documents" in state.destroyed:
             raise refuse(
                 "content_destroyed",
@@ -209,9 +258,15 @@ class ContentReader:
         """One test result: the beneficiary, the referent, or the psychologist who gave it."""
         state, _ = await self.load(conn, dossier_id)
         found = next((a for a in state.assessments if a.assessment_id == assessment_id), None)
-        enforce(
-            access.assessment_result(reader, parties(state), found.administered_by if found else "")
+        await self._enforce_logged(
+            state,
+            reader,
+            access.assessment_result(
+                reader, parties(state), found.administered_by if found else ""
+            ),
+            f"assessment_result:{assessment_id}",
         )
+        refuse_if_restricted(reader, state)
         if found is None:
             raise refuse("assessment_not_found", "no such assessment", status=404)
         if "working_documents" in state.destroyed:
@@ -229,7 +284,9 @@ class ContentReader:
     async def synthesis(self, conn: Connection, dossier_id: str, reader: Reader) -> dict[str, Any]:
         """The beneficiary gets the delivered synthesis; the referent the latest draft."""
         state, _ = await self.load(conn, dossier_id)
-        enforce(access.content(reader, parties(state)))
+        await self._enforce_logged(
+            state, reader, access.content(reader, parties(state)), "synthesis"
+        )
         if "synthesis" in state.destroyed:
             raise refuse("content_destroyed", "the synthesis was destroyed (R6313-7)", status=410)
         wanted: d.SynthesisDrafted | None = None

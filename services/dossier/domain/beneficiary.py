@@ -81,6 +81,15 @@ class BeneficiaryErased(DomainEvent):
     erased_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class RestrictionLifted(DomainEvent):
+    """The restriction of processing (art. 18) ends: the reason for it no longer holds (art.
+    18(3): the person is told beforehand). Internal: the contract has no event for it."""
+
+    published = False
+    lifted_at: datetime
+
+
 # --- State ------------------------------------------------------------------------------------
 
 
@@ -105,6 +114,8 @@ class Beneficiary:
     registered_at: datetime
     requests: dict[str, DataRequest] = field(default_factory=dict)
     erased_at: datetime | None = None
+    restricted: bool = False
+    """A restriction request was fulfilled and not lifted since (art. 18)."""
 
 
 # --- Commands ---------------------------------------------------------------------------------
@@ -142,7 +153,18 @@ class RefuseDataRequest:
     refused_at: datetime
 
 
-Command = RegisterBeneficiary | ReceiveDataRequest | FulfilDataRequest | RefuseDataRequest
+@dataclass(frozen=True, slots=True)
+class LiftRestriction:
+    lifted_at: datetime
+
+
+Command = (
+    RegisterBeneficiary
+    | ReceiveDataRequest
+    | FulfilDataRequest
+    | RefuseDataRequest
+    | LiftRestriction
+)
 
 
 def decide(state: Beneficiary | None, command: Command, now: datetime) -> list[DomainEvent]:
@@ -163,6 +185,10 @@ def decide(state: Beneficiary | None, command: Command, now: datetime) -> list[D
         raise refuse("beneficiary_not_found", "no such beneficiary", status=404)
     if state.erased_at is not None:
         raise refuse("beneficiary_erased", "this beneficiary's data was erased", status=410)
+    if isinstance(command, LiftRestriction):
+        if not state.restricted:
+            raise refuse("not_restricted", "no restriction of processing is in force")
+        return [RestrictionLifted(command.lifted_at)]
     if isinstance(command, ReceiveDataRequest):
         if command.kind not in REQUEST_KINDS:
             raise refuse("unknown_request_kind", "no such data-subject right", status=422)
@@ -249,7 +275,12 @@ def evolve(state: Beneficiary | None, event: DomainEvent) -> Beneficiary:
                 sealed_phone=event.sealed_phone or state.sealed_phone,
             )
         case DataSubjectRequestFulfilled():
-            return _answer(state, event.request_id, "fulfilled", event.fulfilled_at, None)
+            answered = _answer(state, event.request_id, "fulfilled", event.fulfilled_at, None)
+            if event.kind == "restriction":
+                return replace(answered, restricted=True)
+            return answered
+        case RestrictionLifted():
+            return replace(state, restricted=False)
         case DataSubjectRequestRefused():
             return _answer(state, event.request_id, "refused", event.refused_at, event.legal_ground)
         case BeneficiaryErased():

@@ -107,7 +107,11 @@ class ConventionSignedByParty(DomainEvent):
     party: str
     signed_at: datetime
     method: str | None = None
-    """`electronic`, `handwritten` or `platform` (contract v1.1); absent from older events."""
+    """`electronic` (the party online, with stored evidence), `handwritten` (a paper signature
+    recorded by staff with its scan) or `platform` (accepted on the CPF platform, recorded by
+    staff with its proof) — contract v1.1; None on signatures recorded before methods were."""
+    document_id: str | None = None
+    """The scan backing a signature recorded by staff."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +139,8 @@ class ReferentConsultantAssigned(DomainEvent):
     previous_consultant_id: str | None
     reason: str
     assigned_at: datetime
+    assigned_by: str | None = None
+    """Who named the referent (None on assignments recorded before it was kept)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,12 +205,25 @@ class SynthesisDelivered(DomainEvent):
 class ThirdPartyDisclosureConsentGiven(DomainEvent):
     recipient: str
     given_at: datetime
+    method: str | None = None
+    """`electronic` (the beneficiary themselves) or `handwritten` (a written consent recorded
+    by staff with its scan)."""
+    document_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ThirdPartyDisclosureConsentRevoked(DomainEvent):
     recipient: str
     revoked_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessingRestricted(DomainEvent):
+    """The beneficiary's restriction (GDPR art. 18) covers this dossier: stored only."""
+
+    published = False
+    restricted: bool
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +304,11 @@ class Dossier:
     enquiry_received_at: datetime
     opened_at: datetime
     status: Status = "open"
+    processing_restricted: bool = False
+    """Under the beneficiary's restriction (art. 18): stored, processed for nobody but them
+    and the legal obligations."""
+    referent_history: tuple[ReferentConsultantAssigned, ...] = ()
+    """Every assignment of a referent, oldest first (who, when, why: Qualiopi ind. 17)."""
     notice_version: int | None = None
     needs_analysis: str | None = None
     needs_recorded_at: datetime | None = None
@@ -383,7 +407,8 @@ class SignConvention:
     convention_id: str
     party: str
     signed_at: datetime
-    method: str | None = None
+    method: str = "electronic"
+    document_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -405,6 +430,7 @@ class AssignReferent:
     staff: StaffFacts | None
     reason: str
     assigned_at: datetime
+    assigned_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -465,6 +491,8 @@ class DeliverSynthesis:
 class GiveDisclosureConsent:
     recipient: str
     given_at: datetime
+    method: str = "electronic"
+    document_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -509,6 +537,14 @@ class DestroyDueDocuments:
 
 
 @dataclass(frozen=True, slots=True)
+class RestrictProcessing:
+    """The beneficiary's restriction begins (True) or is lifted (False) on this dossier."""
+
+    restricted: bool
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class DestroyAllDocuments:
     """On the beneficiary's erasure: every class still held goes, retention or not."""
 
@@ -540,6 +576,7 @@ Command = (
     | AgreeRetention
     | DestroyDueDocuments
     | DestroyAllDocuments
+    | RestrictProcessing
 )
 
 
@@ -565,6 +602,10 @@ def decide(state: Dossier | None, command: Command, now: datetime) -> list[Domai
         ]
     if state is None:
         raise refuse("dossier_not_found", "no such dossier", status=404)
+    if isinstance(command, RestrictProcessing):
+        if command.restricted == state.processing_restricted:
+            return []
+        return [ProcessingRestricted(command.restricted, command.at)]
     if isinstance(command, DeemConventionRefused):
         return _deemed_refused(state, command, now)
     if isinstance(command, DestroyDueDocuments):
@@ -787,9 +828,17 @@ def _sign(state: Dossier, command: SignConvention) -> list[DomainEvent]:
         raise refuse(
             "signed_before_sent", "a party cannot sign before the convention was sent", status=422
         )
+    if command.method == "handwritten" and command.document_id is None:
+        raise refuse(
+            "paper_document_required", "a handwritten signature needs its scan", status=422
+        )
     events: list[DomainEvent] = [
         ConventionSignedByParty(
-            convention.convention_id, command.party, command.signed_at, command.method
+            convention.convention_id,
+            command.party,
+            command.signed_at,
+            command.method,
+            command.document_id,
         )
     ]
     if set(convention.signatures) | {command.party} == set(convention.required_parties):
@@ -840,7 +889,9 @@ def _assign_referent(state: Dossier, command: AssignReferent) -> list[DomainEven
     if previous is not None and command.reason == "initial":
         raise refuse("change_needs_reason", "a change of referent needs its reason", status=422)
     return [
-        ReferentConsultantAssigned(staff.staff_id, previous, command.reason, command.assigned_at)
+        ReferentConsultantAssigned(
+            staff.staff_id, previous, command.reason, command.assigned_at, command.assigned_by
+        )
     ]
 
 
@@ -947,7 +998,13 @@ def _consent(
     if isinstance(command, GiveDisclosureConsent):
         if command.recipient in state.consents:
             raise refuse("consent_already_given", "consent for this recipient is in force")
-        return [ThirdPartyDisclosureConsentGiven(command.recipient, command.given_at)]
+        if command.method == "handwritten" and command.document_id is None:
+            raise refuse("written_consent_required", "a written consent needs its scan", status=422)
+        return [
+            ThirdPartyDisclosureConsentGiven(
+                command.recipient, command.given_at, command.method, command.document_id
+            )
+        ]
     if command.recipient not in state.consents:
         raise refuse("no_consent", "there is no consent in force for this recipient")
     return [ThirdPartyDisclosureConsentRevoked(command.recipient, command.revoked_at)]
@@ -1080,8 +1137,14 @@ def evolve(state: Dossier | None, event: DomainEvent) -> Dossier:
         case WithdrawalExercised():
             withdrawn = _with_convention(s, event.convention_id, status="withdrawn")
             return replace(withdrawn, status="withdrawn", ended_at=event.exercised_at)
+        case ProcessingRestricted():
+            return replace(s, processing_restricted=event.restricted)
         case ReferentConsultantAssigned():
-            return replace(s, referent_id=event.consultant_id)
+            return replace(
+                s,
+                referent_id=event.consultant_id,
+                referent_history=(*s.referent_history, event),
+            )
         case PhaseStarted():
             return replace(s, phases_started={**s.phases_started, event.phase: event.started_at})
         case PhaseCompleted():

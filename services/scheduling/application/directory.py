@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from uuid import UUID, uuid4
 
@@ -33,6 +34,7 @@ from shared.runtime import outbox_message
 from shared.unit_of_work import unit_of_work
 
 NAME_PURPOSE = "staff.name"
+REGISTRATION_PURPOSE = "staff.psychologist_registration"
 ORGANISATION = "org"
 SHRED_NAME = "scheduling.staff_name_shred"
 """Timer kind: the name of a staff member who left is erased once the retention is over."""
@@ -122,9 +124,15 @@ class DirectoryService:
             return await self._record(conn, staff_id, version, events, _site_of(site_ids), sealed)
 
     async def update(
-        self, principal: Principal, staff_id: UUID, expected_version: int, command: st.Command
+        self,
+        principal: Principal,
+        staff_id: UUID,
+        expected_version: int,
+        command: st.Command,
+        registration_number: str | None = None,
     ) -> int:
-        """Qualification, training, evaluation or leaving, by a manager of one of their sites."""
+        """Qualification, training, evaluation or leaving, by a manager of one of their sites;
+        a psychologist's registration number is sealed under the staff member's key."""
         async with unit_of_work(self._pool()) as conn:
             await rm.lock_staff(conn, staff_id)
             state, version = await load_staff(self._store(), conn, staff_id)
@@ -132,6 +140,11 @@ class DirectoryService:
                 raise not_found("staff_not_found", "no such staff member")
             if version != expected_version:
                 raise ConcurrencyError(staff_stream(staff_id), expected_version, version)
+            if isinstance(command, st.RecordQualification) and registration_number is not None:
+                sealed = await self._keys().encrypt(
+                    str(staff_id), registration_number, purpose=REGISTRATION_PURPOSE, conn=conn
+                )
+                command = replace(command, registration_sealed=sealed.text)
             events = st.decide(state, command, self._clock.now())
             site = _site_of(tuple(state.site_ids))
             for event in events:

@@ -224,7 +224,7 @@ class SessionService:
     ) -> tuple[s.Session, int]:
         """The caller signs the attendance: as the beneficiary or as the consultant."""
         async with unit_of_work(self._pool()) as conn:
-            state, version = await self._locked(conn, session_id, expected_version)
+            state, version = await self._locked(conn, session_id)
             dossier = await rm.dossier_facts(conn, state.dossier_id)
             assert dossier is not None
             role: SignerRole
@@ -240,6 +240,7 @@ class SessionService:
             signer = principal_id(principal)
             if signer is None:
                 raise forbidden("not_the_signer", "the token does not name a person")
+            _require_version(session_id, expected_version, version)
             now = self._clock.now()
             command = s.SignAttendance(
                 signer_role=role,
@@ -342,25 +343,22 @@ class SessionService:
             )
             return await self._record(conn, state, version, events)
 
-    async def _locked(
-        self, conn: Connection, session_id: UUID, expected_version: int
-    ) -> tuple[s.Session, int]:
+    async def _locked(self, conn: Connection, session_id: UUID) -> tuple[s.Session, int]:
         current = await rm.session_version(conn, session_id)
         if current is None:
             raise not_found("session_not_found", "no such session")
         state, version = await load_session(self._store(), conn, session_id)
         assert state is not None
-        if version != expected_version:
-            raise ConcurrencyError(session_stream(session_id), expected_version, version)
         return state, version
 
     async def _authorised(
         self, conn: Connection, principal: Principal, session_id: UUID, expected_version: int
     ) -> tuple[s.Session, int]:
-        state, version = await self._locked(conn, session_id, expected_version)
+        state, version = await self._locked(conn, session_id)
         dossier = await rm.dossier_facts(conn, state.dossier_id)
         referent = dossier.referent_id if dossier else None
         require_session_actor(principal, state.site_id, state.consultant_id, referent)
+        _require_version(session_id, expected_version, version)
         return state, version
 
     async def _record(
@@ -386,3 +384,10 @@ class SessionService:
         if state.room_id is None:
             return None
         return await rm.place_of(conn, state.room_id)
+
+
+def _require_version(session_id: UUID, expected: int, current: int) -> None:
+    """Checked only once the caller may act: a stale version answered to someone who may not
+    would tell them the session exists."""
+    if current != expected:
+        raise ConcurrencyError(session_stream(session_id), expected, current)

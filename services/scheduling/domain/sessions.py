@@ -338,7 +338,8 @@ def decide(state: Session | None, command: Command, now: datetime) -> list[Event
         raise conflict(
             "session_not_scheduled",
             f"the session is {state.status.replace('_', ' ')}; only a scheduled session can change",
-            status=state.status,
+            # Not `status`: that name is the problem document's HTTP status.
+            session_status=state.status,
         )
     if isinstance(command, RescheduleSession):
         return [_reschedule(state, command, now)]
@@ -541,10 +542,7 @@ def _held(state: Session, command: RecordSessionHeld, now: datetime) -> SessionH
 
 
 def _sign(state: Session, command: SignAttendance, now: datetime) -> AttendanceSigned:
-    if state.status != "held":
-        raise conflict("session_not_held", "attendance is signed for a session that was held")
-    if command.signer_role in state.signatures:
-        raise conflict("already_signed", f"the {command.signer_role} has already signed")
+    # Who signs first: someone who may not learns nothing of the session's state.
     expected = (
         command.dossier.beneficiary_id
         if command.signer_role == "beneficiary"
@@ -554,6 +552,10 @@ def _sign(state: Session, command: SignAttendance, now: datetime) -> AttendanceS
         raise forbidden(
             "not_the_signer", f"only the session's {command.signer_role} signs for that role"
         )
+    if state.status != "held":
+        raise conflict("session_not_held", "attendance is signed for a session that was held")
+    if command.signer_role in state.signatures:
+        raise conflict("already_signed", f"the {command.signer_role} has already signed")
     assert state.held_started_at is not None
     if command.signed_at < state.held_started_at or command.signed_at > now:
         raise invalid(

@@ -19,6 +19,20 @@ from services.scheduling.domain.rejection import conflict, invalid, not_found
 from services.scheduling.domain.values import CompetenceOutcome, Contract, StaffRole
 
 MAX_TRAINING_HOURS = 1000.0
+PSYCHOMETRIC_TESTS = "psychometric_tests"
+PSYCHOLOGIST_TITLES = frozenset(
+    {
+        "psychologue",
+        "master_psychologie",
+        "master_psychologie_travail",
+        "dess_psychologie",
+        "doctorat_psychologie",
+    }
+)
+"""Qualifications giving the title of psychologist (loi 85-772, art. 44; décret 90-255): a
+master's degree in psychology, or its predecessors. Psychometric tests are reserved to them."""
+Registry = Literal["adeli", "rpps"]
+"""Where a psychologist's title is registered: ADELI (9 digits) then RPPS (11 digits)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +50,10 @@ class RecordQualification:
     qualification: str
     habilitations: tuple[str, ...]
     recorded_at: datetime
+    registry: Registry | None = None
+    """The register of the psychologist's title, required for psychometric tests."""
+    registration_sealed: str | None = None
+    """The ADELI or RPPS number, sealed under the staff member's key by the application."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +97,8 @@ class QualificationRecorded(_Event):
     qualification: str
     habilitations: list[str]
     recorded_at: datetime
+    registry: Registry | None = None
+    registration_sealed: str | None = None
 
 
 class ContinuousTrainingCompleted(_Event):
@@ -182,11 +202,25 @@ def decide(state: StaffMember | None, command: Command, now: datetime) -> list[E
         return [StaffMemberLeft(left_at=command.left_at)]
     if isinstance(command, RecordQualification):
         _not_future(command.recorded_at, now)
+        if PSYCHOMETRIC_TESTS in command.habilitations:
+            if command.qualification not in PSYCHOLOGIST_TITLES:
+                raise invalid(
+                    "psychologist_title_required",
+                    "psychometric tests need a psychologist's title (a master in psychology)",
+                    accepted_qualifications=sorted(PSYCHOLOGIST_TITLES),
+                )
+            if command.registry is None or command.registration_sealed is None:
+                raise invalid(
+                    "psychologist_registration_required",
+                    "psychometric tests need the title's ADELI or RPPS number",
+                )
         return [
             QualificationRecorded(
                 qualification=command.qualification,
                 habilitations=list(dict.fromkeys(command.habilitations)),
                 recorded_at=command.recorded_at,
+                registry=command.registry,
+                registration_sealed=command.registration_sealed,
             )
         ]
     if isinstance(command, RecordTraining):

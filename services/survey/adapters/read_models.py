@@ -14,13 +14,14 @@ async def project_survey(conn: Connection, state: Survey, version: int) -> None:
         """INSERT INTO surveys (survey_id, dossier_id, site_id, campaign, respondent_role,
                                 questionnaire_version, status, created_at, sent_at, expires_at,
                                 reminders_sent, answered_at, satisfaction_score, version,
-                                session_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                                scores, situation, session_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
            ON CONFLICT (survey_id) DO UPDATE SET
                status = EXCLUDED.status, sent_at = EXCLUDED.sent_at,
                expires_at = EXCLUDED.expires_at, reminders_sent = EXCLUDED.reminders_sent,
                answered_at = EXCLUDED.answered_at,
-               satisfaction_score = EXCLUDED.satisfaction_score, version = EXCLUDED.version""",
+               satisfaction_score = EXCLUDED.satisfaction_score, version = EXCLUDED.version,
+               scores = EXCLUDED.scores, situation = EXCLUDED.situation""",
         state.survey_id,
         state.dossier_id,
         state.site_id,
@@ -35,6 +36,8 @@ async def project_survey(conn: Connection, state: Survey, version: int) -> None:
         state.answered_at,
         state.satisfaction_score,
         version,
+        dict(state.scores),
+        state.situation,
         state.session_id,
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -35,6 +36,11 @@ MENTIONS = {
     "payment_terms": "Employer pays at the end",
 }
 IDENTITY = {"name": "Camille Zéphyrine Martin", "email": "camille.zephyrine@example.org"}
+SCAN = {
+    "media_type": "application/pdf",
+    "content_base64": base64.b64encode(b"%PDF-1.4\n% a scanned signed page\n").decode(),
+}
+"""A scanned paper document, as staff attach it to a handwritten signature or consent."""
 
 
 async def produce(bootstrap: str, events: list[IntegrationEvent], site_id: str) -> None:
@@ -269,11 +275,12 @@ class Harness:
                 if party == "beneficiary"
                 else self.as_manager()
             )
+            # The employer signs on paper; the manager records it with its scan.
+            body: dict[str, Any] = {"party": party}
+            if party == "employer":
+                body["paper_document"] = SCAN
             await self.command(
-                f"{url}/conventions/{convention}/signatures",
-                headers,
-                {"party": party},
-                dossier_id=dossier,
+                f"{url}/conventions/{convention}/signatures", headers, body, dossier_id=dossier
             )
         return dossier, beneficiary
 

@@ -67,9 +67,21 @@ async def test_need_to_know_and_the_access_log(harness: Harness) -> None:
     log = await h.call(
         "GET", f"/beneficiaries/{beneficiary}/access-log", h.auth("beneficiary", beneficiary)
     )
-    assert [(e["reader_id"], e["what"]) for e in log.json()] == [
+    assert [
+        (e["reader_id"], e["what"]) for e in log.json() if e["what"] == "working_documents"
+    ] == [
         (h.consultant, "working_documents"),
         (beneficiary, "working_documents"),
+    ]
+    # The refused attempts too (the same site's five, the other site's and beneficiary's one).
+    refused = [e["reader_roles"] for e in log.json() if e["what"] == "refused:working_documents"]
+    assert refused == [
+        ["site_manager"],
+        ["admin"],
+        ["auditor"],
+        ["quality_lead"],
+        ["consultant"],
+        ["consultant"],
     ]
     await h.call("GET", f"/beneficiaries/{beneficiary}/access-log", h.as_consultant(), expect=404)
 

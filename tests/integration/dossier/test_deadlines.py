@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from shared.contracts import ConventionDeemedRefused, WorkingDocumentsDestroyed
-from tests.integration.dossier.conftest import MENTIONS, Harness, eventually
+from tests.integration.dossier.conftest import MENTIONS, SCAN, Harness, eventually
 from tests.integration.kafka_reading import end_offsets, read_envelopes
 
 TOPIC = "bilan.dossier.events"
@@ -29,7 +29,7 @@ async def test_silence_until_the_deadline_is_refusal(harness: Harness) -> None:
     await h.command(
         f"{url}/conventions/{convention}/signatures",
         h.as_manager(),
-        {"party": "employer"},
+        {"party": "employer", "paper_document": SCAN},
         dossier_id=dossier,
     )
 

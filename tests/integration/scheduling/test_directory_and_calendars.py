@@ -61,6 +61,7 @@ async def test_staff_records_are_published_without_names_and_scoped_to_sites(
                 {
                     "qualification": "master_psychologie",
                     "habilitations": ["psychometric_tests"],
+                    "psychologist_registration": {"registry": "rpps", "number": "10001234567"},
                     "recorded_at": when,
                 },
             ),

@@ -264,6 +264,7 @@ async def test_remote_sessions_get_a_link_that_stays_off_kafka(
             json={
                 "qualification": "master_psychologie",
                 "habilitations": ["psychometric_tests"],
+                "psychologist_registration": {"registry": "rpps", "number": "10001234567"},
                 "recorded_at": clock.now().isoformat(),
             },
             headers={**manager, "If-Match": staff.headers["etag"]},

@@ -136,6 +136,18 @@ async def test_completed_dossier_gets_one_mail_and_its_answer_is_published_witho
         manager = await client.get(f"/surveys/{survey_id}", headers=_auth(["site_manager"], [site]))
         assert manager.json()["scores"]["objectives_met"] == 8
         assert manager.json()["free_text"] is None, "managers see scores, not what was written"
+        # The list shows the same figures as the detail (issue 16, item 10).
+        (listed,) = (await client.get("/surveys", headers=_auth(["site_manager"], [site]))).json()
+        assert (listed["scores"], listed["situation"], listed["satisfaction_score"]) == (
+            manager.json()["scores"],
+            manager.json()["situation"],
+            manager.json()["satisfaction_score"],
+        )
+        assert listed["scores"]["objectives_met"] == 8
+        # A survey answered before the list kept them: read from its events.
+        await service.runtime.pool.execute("UPDATE surveys SET scores = NULL")
+        (listed,) = (await client.get("/surveys", headers=_auth(["site_manager"], [site]))).json()
+        assert listed["scores"] == manager.json()["scores"]
         other_site = await client.get(
             f"/surveys/{survey_id}", headers=_auth(["quality_lead"], [str(uuid.uuid4())])
         )
@@ -275,6 +287,12 @@ async def test_stakeholder_survey_is_mailed_and_its_address_shredded_once_answer
             headers=_auth(["site_manager"], []),
         )
         assert refused.status_code == 403
+        one_site = await client.post(
+            "/stakeholder-surveys",
+            json={"respondent_role": "funder", "email": address},
+            headers=_auth(["quality_lead"], [str(uuid.uuid4())]),
+        )
+        assert (one_site.status_code, one_site.json()["code"]) == (403, "organisation_wide")
         bad = await client.post(
             "/stakeholder-surveys",
             json={"respondent_role": "funder", "email": "not an address"},
@@ -284,7 +302,7 @@ async def test_stakeholder_survey_is_mailed_and_its_address_shredded_once_answer
         sent = await client.post(
             "/stakeholder-surveys",
             json={"respondent_role": "funder", "email": address},
-            headers=_auth(["quality_lead"], []),
+            headers=_auth(["quality_lead"], ["*"]),
         )
         assert sent.status_code == 202, sent.text
         survey_id = sent.json()["survey_id"]
@@ -333,7 +351,7 @@ async def test_two_simultaneous_answers_through_one_link_record_one(
         sent = await client.post(
             "/stakeholder-surveys",
             json={"respondent_role": "staff", "email": "equipe@centre.example"},
-            headers=_auth(["admin"], []),
+            headers=_auth(["admin"], ["*"]),
         )
         assert sent.status_code == 202
         await eventually(lambda: _count_sent(service))

@@ -59,12 +59,23 @@ def test_onboarding_needs_open_sites_and_happens_once() -> None:
 
 def test_qualifications_add_habilitations_and_leaving_freezes_the_record() -> None:
     state = onboarded()
+    for missing, code in [
+        (RecordQualification("master_rh", ("psychometric_tests",), NOW, "rpps", "sealed"),
+         "psychologist_title_required"),
+        (RecordQualification("master_psychologie", ("psychometric_tests",), NOW),
+         "psychologist_registration_required"),
+    ]:  # fmt: skip
+        with pytest.raises(Rejected) as caught:
+            decide(state, missing, NOW)
+        assert caught.value.code == code
     events = decide(
         state,
         RecordQualification(
-            "psychologist_master",
+            "master_psychologie",
             ("psychometric_tests",),
             NOW,
+            registry="rpps",
+            registration_sealed="sealed-number",
         ),
         NOW,
     )
