@@ -57,7 +57,7 @@ from tests.faults.recount import read_all, recount
 
 SERVICES = ("dossier", "scheduling", "survey", "reporting")
 ROOT = Path(__file__).resolve().parents[1]
-PERIOD = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
+PERIOD = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2099, 12, 31, tzinfo=UTC))
 
 
 class System:
@@ -353,7 +353,7 @@ async def served_equal(system: System, site: str, counted: Any) -> str:
     async with httpx.AsyncClient(base_url=system.urls["reporting"], timeout=10) as http:
         figures = await http.get(
             "/v1/indicators",
-            params={"from": "2000-01-01", "to": "2100-01-01", "site": site},
+            params={"from": "2000-01-01", "to": "2099-12-31", "site": site},
             headers=auth,
         )
         completed = figures.json()["indicators"]["bilans_completed"]["value"]
