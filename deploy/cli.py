@@ -122,6 +122,29 @@ def test(no_lint: bool, pytest_args: tuple[str, ...]) -> None:
     run_checks(pytest_args, lint=not no_lint)
 
 
+@main.group(name="containers")
+def containers_group() -> None:
+    """The Bilan image and its containers, on Docker with host networking only."""
+
+
+@containers_group.command("build")
+def containers_build() -> None:
+    """Build the image from a local Debian bookworm base (installs Docker if missing)."""
+    from deploy.containers import engine, images
+
+    with engine.engine() as docker:
+        images.bilan_image(docker)
+
+
+@containers_group.command("test")
+def containers_test() -> None:
+    """Build the image, run init and every Bilan process in hardened containers against the
+    native Kafka and PostgreSQL, pass the end-to-end journey against them, remove them."""
+    from deploy.containers import journey
+
+    journey.run()
+
+
 @main.group(name="reporting")
 def reporting_group() -> None:
     """The reporting service's projections."""
