@@ -36,7 +36,13 @@ PID_FILE: Final = EXEC_ROOT / "dockerd.pid"
 DEBIAN_PACKAGES: Final = {"dockerd": "docker.io", "debootstrap": "debootstrap"}
 """A command this module needs, and the Debian package that installs it."""
 START_TIMEOUT_S: Final = 60.0
+_STARTED: Final = time.monotonic()
 _POLICY_RC_D: Final = Path("/usr/sbin/policy-rc.d")
+
+
+def say(message: str) -> None:
+    """A progress line, with the seconds since the command started (to see what is slow)."""
+    click.echo(f"containers [{time.monotonic() - _STARTED:5.1f}s]: {message}")
 
 
 def ensure_installed() -> None:
@@ -46,7 +52,7 @@ def ensure_installed() -> None:
         return
     if os.geteuid() != 0:
         raise StackError(f"containers: run `apt-get install -y {' '.join(missing)}` as root")
-    click.echo(f"containers: installing {', '.join(missing)} from Debian...")
+    say(f"installing {', '.join(missing)} from Debian...")
     apt = {"DEBIAN_FRONTEND": "noninteractive"}
     procs.run(["apt-get", "update"], "apt-get update", env=apt, timeout=600)
     # Debian's docker.io would start a system-wide dockerd with its default bridge (a
@@ -141,13 +147,13 @@ def engine() -> Iterator[Docker]:
     client = _client()
     default = Docker(client, None)
     if default.answers():
-        click.echo("containers: using the Docker engine already running")
+        say("using the Docker engine already running")
         yield default
         return
     ours = Docker(client, f"unix://{SOCKET}")
     pid = procs.read_pid(PID_FILE)
     if pid is not None and procs.alive(pid) and ours.answers():
-        click.echo(f"containers: using this checkout's dockerd (pid {pid})")
+        say(f"using this checkout's dockerd (pid {pid})")
         yield ours
         return
     pid = _start_dockerd(ours)
@@ -155,7 +161,7 @@ def engine() -> Iterator[Docker]:
         yield ours
     finally:
         clean = procs.terminate(pid, timeout=30)
-        click.echo(f"containers: dockerd stopped{'' if clean else ' after SIGKILL'}")
+        say(f"dockerd stopped{'' if clean else ' after SIGKILL'}")
 
 
 def _dockerd_argv() -> Sequence[str]:
@@ -196,5 +202,5 @@ def _start_dockerd(docker: Docker) -> int:
                 f"containers: dockerd did not start:\n{procs.log_excerpt(log_file, offset)}"
             )
         time.sleep(0.5)
-    click.echo(f"containers: dockerd started (pid {process.pid}, no bridge, log {log_file})")
+    say(f"dockerd started (pid {process.pid}, no bridge, log {log_file})")
     return process.pid

@@ -14,9 +14,7 @@ import time
 from pathlib import Path
 from typing import Final
 
-import click
-
-from deploy.containers.engine import CONTAINERS_DIR, Docker, which
+from deploy.containers.engine import CONTAINERS_DIR, Docker, say, which
 from deploy.local import procs
 from deploy.local.paths import REPO_ROOT
 
@@ -32,7 +30,7 @@ BILAN_IMAGE: Final = "bilan:containers-test"
 def debian_rootfs() -> Path:
     """The tarball of a minimal Debian root, made by debootstrap unless already cached."""
     if ROOTFS_TAR.is_file():
-        click.echo(f"containers: Debian {SUITE} root cached in {ROOTFS_TAR}")
+        say(f"Debian {SUITE} root cached in {ROOTFS_TAR}")
         return ROOTFS_TAR
     debootstrap = which("debootstrap")
     if debootstrap is None:
@@ -40,7 +38,7 @@ def debian_rootfs() -> Path:
     root = CONTAINERS_DIR / f"debian-{SUITE}.rootfs"
     shutil.rmtree(root, ignore_errors=True)
     root.parent.mkdir(parents=True, exist_ok=True)
-    click.echo(f"containers: debootstrap {SUITE} (minbase) from {MIRROR}...")
+    say(f"debootstrap {SUITE} (minbase) from {MIRROR}...")
     started = time.monotonic()
     procs.run([debootstrap, "--variant=minbase", SUITE, root, MIRROR], "debootstrap", timeout=1800)
     # What only served the installation: no image needs the downloaded packages or lists.
@@ -56,7 +54,7 @@ def debian_rootfs() -> Path:
     )
     partial.replace(ROOTFS_TAR)  # only a complete tarball counts as cached
     shutil.rmtree(root)
-    click.echo(f"containers: Debian root made in {time.monotonic() - started:.0f}s")
+    say(f"Debian root made in {time.monotonic() - started:.0f}s")
     return ROOTFS_TAR
 
 
@@ -65,7 +63,7 @@ def debian_image(docker: Docker) -> str:
     if not docker.ok("image", "inspect", DEBIAN_IMAGE):
         tarball = debian_rootfs()
         docker.run("import", tarball, DEBIAN_IMAGE, what="docker import")
-        click.echo(f"containers: imported {DEBIAN_IMAGE}")
+        say(f"imported {DEBIAN_IMAGE}")
     return DEBIAN_IMAGE
 
 
@@ -102,7 +100,7 @@ def bilan_image(docker: Docker) -> str:
 def _build(
     docker: Docker, tag: str, dockerfile: Path, context: Path, build_args: dict[str, str]
 ) -> None:
-    click.echo(f"containers: building {tag}...")
+    say(f"building {tag}...")
     started = time.monotonic()
     arguments = [
         part for key, value in build_args.items() for part in ("--build-arg", f"{key}={value}")
@@ -121,4 +119,4 @@ def _build(
         timeout=1800,
         quiet=False,
     )
-    click.echo(f"containers: {tag} built in {time.monotonic() - started:.0f}s")
+    say(f"{tag} built in {time.monotonic() - started:.0f}s")

@@ -24,7 +24,7 @@ import click
 import httpx
 
 from deploy.containers import images
-from deploy.containers.engine import Docker, engine
+from deploy.containers.engine import Docker, engine, say
 from deploy.local import procs, stack
 from deploy.local.paths import REPO_ROOT
 from deploy.local.procs import StackError
@@ -73,9 +73,7 @@ def run() -> None:
             _check_hardening(docker, names)
             _journey()
             _check_still_running(docker, names)
-    click.echo(
-        f"containers: journey passed against containers in {time.monotonic() - started:.0f}s"
-    )
+    say(f"journey passed against containers in {time.monotonic() - started:.0f}s")
 
 
 def _check_ports_free(specs: Sequence[ProcessSpec]) -> None:
@@ -103,7 +101,7 @@ def _env_args(env: dict[str, str]) -> list[str]:
 
 def _init(docker: Docker, image: str) -> None:
     """`python -m deploy.init` in a container: topics and migrations (idempotent)."""
-    click.echo("containers: init (topics, migrations) in a container...")
+    say("init (topics, migrations) in a container...")
     output = docker.run(
         "run",
         "--rm",
@@ -156,14 +154,14 @@ def _containers(docker: Docker, image: str, specs: Sequence[ProcessSpec]) -> Ite
                 what=f"docker run of {spec.name}",
             )
             names.append(name)
-            click.echo(f"containers: {name} started")
+            say(f"{name} started")
         yield names
     finally:
         for name in names:
             _save_log(docker, name)
         if names:
             docker.run("rm", "-f", *names, what="docker rm")
-            click.echo(f"containers: removed {', '.join(names)}")
+            say(f"removed {', '.join(names)}")
 
 
 def _save_log(docker: Docker, name: str) -> None:
@@ -214,7 +212,7 @@ def _wait_ready(docker: Docker, specs: Sequence[ProcessSpec], names: Sequence[st
             raise StackError(f"containers: not ready ({', '.join(culprits)}):\n{logs}")
         if waiting:
             time.sleep(0.5)
-    click.echo(f"containers: {', '.join(spec.name for spec in specs)} ready")
+    say(f"{', '.join(spec.name for spec in specs)} ready")
 
 
 def _tail(docker: Docker, name: str) -> str:
@@ -270,11 +268,11 @@ def _check_hardening(docker: Docker, names: Sequence[str]) -> None:
             problems.append("its process runs as uid 0")
         if problems:
             raise StackError(f"containers: {name}: {'; '.join(problems)}")
-    click.echo("containers: read-only root, tmpfs /tmp, non-root, no capabilities: checked")
+    say("read-only root, tmpfs /tmp, non-root, no capabilities: checked")
 
 
 def _journey() -> None:
-    click.echo(f"containers: {JOURNEY} against the containers...")
+    say(f"{JOURNEY} against the containers...")
     completed = subprocess.run(  # noqa: S603 (fixed argv)
         [sys.executable, "-m", "pytest", JOURNEY, "-q", "-p", "no:cacheprovider"],
         cwd=REPO_ROOT,
