@@ -161,7 +161,17 @@ def engine() -> Iterator[Docker]:
         yield ours
     finally:
         clean = procs.terminate(pid, timeout=30)
+        _unmount_namespaces()
         say(f"dockerd stopped{'' if clean else ' after SIGKILL'}")
+
+
+def _unmount_namespaces() -> None:
+    """dockerd leaves the host network namespace it bind-mounted for host-network containers
+    (`netns/default`) mounted when it stops: nothing of this run should stay mounted."""
+    umount = shutil.which("umount") or "/bin/umount"
+    for path in (EXEC_ROOT / "netns").glob("*"):
+        if os.path.ismount(path):
+            subprocess.run([umount, str(path)], check=False, timeout=30)  # noqa: S603
 
 
 def _dockerd_argv() -> Sequence[str]:

@@ -94,6 +94,10 @@ def bilan_image(docker: Docker) -> str:
     """The project's image, from its own Dockerfile, on the local Python base."""
     base = python_image(docker)
     _build(docker, BILAN_IMAGE, REPO_ROOT / "Dockerfile", REPO_ROOT, {"PYTHON_BASE": base})
+    if docker.host is not None:
+        # Each change to the code leaves the previous image's layers untagged; on this
+        # checkout's own engine (never on someone else's) they would only fill .data.
+        docker.run("image", "prune", "--force", what="docker image prune")
     return BILAN_IMAGE
 
 
