@@ -52,7 +52,7 @@ def _wait_ready(specs: list[ProcessSpec]) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_S
     waiting = [spec for spec in specs if spec.url or spec.port]
     while waiting:
-        waiting = [spec for spec in waiting if _readiness(spec) != "ready"]
+        waiting = [spec for spec in waiting if not _readiness(spec).startswith("ready")]
         if not waiting:
             return
         if time.monotonic() > deadline:
@@ -70,10 +70,16 @@ def _readiness(spec: ProcessSpec) -> str:
         response = httpx.get(f"{spec.url}/readyz", timeout=2)
     except httpx.HTTPError:
         return "not answering"
+    body = response.json() if response.content else {}
+    # A dependency the process can do without (Kafka, behind the outbox) is shown, not fatal.
+    degraded = {k: v for k, v in body.get("dependencies", {}).items() if v != "ok"}
     if response.status_code == 200:
+        if degraded:
+            return "ready (" + ", ".join(f"{k} {v}" for k, v in degraded.items()) + ")"
         return "ready"
-    checks = response.json().get("checks", {}) if response.content else {}
-    return "not ready: " + ", ".join(f"{k} {v}" for k, v in checks.items())
+    failing = {k: v for k, v in body.get("checks", {}).items() if v != "ok"}
+    failing.update({k: v for k, v in body.get("loops", {}).items() if v != "running"})
+    return "not ready: " + ", ".join(f"{k} {v}" for k, v in {**failing, **degraded}.items())
 
 
 def _print_urls(specs: list[ProcessSpec]) -> None:
@@ -123,7 +129,7 @@ def status() -> bool:
         info = state.get(spec.name, {})
         readiness = _readiness(spec)
         lag = _consumer_lag(spec)
-        healthy = healthy and info.get("pid") is not None and readiness in ("ready", "n/a")
+        healthy = healthy and info.get("pid") is not None and readiness.startswith(("ready", "n/a"))
         click.echo(
             f"  {spec.name}: pid {info.get('pid')}, restarts {info.get('restarts', 0)}, "
             f"{readiness}{'' if lag is None else f', consumer lag {lag}'}, log {spec.log_file}"

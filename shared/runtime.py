@@ -22,12 +22,14 @@ from shared.contracts.base import IntegrationEvent
 from shared.db import PLATFORM_MIGRATIONS, create_pool, load_migrations, migrate
 from shared.devclock import dev_clock_router
 from shared.eventstore import OutboxMessage, PostgresEventStore
+from shared.idempotency import IdempotencyMiddleware
 from shared.keystore import KeyStore
 from shared.logging import current_context, get_logger
 from shared.relay import OutboxRelay, OutboxSignal, kafka_producer_factory
 from shared.settings import ServiceSettings
 from shared.timers import TimerHandler, TimerLoop
 from shared.web import (
+    RUNNING,
     RequestContextMiddleware,
     install_problem_handlers,
     operations_router,
@@ -62,6 +64,8 @@ class ServiceRuntime:
         self._run_background = run_background
         self.signal = OutboxSignal()
         self._tasks: list[asyncio.Task[None]] = []
+        self.loops: dict[str, str] = {}
+        """Each background loop's state, for `/readyz` and `/healthz`."""
         self._pool: asyncpg.Pool | None = None
         self._admin: AIOKafkaAdminClient | None = None
         self.store: PostgresEventStore
@@ -133,13 +137,22 @@ class ServiceRuntime:
 
     def _spawn(self, name: str, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coro, name=f"{self.settings.service_name}-{name}")
-        task.add_done_callback(self._on_task_done)
+        self.loops[name] = RUNNING
+        task.add_done_callback(lambda done: self._on_task_done(name, done))
         self._tasks.append(task)
 
-    @staticmethod
-    def _on_task_done(task: asyncio.Task[None]) -> None:
-        if not task.cancelled() and task.exception() is not None:
-            log.error("background_task_died", task=task.get_name(), exc_info=task.exception())
+    def _on_task_done(self, name: str, task: asyncio.Task[None]) -> None:
+        if task.cancelled():
+            self.loops[name] = "stopped"
+            return
+        error = task.exception()
+        # A loop only ends by cancellation: any other end, with or without an error, leaves
+        # work undone, and /healthz and /readyz say so until the process is restarted.
+        self.loops[name] = f"died: {type(error).__name__}" if error else "died: returned"
+        log.error("background_task_died", task=task.get_name(), exc_info=error)
+
+    def loop_states(self) -> dict[str, str]:
+        return dict(self.loops)
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -192,8 +205,17 @@ def outbox_message(event: IntegrationEvent, site_id: str) -> OutboxMessage:
     )
 
 
-def create_service_app(runtime: ServiceRuntime, *, title: str, description: str) -> FastAPI:
-    """A FastAPI app with the platform's errors, middleware, operations endpoints and auth."""
+def create_service_app(
+    runtime: ServiceRuntime,
+    *,
+    title: str,
+    description: str,
+    idempotent_paths: Sequence[str] = (),
+) -> FastAPI:
+    """A FastAPI app with the platform's errors, middleware, operations endpoints and auth.
+
+    `idempotent_paths` are the creating routes (templates such as `/dossiers`) whose POST
+    accepts an `Idempotency-Key` (shared.idempotency)."""
     s = runtime.settings
     app = FastAPI(title=title, description=description, lifespan=runtime.lifespan)
     app.state.runtime = runtime
@@ -201,9 +223,18 @@ def create_service_app(runtime: ServiceRuntime, *, title: str, description: str)
         s.jwt_public_key_file, issuer=s.jwt_issuer, audience=s.jwt_audience
     )
     install_problem_handlers(app)
+    if idempotent_paths:
+        app.add_middleware(
+            IdempotencyMiddleware, pool_of=lambda: runtime.pool, paths=idempotent_paths
+        )
+    # Added last, so outermost: a replayed answer carries its correlation id too.
     app.add_middleware(RequestContextMiddleware, service=s.service_name)
     app.include_router(
-        operations_router({"database": runtime.check_database, "kafka": runtime.check_kafka})
+        operations_router(
+            {"database": runtime.check_database},
+            informational={"kafka": runtime.check_kafka},
+            loops=runtime.loop_states,
+        )
     )
     if runtime.dev_clock is not None:
         app.include_router(dev_clock_router(runtime.dev_clock))

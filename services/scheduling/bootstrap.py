@@ -112,6 +112,11 @@ class SchedulingRuntime(ServiceRuntime):
         await super().stop()
 
 
+# Creating commands whose POST accepts an Idempotency-Key (their answers hold ids, not
+# personal data: the stored copy is not encrypted).
+IDEMPOTENT_PATHS = ("/sites", "/sites/{site_id}/rooms", "/dossiers/{dossier_id}/sessions")
+
+
 def create_app(
     settings: Settings,
     *,
@@ -176,7 +181,12 @@ def create_app(
         clock=runtime.clock,
     )
     calendars = CalendarService(pool=lambda: runtime.pool, clock=runtime.clock, settings=settings)
-    app = create_service_app(runtime, title="Bilan scheduling service", description=DESCRIPTION)
+    app = create_service_app(
+        runtime,
+        title="Bilan scheduling service",
+        description=DESCRIPTION,
+        idempotent_paths=IDEMPOTENT_PATHS,
+    )
     app.include_router(build_router(sessions, directory, calendars))
 
     @app.exception_handler(Rejected)

@@ -181,11 +181,17 @@ def build_service(
             "Satisfaction surveys at the end of the bilan and six months later, stakeholder "
             "feedback, complaints register (Qualiopi ind. 31) and improvement actions (ind. 32)."
         ),
+        idempotent_paths=IDEMPOTENT_PATHS,
     )
     app.router.lifespan_context = service.lifespan
     app.state.survey = service
     install_routes(app)
     return app, service
+
+
+# Creating commands whose POST accepts an Idempotency-Key (their answers hold ids, not
+# personal data: the stored copy is not encrypted).
+IDEMPOTENT_PATHS = ("/complaints",)
 
 
 def create_app(
