@@ -29,9 +29,9 @@ def test_the_demo_fills_the_system_through_its_apis(bilan: BilanClient) -> None:
     # The demo's own history: its sites' records and the organisation-wide ones (staff). The
     # topics are shared, and whatever else publishes meanwhile (other tests, made-up events)
     # is not the demo's to answer for.
-    mine = {*result.site_ids, "org"}
-    published = [record for record in published if record.envelope.site_id in mine]
-    assert len({r.envelope.site_id for r in published}) == len(mine)
+    demo_sites = {*result.site_ids, "org"}
+    published = [record for record in published if record.envelope.site_id in demo_sites]
+    assert len({r.envelope.site_id for r in published}) == len(demo_sites)
     as_of = datetime.fromisoformat(result.clock_ended_at)
     found = violations(published, as_of=as_of, complete=False)
     assert found == [], "\n".join(map(str, found))
