@@ -37,6 +37,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -47,7 +48,7 @@ import aiohttp
 import asyncpg
 import httpx
 
-from bench.system import PLAN, Journey, Org, Pacer, organisation
+from bench.system import PLAN, UUID, Journey, Org, Pacer, organisation
 from deploy.client import BilanClient, bearer
 from deploy.local import kafka_admin
 from deploy.local.topics import TOPICS
@@ -215,13 +216,16 @@ class Tally:
     failed: int = 0
     opened: set[str] = field(default_factory=set)
     completed: set[str] = field(default_factory=set)
+    refusals: Counter[str] = field(default_factory=Counter)
+    """Final answers other than success, by status and problem code."""
 
 
 async def send(http: aiohttp.ClientSession, base: str, journey: Journey, tally: Tally) -> None:
     """The journey's next command, retried as a careful client would until it is settled."""
     method, path, headers, body = journey.request()
-    keyed = method == "POST" and "If-Match" not in headers
-    if keyed:
+    if method == "POST":
+        # Every POST carries a key: the creating routes (a dossier, a convention) answer a
+        # retry with the first answer, Location included; the others ignore it.
         headers["Idempotency-Key"] = str(uuid.uuid4())
     ambiguous = False
     deadline = time.monotonic() + 120
@@ -237,7 +241,7 @@ async def send(http: aiohttp.ClientSession, base: str, journey: Journey, tally: 
             await asyncio.sleep(1.0)
             continue
         break
-    if status == 409 and ambiguous and not keyed:
+    if status == 409 and ambiguous and "If-Match" in headers:
         # The first try was applied; its answer was lost. Read the version it left.
         reader = {k: v for k, v in headers.items() if k != "If-Match"}
         async with http.get(f"{base}/dossiers/{journey.dossier}", headers=reader) as r:
@@ -248,6 +252,8 @@ async def send(http: aiohttp.ClientSession, base: str, journey: Journey, tally: 
         return
     if status >= 300 or response_headers is None:
         tally.failed += 1
+        code = json.loads(answer).get("code") if answer.startswith("{") else None
+        tally.refusals[f"{status} {code or 'no answer'} ({method} {UUID.sub('{id}', path)})"] += 1
         raise RuntimeError(f"{method} {path}: {status} {answer[:200]}")
     tally.accepted += 1
     result = json.loads(answer)
@@ -337,6 +343,7 @@ async def run_fault(
         "accepted": tally.accepted,
         "retried": tally.retried,
         "refused": tally.failed,
+        "refusals": dict(tally.refusals.most_common(3)),
         "lost": lost,
         "copies": counted.duplicates,
         "duplicated": counted.applied_twice + len(unknown),
@@ -403,6 +410,7 @@ def _line(row: dict[str, Any]) -> str:
         f"(copies dropped by ce_id {row['copies']})  "
         f"out of order {row['out_of_order']}  reporting = recount: "
         f"{'yes' if row['reporting_equal'] else 'NO: ' + row['reporting_differs']}"
+        + (f"\n    refusals: {row['refusals']}" if row["refusals"] else "")
     )
 
 

@@ -188,7 +188,9 @@ class BilanClient:
         if version is not None:
             headers = {**headers, "If-Match": f'"{version}"'}
         creating = method == "POST" and version is None
-        if creating and "Idempotency-Key" not in headers:
+        if method == "POST" and "Idempotency-Key" not in headers:
+            # The creating routes answer a retry with the first answer (Location included,
+            # a convention's too); the other routes ignore the header.
             headers = {**headers, "Idempotency-Key": str(uuid.uuid4())}
         deadline = time.monotonic() + self.retry_unavailable_s
         while True:
