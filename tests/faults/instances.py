@@ -107,8 +107,9 @@ class PrivateKafka:
     """A throwaway single-node KRaft broker from the stack's jars."""
 
     def __init__(self) -> None:
-        if not kafka_broker.LIBS_STAMP.is_file():
-            raise RuntimeError("the Kafka jars are missing: run `bilan stack up` first")
+        # A checkout sharing another's running stack has no jars of its own yet.
+        kafka_broker.KAFKA_DIR.mkdir(parents=True, exist_ok=True)
+        kafka_broker.ensure_libs()
         self.port = free_port()
         self._controller_port = free_port()
         self._root = Path(tempfile.mkdtemp(prefix="bilan-faults-kafka-"))
