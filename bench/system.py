@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
 import re
 import time
@@ -50,6 +51,12 @@ MENTIONS = {
     "follow_up_terms": "Suivi à six mois",
     "handover_terms": "Au seul bénéficiaire",
     "payment_terms": "Employeur",
+}
+
+
+EMPLOYER_SCAN = {
+    "media_type": "application/pdf",
+    "content_base64": base64.b64encode(b"%PDF-1.4\n% signed by the employer\n").decode(),
 }
 
 
@@ -165,7 +172,9 @@ PLAN: list[Step] = [
     ("POST", "/dossiers/{d}/conventions", "manager",
      {"kind": "tripartite", **MENTIONS, "duration_minutes": 1200, "price_cents": 180000}),
     ("POST", "/dossiers/{d}/conventions/{c}/sending", "manager", {}),
-    ("POST", "/dossiers/{d}/conventions/{c}/signatures", "manager", {"party": "employer"}),
+    # The employer signed on paper: the manager records it with its scan.
+    ("POST", "/dossiers/{d}/conventions/{c}/signatures", "manager",
+     {"party": "employer", "paper_document": EMPLOYER_SCAN}),
     ("POST", "/dossiers/{d}/conventions/{c}/signatures", "manager", {"party": "provider"}),
     ("POST", "/dossiers/{d}/conventions/{c}/signatures", "beneficiary", {"party": "beneficiary"}),
     ("PUT", "/dossiers/{d}/referent", "manager", {"consultant_id": "", "reason": "initial"}),

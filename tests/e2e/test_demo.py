@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from datetime import date, datetime, timedelta
 
@@ -10,14 +11,23 @@ from click.testing import CliRunner
 from deploy import demo
 from deploy.cli import main
 from deploy.client import BilanClient, bearer, wait_until
+from shared.contracts.rules import violations
+from tests.e2e.contract_log import log_since, offsets_now
 from tests.e2e.reporting import Auditor, day_after
 
 DOSSIERS = 6
+KAFKA = "127.0.0.1:9092"
 
 
 def test_the_demo_fills_the_system_through_its_apis(bilan: BilanClient) -> None:
     printed: list[str] = []
+    offsets = asyncio.run(offsets_now(KAFKA))
     result = demo.run(bilan, dossiers=DOSSIERS, seed=7, echo=printed.append)
+    # What the demo made the services publish obeys every rule of the contract (rule 7
+    # included: the development clock stops at each deadline instead of jumping past it).
+    published = asyncio.run(log_since(KAFKA, offsets))
+    as_of = datetime.fromisoformat(result.clock_ended_at)
+    assert violations(published, as_of=as_of, complete=False) == []
     demo.guide(result, echo=printed.append)
 
     sites = result.site_ids

@@ -343,8 +343,14 @@ async def sign_convention(
     if Role.BENEFICIARY in who.roles:
         if body.party != "beneficiary":
             raise refuse("sign_for_yourself", "a beneficiary signs only for themselves", status=403)
-        if scan is not None:
+        if scan is not None or body.method is not None:
             raise refuse("paper_document_by_staff", "staff record signatures on paper", status=422)
+    elif scan is None and body.method is not None:
+        raise refuse(
+            "paper_document_required",
+            "a handwritten or platform signature is recorded with its scan (paper_document)",
+            status=422,
+        )
     elif scan is None and (body.party != "provider" or not who.has_any_role(REPRESENTATIVES)):
         raise refuse(
             "sign_for_yourself",
@@ -375,7 +381,7 @@ async def sign_convention(
             at=svc.clock.now(),
         )
         return d.SignConvention(
-            str(convention_id), body.party, signed_at, "handwritten", document_id
+            str(convention_id), body.party, signed_at, body.method or "handwritten", document_id
         )
 
     return await _run(svc, conn, response, dossier_id, build, version, administers(who))

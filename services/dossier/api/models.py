@@ -166,8 +166,14 @@ class SignConvention(Body):
     signed_at: When = None
     paper_document: ScannedDocument | None = Field(
         None,
-        description="Staff recording another party's handwritten signature: its scan. A party "
-        "signing online signs for itself only (the beneficiary; a site manager for the provider).",
+        description="Staff recording another party's signature: its scan (the signed paper, "
+        "or the CPF platform's proof of acceptance with `method: platform`). A party signing "
+        "online signs for itself only (the beneficiary; a site manager for the provider).",
+    )
+    method: Literal["handwritten", "platform"] | None = Field(
+        None,
+        description="With `paper_document`: `handwritten` (the default) or `platform` (accepted "
+        "on the CPF platform). A signature online is `electronic` by itself.",
     )
 
 

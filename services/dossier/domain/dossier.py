@@ -107,10 +107,11 @@ class ConventionSignedByParty(DomainEvent):
     party: str
     signed_at: datetime
     method: str | None = None
-    """`electronic` (the party online) or `handwritten` (recorded by staff with its scan);
-    None on signatures recorded before methods were."""
+    """`electronic` (the party online, with stored evidence), `handwritten` (a paper signature
+    recorded by staff with its scan) or `platform` (accepted on the CPF platform, recorded by
+    staff with its proof) — contract v1.1; None on signatures recorded before methods were."""
     document_id: str | None = None
-    """The scan of a handwritten signature."""
+    """The scan backing a signature recorded by staff."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,8 @@ async def project_survey(conn: Connection, state: Survey, version: int) -> None:
         """INSERT INTO surveys (survey_id, dossier_id, site_id, campaign, respondent_role,
                                 questionnaire_version, status, created_at, sent_at, expires_at,
                                 reminders_sent, answered_at, satisfaction_score, version,
-                                scores, situation)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+                                scores, situation, session_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
            ON CONFLICT (survey_id) DO UPDATE SET
                status = EXCLUDED.status, sent_at = EXCLUDED.sent_at,
                expires_at = EXCLUDED.expires_at, reminders_sent = EXCLUDED.reminders_sent,
@@ -38,6 +38,7 @@ async def project_survey(conn: Connection, state: Survey, version: int) -> None:
         version,
         dict(state.scores),
         state.situation,
+        state.session_id,
     )
 
 
