@@ -80,6 +80,9 @@ class StatusReader:
         }
 
     async def read(self) -> dict[str, Any]:
+        # Started with the worker; read before that (Kafka not answering yet, or no worker),
+        # it connects now rather than fail on a client never started.
+        await self.start()
         if not self._partitions:
             self._partitions = await topic_partitions(self._bootstrap, self._topics)
         partitions = self._partitions
