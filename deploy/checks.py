@@ -22,11 +22,18 @@ def _run(step: str, argv: Sequence[str]) -> None:
         raise click.ClickException(f"{step} failed (exit {completed.returncode})")
 
 
-def run_checks(pytest_args: Sequence[str], *, lint: bool = True) -> None:
-    """Provision the stack, lint, type-check, then run the test suite."""
+def run_checks(
+    pytest_args: Sequence[str], *, lint: bool = True, containers: bool | None = None
+) -> None:
+    """Provision the stack, lint, type-check, run the test suite, then the journey against
+    containers (by default only with the whole suite: extra pytest arguments pick tests)."""
     stack.up()
     if lint:
         _run("ruff lint", [str(_BIN / "ruff"), "check", "."])
         _run("ruff format", [str(_BIN / "ruff"), "format", "--check", "."])
         _run("mypy", [str(_BIN / "mypy"), "."])
     _run("pytest", [str(_BIN / "pytest"), *pytest_args])
+    if not pytest_args if containers is None else containers:
+        # After pytest: its end-to-end tests stop the native services they started, and the
+        # containers need their ports.
+        _run("containers", [str(_BIN / "bilan"), "containers", "test"])

@@ -115,11 +115,39 @@ def token(
     context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
 )
 @click.option("--no-lint", is_flag=True, help="Skip ruff and mypy.")
+@click.option(
+    "--containers/--no-containers",
+    default=None,
+    help="Run `bilan containers test` after pytest (default: only without pytest args).",
+)
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
-def test(no_lint: bool, pytest_args: tuple[str, ...]) -> None:
-    """Start the stack if needed, then ruff, mypy and the whole test suite (extra args go to
-    pytest)."""
-    run_checks(pytest_args, lint=not no_lint)
+def test(no_lint: bool, containers: bool | None, pytest_args: tuple[str, ...]) -> None:
+    """Start the stack if needed, then ruff, mypy, the whole test suite (extra args go to
+    pytest) and the end-to-end journey against the Bilan image's containers."""
+    run_checks(pytest_args, lint=not no_lint, containers=containers)
+
+
+@main.group(name="containers")
+def containers_group() -> None:
+    """The Bilan image and its containers, on Docker with host networking only."""
+
+
+@containers_group.command("build")
+def containers_build() -> None:
+    """Build the image from a local Debian bookworm base (installs Docker if missing)."""
+    from deploy.containers import engine, images
+
+    with engine.engine() as docker:
+        images.bilan_image(docker)
+
+
+@containers_group.command("test")
+def containers_test() -> None:
+    """Build the image, run init and every Bilan process in hardened containers against the
+    native Kafka and PostgreSQL, pass the end-to-end journey against them, remove them."""
+    from deploy.containers import journey
+
+    journey.run()
 
 
 @main.group(name="dlq")

@@ -1,4 +1,5 @@
-"""The processes `bilan up` runs besides Kafka and PostgreSQL, in one place."""
+"""The processes `bilan up` runs besides Kafka and PostgreSQL, in one place: the supervisor
+starts them natively, `bilan containers test` runs those of the Bilan image in containers."""
 
 from __future__ import annotations
 
@@ -28,6 +29,9 @@ class ProcessSpec:
     port: int | None = None
     """A port it listens on without HTTP: ready once it accepts connections."""
     env: dict[str, str] = field(default_factory=dict)
+    in_image: bool = False
+    """Whether it is a process of the Bilan image: `bilan containers test` runs each of these in
+    a container (the others, such as the mail sink, stay native test fixtures)."""
 
     def argv(self) -> list[str]:
         return [sys.executable, "-m", self.module, *self.args]
@@ -62,7 +66,9 @@ def _service(name: str, port: int, **extra: str) -> ProcessSpec:
         f"{prefix}DEV_CLOCK_ENABLED": "true",
         **{f"{prefix}{key}": value for key, value in extra.items()},
     }
-    return ProcessSpec(name, f"services.{name}", url=f"http://127.0.0.1:{port}", env=env)
+    return ProcessSpec(
+        name, f"services.{name}", url=f"http://127.0.0.1:{port}", env=env, in_image=True
+    )
 
 
 PROCESSES: Final[tuple[ProcessSpec, ...]] = (

@@ -96,9 +96,11 @@ class OffsetClock(_Moves):
         return self.now()
 
     def hold(self, moment: datetime) -> datetime:
-        """Stop the clock at `moment` (not before now): what fires then sees exactly it."""
-        if moment < self.now():
-            raise ValueError("a clock never goes back")
+        """Stop the clock at `moment`, or now if that is later: a clock never goes back.
+
+        Clamped rather than refused: a caller that read now() a few microseconds ago and asks
+        for that moment would otherwise fail whenever time flowed in between."""
+        moment = max(moment, self.now())
         self._held = moment
         self._offset = moment - datetime.now(UTC)
         self._signal_moved()

@@ -81,6 +81,10 @@ class ReportingService:
             worker_state=lambda: self.worker_state,
         )
         self.pool = pool
+        # Connected at once when Kafka answers (the usual case); otherwise the worker's start
+        # keeps trying in the background while the stored projection is served.
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.status.start(), 10)
         worker = create_engine(s, self.projector) if self.run_worker else None
         starting: asyncio.Task[None] | None = None
         try:

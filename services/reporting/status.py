@@ -17,6 +17,7 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaConnectionError
 
 from shared.metrics import CONSUMER_LAG
 
@@ -80,9 +81,9 @@ class StatusReader:
         }
 
     async def read(self) -> dict[str, Any]:
-        # Started with the worker; read before that (Kafka not answering yet, or no worker),
-        # it connects now rather than fail on a client never started.
-        await self.start()
+        if not (self._consumer_started and self._admin_started):
+            # Kafka did not answer at start: the API says 503 with Retry-After meanwhile.
+            raise KafkaConnectionError("the status reader is not connected to Kafka yet")
         if not self._partitions:
             self._partitions = await topic_partitions(self._bootstrap, self._topics)
         partitions = self._partitions

@@ -3,6 +3,7 @@ session started it (only the services: the Kafka and PostgreSQL stack is left as
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -20,6 +21,11 @@ def running_system() -> Iterator[BilanClient]:
     started = False
     # Whatever runs on the ports is used (this checkout's supervisor or another's).
     if not client.ready([*CLOCKED, "reporting"]):
+        if os.environ.get("BILAN_E2E_REQUIRE_RUNNING"):
+            # `bilan containers test`: the journey must run against its containers, never
+            # against native services started here in their place.
+            client.close()
+            pytest.fail("BILAN_E2E_REQUIRE_RUNNING is set but the services do not answer")
         system.up()  # shares the running stack; waits until every service is ready
         started = True
     try:

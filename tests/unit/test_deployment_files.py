@@ -211,3 +211,18 @@ def test_bilan_compose_services_run_on_a_read_only_root_with_a_writable_tmp() ->
         assert service["tmpfs"] == ["/tmp"], name
         assert service["cap_drop"] == ["ALL"], name
         assert service["security_opt"] == ["no-new-privileges:true"], name
+
+
+def test_every_process_of_the_image_is_deployed_everywhere() -> None:
+    """deploy/processes.py is the one list: a process of the Bilan image (`in_image`) runs in
+    `bilan containers test` and must also have its Compose service and Kubernetes workload."""
+    from deploy.processes import PROCESSES
+
+    modules = {spec.module for spec in PROCESSES if spec.in_image and spec.available()}
+    assert modules, "no process of the image in deploy/processes.py"
+    for where in ("docker-compose.yml", "deploy/k8s"):
+        deployed = {c.command[2] for c in BILAN_CONTAINERS if c.where.startswith(where)}
+        assert modules <= deployed, f"{where} lacks {sorted(modules - deployed)}"
+    # And the other way: nothing deployed that the containers' journey would not run.
+    services = {c.command[2] for c in BILAN_CONTAINERS if c.command[2].startswith("services.")}
+    assert services <= modules, f"not in deploy/processes.py: {sorted(services - modules)}"

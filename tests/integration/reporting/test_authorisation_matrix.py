@@ -28,9 +28,10 @@ ROUTES = [
     route("GET", "/v1/indicators", READERS_HERE, params=PERIOD),
     route("GET", "/v1/indicators.csv", READERS_HERE, params=PERIOD),
     route("GET", "/v1/dossiers/{dossier_id}/checklist", READERS_HERE),
+    route("GET", "/v1/status", READERS_ANYWHERE),
+    # The annual BPF extract follows the indicators' readers and site rule.
     route("GET", "/v1/bpf", READERS_HERE, params=PERIOD),
     route("GET", "/v1/bpf.csv", READERS_HERE, params=PERIOD),
-    route("GET", "/v1/status", READERS_ANYWHERE),
 ]
 OPERATIONS_ROUTES = [("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics")]
 
