@@ -81,6 +81,7 @@ class SurveyService:
                 ct.DossierAbandoned.ce_type(): self.surveys.on_dossier_abandoned,
                 ct.BeneficiaryErased.ce_type(): self.surveys.on_beneficiary_erased,
                 ct.WithdrawalExercised.ce_type(): self.surveys.on_withdrawal_exercised,
+                ct.DataSubjectRequestFulfilled.ce_type(): self.surveys.on_data_request_fulfilled,
                 ct.PhaseCompleted.ce_type(): self.surveys.on_phase_completed,
                 ct.SessionHeld.ce_type(): self.surveys.on_session_held,
             }

@@ -240,6 +240,11 @@ class SessionService:
             signer = principal_id(principal)
             if signer is None:
                 raise forbidden("not_the_signer", "the token does not name a person")
+            if role == "consultant" and signer != state.consultant_id:
+                # Who may act before the version (the domain says it again).
+                raise forbidden(
+                    "not_the_signer", "only the session's consultant signs for that role"
+                )
             _require_version(session_id, expected_version, version)
             now = self._clock.now()
             command = s.SignAttendance(

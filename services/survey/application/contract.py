@@ -72,7 +72,10 @@ def survey_outbox(state: s.Survey, event: s.SurveyEvent) -> Sequence[OutboxMessa
         # published, so nothing outside waits for its answer.
         published.append(
             ct.SurveyCancelled(
-                survey_id=state.survey_id, reason=event.reason, cancelled_at=event.cancelled_at
+                survey_id=state.survey_id,
+                # The contract has no reason for an objection (art. 21): it says `other`.
+                reason="other" if event.reason == "beneficiary_objected" else event.reason,
+                cancelled_at=event.cancelled_at,
             )
         )
     return [outbox_message(e, state.site_id) for e in published]

@@ -194,6 +194,27 @@ class SurveyCampaigns:
                 await self._runtime.keys.shred(str(survey_id), conn=conn)
         log.info("beneficiary_surveys_erased", dossiers=len(dossiers))
 
+    async def on_data_request_fulfilled(self, conn: Connection, envelope: Envelope) -> None:
+        """An upheld objection (GDPR art. 21) stops the one processing here that rests on the
+        centre's legitimate interest, the satisfaction surveys: the person's surveys not yet
+        closed are cancelled and none is made for them any more."""
+        event = envelope.data
+        assert isinstance(event, ct.DataSubjectRequestFulfilled)
+        if event.kind != "objection":
+            return
+        await conn.execute(
+            """INSERT INTO survey_objected_beneficiaries (beneficiary_id, objected_at)
+               VALUES ($1, $2) ON CONFLICT DO NOTHING""",
+            event.subject_id,
+            event.fulfilled_at,
+        )
+        dossiers = await conn.fetch(
+            "SELECT dossier_id FROM survey_dossiers WHERE beneficiary_id = $1", event.subject_id
+        )
+        for dossier in dossiers:
+            await self._end_surveys(conn, dossier["dossier_id"], "beneficiary_objected")
+        log.info("objection_surveys_cancelled", dossiers=len(dossiers))
+
     async def on_withdrawal_exercised(self, conn: Connection, envelope: Envelope) -> None:
         """The beneficiary withdrew from the convention: no survey of that bilan is answerable."""
         event = envelope.data
@@ -303,6 +324,8 @@ class SurveyCampaigns:
             return  # a replay of old history: too late to ask anyone about that session
         if await conn.fetchval("SELECT true FROM surveys WHERE session_id = $1", session_id):
             return
+        if await _objected(conn, dossier_id):
+            return
         questionnaire = await questionnaires.current(conn, "session_feedback")
         survey_id = uuid4()
         await self._create(
@@ -331,6 +354,8 @@ class SurveyCampaigns:
             campaign,
         )
         if existing is not None:
+            return None
+        if await _objected(conn, dossier_id):
             return None
         questionnaire = await questionnaires.current(conn, campaign)
         survey_id = uuid4()
@@ -595,3 +620,15 @@ async def fetch_survey_row(pool: asyncpg.Pool, survey_id: UUID) -> asyncpg.Recor
         "SELECT * FROM surveys WHERE survey_id = $1", survey_id
     )
     return row
+
+
+async def _objected(conn: Connection, dossier_id: UUID) -> bool:
+    """Whether the dossier's beneficiary objected to the surveys (their objection upheld)."""
+    objected = await conn.fetchval(
+        """SELECT true FROM survey_dossiers d JOIN survey_objected_beneficiaries o
+             ON o.beneficiary_id = d.beneficiary_id WHERE d.dossier_id = $1""",
+        dossier_id,
+    )
+    if objected:
+        log.info("survey_skipped", dossier_id=str(dossier_id), reason="objection")
+    return bool(objected)

@@ -19,7 +19,7 @@ from services.survey.domain.questionnaire import Campaign, Situation, ValidAnswe
 
 RespondentRole = Literal["beneficiary", "funder", "employer", "staff"]
 Status = Literal["created", "open", "answered", "expired", "cancelled"]
-CancelReason = Literal["beneficiary_erased", "dossier_withdrawn"]
+CancelReason = Literal["beneficiary_erased", "dossier_withdrawn", "beneficiary_objected"]
 
 # --- Domain events ---------------------------------------------------------------------------
 

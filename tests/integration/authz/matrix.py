@@ -151,26 +151,33 @@ async def check_matrix(
         for caller in everyone:
             if caller.name in r.allowed:
                 continue
-            headers = caller.headers()
+            versions: list[str | None] = [None]
             if r.version_of is not None:
                 read = await client.get(r.version_of.format(**ids), headers=reader.headers())
                 assert read.status_code == 200, (r.version_of, read.text)
-                headers["If-Match"] = read.headers["etag"]
-            response = await client.request(
-                r.method,
-                url,
-                headers=headers,
-                params=r.params,
-                json=r.body if r.method != "GET" else None,
-            )
-            outcome.tried += 1
-            status = response.status_code
-            code = _code(response)
-            refused_for_who = status in (401, 403) or (status == 404 and code != "not_found")
-            if not refused_for_who:
-                outcome.unexpected.append(
-                    f"{r.method} {r.path} as {caller.name}: {status} {code or ''}"
+                # The current version, and a stale one: who may act is checked before the
+                # version, so a stale If-Match must not tell a stranger the object exists.
+                versions = [read.headers["etag"], '"999999"']
+            for version in versions:
+                headers = caller.headers()
+                if version is not None:
+                    headers["If-Match"] = version
+                response = await client.request(
+                    r.method,
+                    url,
+                    headers=headers,
+                    params=r.params,
+                    json=r.body if r.method != "GET" else None,
                 )
+                outcome.tried += 1
+                status = response.status_code
+                code = _code(response)
+                refused_for_who = status in (401, 403) or (status == 404 and code != "not_found")
+                if not refused_for_who:
+                    outcome.unexpected.append(
+                        f"{r.method} {r.path} as {caller.name} (If-Match {version}): "
+                        f"{status} {code or ''}"
+                    )
     return outcome
 
 

@@ -168,3 +168,50 @@ async def test_guessing_answer_links_is_limited_per_client(
         # Signed-in routes are not limited by it.
         lead = auth(["quality_lead"], [str(uuid.uuid4())])
         assert (await client.get("/surveys", headers=lead)).status_code == 200
+
+
+async def test_an_upheld_objection_stops_the_persons_surveys(
+    api: tuple[httpx.AsyncClient, SurveyService, Harness], publisher: Publisher
+) -> None:
+    _client, service, harness = api
+    pool = service.runtime.pool
+    site, person = str(uuid.uuid4()), uuid.uuid4()
+    first, second = uuid.uuid4(), uuid.uuid4()
+    await publisher.complete_bilan(first, person, site, harness.clock.now())
+
+    async def surveyed() -> bool:
+        return bool(
+            await pool.fetchval("SELECT count(*) FROM surveys WHERE dossier_id = $1", first)
+        )
+
+    await eventually(surveyed)
+    await publisher.publish(
+        ct.DataSubjectRequestFulfilled(
+            request_id=uuid.uuid4(),
+            subject_id=person,
+            kind="objection",
+            fulfilled_at=harness.clock.now(),
+        ),
+        "org",
+    )
+
+    async def cancelled() -> bool:
+        status = await pool.fetchval("SELECT status FROM surveys WHERE dossier_id = $1", first)
+        return bool(status == "cancelled")
+
+    await eventually(cancelled)
+    await publisher.complete_bilan(second, person, site, harness.clock.now())
+
+    async def learnt() -> bool:
+        state = await pool.fetchval(
+            "SELECT state FROM survey_dossiers WHERE dossier_id = $1", second
+        )
+        return bool(state == "completed")
+
+    await eventually(learnt)
+    assert await pool.fetchval("SELECT count(*) FROM surveys WHERE dossier_id = $1", second) == 0
+    timers_left = await pool.fetchval(
+        "SELECT count(*) FROM timers WHERE timer_key = $1 AND state = 'pending'",
+        f"dossier:{first}:six_months",
+    )
+    assert timers_left == 0
