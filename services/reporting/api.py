@@ -14,13 +14,14 @@ from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from shared.auth import Principal, Role, require_roles
 from shared.clock import Clock, SystemClock
 from shared.inputs import BusinessDate
+from shared.transient import is_transient
 from shared.web import Problem
 
 from .indicators import checklist, compute
@@ -311,7 +312,15 @@ def build_router(
         responses=PROBLEMS,
     )
     async def consumer_status(_principal: Reader) -> StatusOut:
-        return StatusOut.model_validate(await status_of().read())
+        try:
+            return StatusOut.model_validate(await status_of().read())
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            # Kafka away: the lag cannot be told (the stored figures are still served).
+            raise HTTPException(
+                503, "Kafka does not answer: the lag cannot be told yet", {"Retry-After": "2"}
+            ) from exc
 
     return router
 

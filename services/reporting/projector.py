@@ -7,6 +7,7 @@ dead-lettering, applying and saving live here, so the streaming library can be s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -57,12 +58,22 @@ class KafkaDeadLetters:
             enable_idempotence=True,
             acks="all",
         )
+        self._started = False
 
     async def start(self) -> None:
-        await self._producer.start()
+        """Connect if Kafka answers; otherwise the first record to park connects it."""
+        with contextlib.suppress(KafkaError):
+            await self._connect()
+
+    async def _connect(self) -> None:
+        if not self._started:
+            await self._producer.start()
+            self._started = True
 
     async def stop(self) -> None:
-        await self._producer.stop()
+        if self._started:
+            await self._producer.stop()
+            self._started = False
 
     async def send(self, record: Record, reason: str) -> None:
         headers = [
@@ -76,6 +87,7 @@ class KafkaDeadLetters:
         attempt = 0
         while True:
             try:
+                await self._connect()
                 await self._producer.send_and_wait(
                     record.topic + DLQ_SUFFIX, value=record.value, key=record.key, headers=headers
                 )
