@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from shared.auth import TokenVerifier
+from shared.auth import token_verifier
 from shared.db import create_pool
 from shared.logging import get_logger
 from shared.web import RequestContextMiddleware, install_problem_handlers, operations_router
@@ -96,9 +96,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
         lifespan=service.lifespan,
     )
     app.state.service = service
-    app.state.token_verifier = TokenVerifier.from_file(
-        s.jwt_public_key_file, issuer=s.jwt_issuer, audience=s.jwt_audience
-    )
+    app.state.token_verifier = token_verifier(s)
     install_problem_handlers(app)
     app.add_middleware(RequestContextMiddleware, service=s.service_name)
     app.include_router(
