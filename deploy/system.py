@@ -79,7 +79,11 @@ def _readiness(spec: ProcessSpec) -> str:
 def _print_urls(specs: list[ProcessSpec]) -> None:
     click.echo("")
     for spec in specs:
-        if spec.url:
+        if spec.name == "console" and spec.url:
+            click.echo(
+                f"  {'console':<11} {spec.url}   sign in: {spec.url}/connexion/developpement"
+            )
+        elif spec.url:
             click.echo(f"  {spec.name:<11} {spec.url}   API docs: {spec.url}/docs")
     click.echo(f"  mail sink   127.0.0.1:8025 → {MAIL_DIR}")
     click.echo("  tokens      .venv/bin/bilan token --role admin")

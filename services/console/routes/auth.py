@@ -121,9 +121,13 @@ def _require_development(c: Console) -> None:
 
 
 @router.get("/connexion/developpement")
-async def dev_sign_in_page(request: Request, c: ConsoleDep) -> Response:
-    """The demo's people, for one-click sign-in (development only)."""
+async def dev_sign_in_page(request: Request, c: ConsoleDep, personne: str = "") -> Response:
+    """The demo's people, for one-click sign-in (development only); `?personne=kind:id`
+    (what `bilan demo` prints) shows that one person's button."""
     _require_development(c)
+    kind, _, subject = personne.partition(":")
+    if kind in ("beneficiary", "staff", "auditor", "admin"):
+        return c.pages.render(request, "sign_in_dev_one.html", kind=kind, subject=subject[:64])
     admin = c.backend.admin_token()
     dossiers = (await c.backend.call("dossier", "GET", "/dossiers?limit=12", token=admin)).body
     sites = (await c.backend.call("scheduling", "GET", "/sites", token=admin)).body
