@@ -23,7 +23,7 @@ from services.console.deps import Console, SignInRequired
 from services.console.issuer import TokenIssuer, ensure_signing_key
 from services.console.pages import STATIC, Pages
 from services.console.people import People
-from services.console.routes import auth, data, space, surveys
+from services.console.routes import auth, data, space, surveys, synthesis
 from services.console.security import SecurityHeadersMiddleware
 from services.console.sessions import COOKIE, SessionStore
 from services.console.settings import ConsoleSettings
@@ -233,7 +233,7 @@ def create_app(
     async def jwks() -> JSONResponse:
         return JSONResponse(runtime.issuer.jwks(), headers={"Cache-Control": "max-age=300"})
 
-    for router in (auth.router, space.router, data.router, surveys.router):
+    for router in (auth.router, space.router, synthesis.router, data.router, surveys.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -37,6 +37,11 @@ CODES = (
     N_("content:field_inquiry_notes"),
     N_("content:training_needs"),
     N_("content:assessments"),
+    # third parties who may receive the synthesis
+    N_("recipient:cep_operator"),
+    N_("recipient:employer"),
+    N_("recipient:funder"),
+    N_("recipient:other"),
     # roles
     N_("beneficiary"),
     N_("consultant"),

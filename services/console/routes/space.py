@@ -154,3 +154,22 @@ async def session_calendar_entry(
         media_type="text/calendar; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="seance-{session_id}.ics"'},
     )
+
+
+@router.post("/mon-bilan/{dossier_id}/seances/{session_id}/emargement")
+async def sign_attendance(
+    c: ConsoleDep, session: Beneficiary, dossier_id: UUID, session_id: UUID, _form: CheckedForm
+) -> Response:
+    """The beneficiary signs the attendance sheet of a session just held (émargement)."""
+    found = await c.backend.as_person(session, "scheduling", "GET", f"/sessions/{session_id}")
+    if found.body["dossier_id"] != str(dossier_id):
+        raise Problem(404, "not_found", "no such session")
+    await c.backend.as_person(
+        session,
+        "scheduling",
+        "POST",
+        f"/sessions/{session_id}/signatures",
+        json={},
+        headers={"If-Match": found.etag or '"0"'},
+    )
+    return RedirectResponse(f"/mon-bilan/{dossier_id}?emargement", status_code=303)

@@ -27,10 +27,12 @@ from services.dossier.bootstrap import create_app as create_dossier_app
 from services.dossier.settings import Settings as DossierSettings
 from services.scheduling.bootstrap import create_app as create_scheduling_app
 from services.scheduling.settings import Settings as SchedulingSettings
+from services.survey.bootstrap import build_service as build_survey_service
 from shared.clock import FakeClock
 from tests.conftest import PG_HOST
 from tests.integration.dossier.conftest import eventually
 from tests.integration.smtp_server import SmtpServer
+from tests.integration.survey.harness import Harness as SurveyHarness
 from tests.integration.survey.harness import start_group_at_end
 
 LINK = re.compile(r"https?://\S+/connexion/lien/([A-Za-z0-9_\-]+)")
@@ -69,6 +71,7 @@ class Console:
     settings: ConsoleSettings
     console_transport: httpx.ASGITransport
     site: str
+    survey: SurveyHarness
 
     def browser(self, client_ip: str = "203.0.113.7") -> httpx.AsyncClient:
         """A new browser (its own cookies) at a given address."""
@@ -100,7 +103,9 @@ class Console:
             return len([m for m in self.smtp.messages if m["To"] == address]) >= count
 
         await eventually(arrived, timeout_s=20)
-        received = len(self.smtp.messages)
+        received = len(
+            [m for m in self.smtp.messages if LINK.search(m.get_payload(decode=True).decode())]
+        )
 
         async def recorded() -> bool:
             # The link's hash is stored once SMTP took the mail: a test faster than a person
@@ -173,6 +178,14 @@ async def console(
     )
     smtp = SmtpServer()
     smtp.start()
+    survey = SurveyHarness(
+        await fresh_db(),
+        smtp.port,
+        kafka_bootstrap,
+        public_answer_url="http://console.test/public/surveys/{token}",
+        jwt_jwks_source=str(jwks),
+    )
+    await survey.prepare()
     settings = ConsoleSettings(
         database_url=await fresh_db(),
         signing_key_file=key_file,
@@ -185,10 +198,19 @@ async def console(
     clock = FakeClock(NOW)
     dossier_transport = httpx.ASGITransport(app=dossier_app)
     scheduling_transport = httpx.ASGITransport(app=scheduling_app)
+    survey_app, survey_service = build_survey_service(
+        survey.settings, clock=survey.clock, contact_resolver=survey.contacts
+    )
+    survey_transport = httpx.ASGITransport(app=survey_app)
+    await survey_service.start()
     app = create_app(
         settings,
         clock=clock,
-        transports={"dossier": dossier_transport, "scheduling": scheduling_transport},
+        transports={
+            "dossier": dossier_transport,
+            "scheduling": scheduling_transport,
+            "survey": survey_transport,
+        },
     )
     try:
         async with AsyncExitStack() as stack:
@@ -206,6 +228,8 @@ async def console(
                 settings=settings,
                 console_transport=httpx.ASGITransport(app=app),
                 site=str(uuid.uuid4()),
+                survey=survey,
             )
     finally:
+        await survey_service.stop()
         smtp.stop()

@@ -1,0 +1,117 @@
+"""The beneficiary's pages against the real services: the deontology notice acknowledged,
+their data and requests, consents; and the development sign-in, refused unless enabled."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from deploy.tokens import dev_token
+from tests.integration.console.conftest import Console, csrf_of, sign_in
+
+
+def _address() -> str:
+    return f"camille.{uuid.uuid4().hex[:8]}@example.org"
+
+
+async def test_the_deontology_notice_is_read_in_french_and_acknowledged(
+    console: Console,
+) -> None:
+    c = console
+    email = _address()
+    dossier_id, _ = await c.open_dossier(email)
+    async with c.browser() as browser:
+        await sign_in(c, email, browser)
+        bilan = await browser.get(f"/mon-bilan/{dossier_id}")
+        assert "Note déontologique lue et acceptée" in bilan.text
+        assert "lire la note déontologique" in bilan.text
+        page = await browser.get(f"/mon-bilan/{dossier_id}/deontologie")
+        assert page.status_code == 200
+        assert "secret professionnel" in page.text
+        token = await csrf_of(browser, f"/mon-bilan/{dossier_id}/deontologie")
+        done = await browser.post(
+            f"/mon-bilan/{dossier_id}/deontologie",
+            data={"csrf_token": token, "notice_version": "1"},
+        )
+        assert done.status_code == 303
+        after = await browser.get(done.headers["location"])
+        assert "Vous avez pris connaissance de cette note" in after.text
+    view = await c.dossier.get(
+        f"/dossiers/{dossier_id}",
+        headers={"Authorization": "Bearer " + dev_token(["site_manager"], [c.site])},
+    )
+    assert view.json()["deontology_notice_version"] == 1
+
+
+async def test_my_data_export_requests_and_consents(console: Console) -> None:
+    c = console
+    email = _address()
+    dossier_id, beneficiary_id = await c.open_dossier(email)
+    async with c.browser() as browser:
+        await sign_in(c, email, browser)
+        page = await browser.get("/mes-donnees")
+        assert page.status_code == 200
+        assert "Qui a consulté mon bilan" in page.text
+        export = await browser.get("/mes-donnees/export.json")
+        assert export.headers["content-disposition"].startswith("attachment")
+        assert json.loads(export.text)["beneficiary_id"] == beneficiary_id
+        readable = await browser.get("/mes-donnees/export")
+        assert email in readable.text
+        # The export was read by the beneficiary themselves, and the log says so.
+        logged = await browser.get("/mes-donnees")
+        assert "Copie de vos données" in logged.text
+
+        token = await csrf_of(browser, "/mes-donnees")
+        asked = await browser.post(
+            "/mes-donnees/demandes", data={"csrf_token": token, "kind": "restriction"}
+        )
+        assert asked.status_code == 303
+        listed = await browser.get("/mes-donnees")
+        assert "Limitation du traitement" in listed.text
+
+        given = await browser.post(
+            f"/mon-bilan/{dossier_id}/consentements",
+            data={"csrf_token": token, "recipient": "cep_operator", "action": "give"},
+        )
+        assert given.status_code == 303
+        synthesis = await browser.get(f"/mon-bilan/{dossier_id}/synthese")
+        assert "donné" in synthesis.text
+        assert "remet la synthèse" in synthesis.text  # not delivered yet
+        pdf = await browser.get(f"/mon-bilan/{dossier_id}/synthese.pdf")
+        assert pdf.status_code == 404
+        bad = await browser.post(
+            f"/mon-bilan/{dossier_id}/consentements",
+            data={"csrf_token": token, "recipient": "the-press", "action": "give"},
+        )
+        assert bad.status_code == 422
+
+
+async def test_the_development_sign_in_is_refused_unless_enabled(console: Console) -> None:
+    c = console
+    _, beneficiary_id = await c.open_dossier(_address())
+    async with c.browser() as browser:
+        assert (await browser.get("/connexion/developpement")).status_code == 404
+        token = await csrf_of(browser, "/connexion")
+        refused = await browser.post(
+            "/connexion/developpement",
+            data={"csrf_token": token, "kind": "beneficiary", "subject": beneficiary_id},
+        )
+        assert refused.status_code == 404
+        assert "bilan_session" not in browser.cookies
+
+        console_parts = c.app.state.console
+        console_parts.settings = c.settings.model_copy(update={"dev_sign_in_enabled": True})
+        one = await browser.get(f"/connexion/developpement?personne=beneficiary:{beneficiary_id}")
+        assert one.status_code == 200
+        signed = await browser.post(
+            "/connexion/developpement",
+            data={"csrf_token": token, "kind": "beneficiary", "subject": beneficiary_id},
+        )
+        assert signed.status_code == 303
+        assert (await browser.get("/mon-bilan", follow_redirects=True)).status_code == 200
+        token = await csrf_of(browser, "/mon-bilan")  # signed in: the session's token now
+        unknown = await browser.post(
+            "/connexion/developpement",
+            data={"csrf_token": token, "kind": "beneficiary", "subject": str(uuid.uuid4())},
+        )
+        assert unknown.status_code == 404
