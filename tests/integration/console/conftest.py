@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
@@ -103,9 +104,7 @@ class Console:
             return len([m for m in self.smtp.messages if m["To"] == address]) >= count
 
         await eventually(arrived, timeout_s=20)
-        received = len(
-            [m for m in self.smtp.messages if LINK.search(m.get_payload(decode=True).decode())]
-        )
+        received = len([m for m in self.smtp.messages if LINK.search(body_of(m))])
 
         async def recorded() -> bool:
             # The link's hash is stored once SMTP took the mail: a test faster than a person
@@ -119,9 +118,15 @@ class Console:
         return [m for m in self.smtp.messages if m["To"] == address]
 
     def link_token(self, message: Any) -> str:
-        found = LINK.search(message.get_payload(decode=True).decode())
+        found = LINK.search(body_of(message))
         assert found is not None, "no sign-in link in the mail"
         return found.group(1)
+
+
+def body_of(message: Message) -> str:
+    payload = message.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload.decode()
 
 
 async def csrf_of(browser: httpx.AsyncClient, path: str) -> str:

@@ -9,7 +9,7 @@ import uuid
 from datetime import timedelta
 
 from shared.mail import Contact
-from tests.integration.console.conftest import Console, csrf_of
+from tests.integration.console.conftest import Console, body_of, csrf_of
 from tests.integration.survey.harness import Publisher
 
 SURVEY_LINK = re.compile(r"http://console\.test(/public/surveys/\S+)")
@@ -36,7 +36,7 @@ async def _invitation(c: Console, kafka_bootstrap: str) -> str:
     finally:
         await publisher.stop()
     (mail,) = await c.mails_to(email)
-    found = SURVEY_LINK.search(mail.get_payload(decode=True).decode())
+    found = SURVEY_LINK.search(body_of(mail))
     assert found is not None
     return found.group(1)
 
