@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 LANGUAGE = "fr"
@@ -70,3 +71,9 @@ def _parse(moment: datetime | str | None) -> datetime | None:
     if isinstance(moment, datetime):
         return moment
     return datetime.fromisoformat(moment.replace("Z", "+00:00"))
+
+
+def hours(minutes: int | float | None) -> str:
+    """« 7 h », « 7,5 h »: minutes as French hours."""
+    value = round((minutes or 0) / 60, 1)
+    return f"{format_decimal(value, format='#,##0.#', locale=LANGUAGE)} h"

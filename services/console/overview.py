@@ -42,6 +42,15 @@ def phase_label(phase: str | None) -> str:
     }.get(phase or "", _("Not started yet"))
 
 
+def status_label(dossier: dict[str, Any]) -> str:
+    """Where the bilan stands, in words: its phase while open, else how it ended."""
+    if dossier.get("status") == "completed":
+        return _("Bilan completed")
+    if dossier.get("status") in ("abandoned", "withdrawn"):
+        return _("Bilan stopped")
+    return phase_label(current_phase(dossier))
+
+
 def current_phase(dossier: dict[str, Any]) -> str | None:
     """The phase under way: the last one started and not completed (None before or after)."""
     phases = dossier.get("phases", {})

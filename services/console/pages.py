@@ -31,6 +31,7 @@ def environment() -> Environment:
     env.filters["when"] = i18n.when
     env.filters["day"] = i18n.day
     env.filters["hour"] = i18n.hour
+    env.filters["hours"] = i18n.hours
     return env
 
 

@@ -74,7 +74,7 @@ async def bilan_at_a_glance(
         "bilan.html",
         session=session,
         dossier=dossier,
-        phase=overview.phase_label(overview.current_phase(dossier)),
+        phase=overview.status_label(dossier),
         referent=names.get(referent_id) if referent_id else None,
         steps=all_steps,
         next_step=overview.next_step(all_steps),
