@@ -120,7 +120,7 @@ def test_a_beneficiary_lives_their_bilan_in_the_browser(
     j.complete()
 
     page.goto(f"{CONSOLE}/mon-bilan")
-    expect(page.get_by_text("Bilan terminé")).to_be_visible()
+    expect(page.get_by_text("Bilan terminé", exact=True).first).to_be_visible()
     steps.check(page, "bilan-completed")
     page.get_by_role("link", name="Synthèse, et qui peut la recevoir").click()
     expect(page.get_by_text(j.secret.synthesis)).to_be_visible()
