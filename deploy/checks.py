@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from deploy.local import stack
+from deploy.local import chromium, stack
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 _BIN = Path(sys.executable).parent
@@ -23,8 +23,10 @@ def _run(step: str, argv: Sequence[str]) -> None:
 
 
 def run_checks(pytest_args: Sequence[str], *, lint: bool = True) -> None:
-    """Provision the stack, lint, type-check, then run the test suite."""
+    """Provision the stack (and the browser of the browser tests), lint, type-check, then run
+    the test suite."""
     stack.up()
+    chromium.ensure_installed()
     if lint:
         _run("ruff lint", [str(_BIN / "ruff"), "check", "."])
         _run("ruff format", [str(_BIN / "ruff"), "format", "--check", "."])
