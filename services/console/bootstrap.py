@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import GZipMiddleware
 
 from services.console import signin
 from services.console.backend import Backend, ServiceName
@@ -225,6 +226,8 @@ def create_app(
     )
     app.state.console_runtime = runtime
     install_error_pages(app)
+    # Pages and assets compressed (htmx: 51 KB, 16 KB gzipped); outermost but the timing.
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies)
     app.add_middleware(RequestContextMiddleware, service=settings.service_name)
     app.include_router(operations_router({"database": runtime.check_database}))
