@@ -122,6 +122,76 @@ def test(no_lint: bool, pytest_args: tuple[str, ...]) -> None:
     run_checks(pytest_args, lint=not no_lint)
 
 
+@main.group(name="dlq")
+def dlq_group() -> None:
+    """Dead-letter queues: what the consumers parked, and replaying it once fixed."""
+
+
+_TOPIC_OPTION = click.option(
+    "--topic",
+    "topics",
+    multiple=True,
+    help="A source topic (repeatable); default: the three event topics.",
+)
+
+
+def _source_topics(topics: tuple[str, ...]) -> list[str]:
+    from deploy.local.topics import EVENT_TOPICS
+
+    return list(topics) or [t.name for t in EVENT_TOPICS]
+
+
+@dlq_group.command("list")
+@_TOPIC_OPTION
+@click.option("--consumer", default=None, help="Only what this consumer group parked.")
+@click.option("--bootstrap", default="127.0.0.1:9092", show_default=True)
+def dlq_list(topics: tuple[str, ...], consumer: str | None, bootstrap: str) -> None:
+    """One line per parked record: where, which consumer, which event, why."""
+    import asyncio
+
+    from deploy import dlq
+
+    parked = dlq.select(
+        asyncio.run(dlq.read_parked(bootstrap, _source_topics(topics))), consumer=consumer
+    )
+    for p in parked:
+        click.echo(
+            f"{p.ref}  consumer={p.header('bilan_consumer')}  type={p.header('ce_type')}  "
+            f"id={p.header('ce_id')}  from={p.source_topic}:{p.header('bilan_source_partition')}"
+            f":{p.header('bilan_source_offset')}  error={p.header('bilan_error')}"
+        )
+    click.echo(f"{len(parked)} parked record(s)")
+
+
+@dlq_group.command("replay")
+@_TOPIC_OPTION
+@click.option("--consumer", default=None, help="Only what this consumer group parked.")
+@click.option("--only", multiple=True, help="A record's ref from `dlq list` (repeatable).")
+@click.option("--all", "everything", is_flag=True, help="Every parked record (or --consumer's).")
+@click.option("--bootstrap", default="127.0.0.1:9092", show_default=True)
+def dlq_replay(
+    topics: tuple[str, ...],
+    consumer: str | None,
+    only: tuple[str, ...],
+    everything: bool,
+    bootstrap: str,
+) -> None:
+    """Publish parked records again on their source topic (consumers drop what they had)."""
+    import asyncio
+
+    from deploy import dlq
+
+    if not (only or everything or consumer):
+        raise click.UsageError("say which: --only REF, --consumer NAME or --all")
+    parked = asyncio.run(dlq.read_parked(bootstrap, _source_topics(topics)))
+    chosen = dlq.select(parked, consumer=consumer, only=only)
+    missing = set(only) - {p.ref for p in chosen}
+    if missing:
+        raise click.ClickException(f"not parked: {', '.join(sorted(missing))}")
+    done = asyncio.run(dlq.replay(bootstrap, chosen))
+    click.echo(f"replayed {done} record(s)")
+
+
 @main.group(name="reporting")
 def reporting_group() -> None:
     """The reporting service's projections."""

@@ -11,9 +11,10 @@ import email
 import email.policy
 import re
 import time
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Final
@@ -29,7 +30,7 @@ SERVICES: Final = {
     "survey": "http://127.0.0.1:8003",
     "reporting": "http://127.0.0.1:8004",
 }
-CLOCKED: Final = ("dossier", "scheduling", "survey")
+CLOCKED: Final = ("dossier", "scheduling", "survey", "reporting")
 """The services whose development clock moves time for what the system does later."""
 
 Headers = dict[str, str]
@@ -53,6 +54,16 @@ def _problem_code(response: httpx.Response) -> str | None:
         return None
     body = response.json()
     return str(body.get("code")) if isinstance(body, dict) and body.get("code") else None
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """Seconds to wait before retrying a 503 that says when to (None: do not retry)."""
+    if response.status_code != 503:
+        return None
+    try:
+        return min(max(float(response.headers["retry-after"]), 0.1), 10.0)
+    except (KeyError, ValueError):
+        return None
 
 
 def wait_until(check: Callable[[], Any], what: str, timeout_s: float = 60.0) -> Any:
@@ -141,6 +152,7 @@ class BilanClient:
 
     urls: dict[str, str] = field(default_factory=lambda: dict(SERVICES))
     timeout_s: float = 30.0
+    retry_unavailable_s: float = 60.0
     _http: httpx.Client = field(init=False)
     admin: Headers = field(init=False)
 
@@ -163,12 +175,36 @@ class BilanClient:
         version: int | None = None,
         params: dict[str, Any] | None = None,
     ) -> httpx.Response:
-        """One request; `version` sends `If-Match`."""
+        """One request; `version` sends `If-Match`.
+
+        A creating request (a POST without `If-Match`) carries an `Idempotency-Key`, so that
+        it can be retried safely when its answer is lost (a timeout, a dropped connection):
+        the service answers a retry with the first outcome. A 503 with `Retry-After` (the
+        service's database is away) is waited out and retried, for at most
+        `retry_unavailable_s`.
+        """
         expected = {expect} if isinstance(expect, int) else set(expect)
         url = f"{self.urls[service]}{path}"
         if version is not None:
             headers = {**headers, "If-Match": f'"{version}"'}
-        response = self._http.request(method, url, headers=headers, json=body, params=params)
+        creating = method == "POST" and version is None
+        if creating and "Idempotency-Key" not in headers:
+            headers = {**headers, "Idempotency-Key": str(uuid.uuid4())}
+        deadline = time.monotonic() + self.retry_unavailable_s
+        while True:
+            try:
+                response = self._http.request(
+                    method, url, headers=headers, json=body, params=params
+                )
+            except httpx.TransportError:
+                if not creating or time.monotonic() > deadline:
+                    raise
+                time.sleep(1.0)  # same key: a retry cannot create twice
+                continue
+            wait = _retry_after(response)
+            if wait is None or time.monotonic() + wait > deadline:
+                break
+            time.sleep(wait)
         if response.status_code not in expected:
             raise ApiError(method, url, response, expected)
         return response
@@ -324,13 +360,40 @@ class BilanClient:
         return datetime.fromisoformat(self.get("dossier", "/dev/clock", self.admin)["now"])
 
     def advance(self, by: timedelta) -> None:
-        """Move every service's clock forward so that all end at the same offset, `by` past
-        the furthest one (the offsets only grow)."""
+        """Move every service's clock forward, together, to `by` past the furthest one.
+
+        A discrete-event simulation across the services: the clocks move together from one due
+        time to the next (the earliest timer or mail due in any service), and each service stops
+        at its own due times on the way (`shared.devclock`), so every deadline fires at its own
+        time, in order, whichever service holds it. The offsets only grow."""
         offsets = self.clock_offsets()
         target = max(offsets.values()) + by.total_seconds()
-        for name, offset in offsets.items():
-            step = target - offset
-            if step > 0:
-                self.call(
-                    name, "POST", "/dev/clock/advance", self.admin, {"seconds": step}, expect=200
-                )
+        while True:
+            furthest = max(offsets.values())
+            until = datetime.now(UTC) + timedelta(seconds=target)
+            moments = []
+            for name in CLOCKED:
+                due = self.get(
+                    name, "/dev/clock/next-due", self.admin, params={"until": until.isoformat()}
+                )["next_due"]
+                if due is not None:
+                    moments.append(datetime.fromisoformat(due))
+            now = datetime.now(UTC) + timedelta(seconds=furthest)
+            # Work due already is being done by its service's own loop: only what lies ahead.
+            ahead = [m for m in moments if m > now]
+            stop = min(ahead, default=until)
+            stop_offset = min((stop - datetime.now(UTC)).total_seconds(), target)
+            for name, offset in offsets.items():
+                step = stop_offset - offset
+                if step > 0:
+                    self.call(
+                        name,
+                        "POST",
+                        "/dev/clock/advance",
+                        self.admin,
+                        {"seconds": step},
+                        expect=200,
+                    )
+            offsets = self.clock_offsets()
+            if not ahead or stop_offset >= target:
+                return

@@ -382,8 +382,12 @@ class Demo:
         self._reached(d, "enquiry")
         if d.target == "enquiry":
             return
+        notice = api.get("dossier", "/deontology-notice", self.beneficiary(d))
         api.on_dossier(
-            d.dossier_id, "/deontology-acknowledgements", self.beneficiary(d), {"notice_version": 1}
+            d.dossier_id,
+            "/deontology-acknowledgements",
+            self.beneficiary(d),
+            {"notice_version": notice["notice_version"]},
         )
         api.on_dossier(
             d.dossier_id,

@@ -16,6 +16,7 @@ from deploy.local import stack
 from deploy.local.procs import alive, port_open, read_pid, terminate
 from deploy.processes import LOG_DIR, MAIL_DIR, PROCESSES, ProcessSpec, prepare_folders
 from deploy.supervisor import PID_FILE, STATE_FILE
+from deploy.tokens import dev_token
 from shared.auth import ensure_dev_key_pair
 from shared.settings import DEV_JWT_PRIVATE_KEY_FILE, DEV_JWT_PUBLIC_KEY_FILE
 
@@ -52,7 +53,7 @@ def _wait_ready(specs: list[ProcessSpec]) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_S
     waiting = [spec for spec in specs if spec.url or spec.port]
     while waiting:
-        waiting = [spec for spec in waiting if _readiness(spec) != "ready"]
+        waiting = [spec for spec in waiting if not _readiness(spec).startswith("ready")]
         if not waiting:
             return
         if time.monotonic() > deadline:
@@ -70,10 +71,16 @@ def _readiness(spec: ProcessSpec) -> str:
         response = httpx.get(f"{spec.url}/readyz", timeout=2)
     except httpx.HTTPError:
         return "not answering"
+    body = response.json() if response.content else {}
+    # A dependency the process can do without (Kafka, behind the outbox) is shown, not fatal.
+    degraded = {k: v for k, v in body.get("dependencies", {}).items() if v != "ok"}
     if response.status_code == 200:
+        if degraded:
+            return "ready (" + ", ".join(f"{k} {v}" for k, v in degraded.items()) + ")"
         return "ready"
-    checks = response.json().get("checks", {}) if response.content else {}
-    return "not ready: " + ", ".join(f"{k} {v}" for k, v in checks.items())
+    failing = {k: v for k, v in body.get("checks", {}).items() if v != "ok"}
+    failing.update({k: v for k, v in body.get("loops", {}).items() if v != "running"})
+    return "not ready: " + ", ".join(f"{k} {v}" for k, v in {**failing, **degraded}.items())
 
 
 def _print_urls(specs: list[ProcessSpec]) -> None:
@@ -127,12 +134,35 @@ def status() -> bool:
         info = state.get(spec.name, {})
         readiness = _readiness(spec)
         lag = _consumer_lag(spec)
-        healthy = healthy and info.get("pid") is not None and readiness in ("ready", "n/a")
+        projection = _projection(spec) if spec.name == "reporting" else None
+        healthy = healthy and info.get("pid") is not None and readiness.startswith(("ready", "n/a"))
+        detail = "" if lag is None else f", consumer lag {lag}"
+        if projection is not None:
+            detail, sound = projection
+            healthy = healthy and sound
         click.echo(
             f"  {spec.name}: pid {info.get('pid')}, restarts {info.get('restarts', 0)}, "
-            f"{readiness}{'' if lag is None else f', consumer lag {lag}'}, log {spec.log_file}"
+            f"{readiness}{detail}, log {spec.log_file}"
         )
     return healthy
+
+
+def _projection(spec: ProcessSpec) -> tuple[str, bool] | None:
+    """Reporting's own account: lag from what it stored, and any gap between what it stored
+    and what its group committed (offsets committed past facts never stored)."""
+    try:
+        body = httpx.get(
+            f"{spec.url}/v1/status",
+            headers={"Authorization": f"Bearer {dev_token(['admin'])}"},
+            timeout=3,
+        ).json()
+        text = (
+            f", worker {body['worker']}, projection {body['projection']}, "
+            f"lag {body['total_lag']} (from what is stored), gap {body['total_gap']}"
+        )
+    except (httpx.HTTPError, ValueError, KeyError):
+        return None
+    return text, body["total_gap"] == 0 and body["worker"] in ("running", "joining")
 
 
 def _consumer_lag(spec: ProcessSpec) -> int | None:

@@ -75,8 +75,11 @@ class OffsetClock(_Moves):
     def __init__(self) -> None:
         super().__init__()
         self._offset = timedelta(0)
+        self._held: datetime | None = None
 
     def now(self) -> datetime:
+        if self._held is not None:
+            return self._held
         return datetime.now(UTC) + self._offset
 
     @property
@@ -86,6 +89,24 @@ class OffsetClock(_Moves):
     def advance(self, delta: timedelta) -> datetime:
         if delta < timedelta(0):
             raise ValueError("a clock never goes back")
+        if self._held is not None:
+            return self.hold(self._held + delta)
         self._offset += delta
         self._signal_moved()
+        return self.now()
+
+    def hold(self, moment: datetime) -> datetime:
+        """Stop the clock at `moment` (not before now): what fires then sees exactly it."""
+        if moment < self.now():
+            raise ValueError("a clock never goes back")
+        self._held = moment
+        self._offset = moment - datetime.now(UTC)
+        self._signal_moved()
+        return moment
+
+    def release(self) -> datetime:
+        """Let time flow again from the moment held (the offset then only grows)."""
+        if self._held is not None:
+            self._offset = max(self._offset, self._held - datetime.now(UTC))
+            self._held = None
         return self.now()

@@ -3,7 +3,15 @@
 Each handled event runs in one PostgreSQL transaction that also inserts its `ce_id` into
 `processed_events`; a redelivered event (a crash before the offset commit, a relay resend) finds
 its id there and changes nothing. A record that cannot be decoded, or whose handler keeps
-failing, goes to `<topic>.dlq` with the error in a header, and consumption goes on.
+failing on its own content, goes to `<topic>.dlq` with the error in a header, and consumption
+goes on. A failure of the infrastructure (PostgreSQL restarting, a dependency's 503) is not the
+message's fault: it is retried, with back-off, until the infrastructure is back, and the record
+is never dead-lettered for it (`shared.transient`).
+
+A rebalance is ordinary Kafka life: when a commit fails because the group moved on (this member
+was paused past its session, `CommitFailedError`), the consumer logs it and carries on; the next
+fetch rejoins the group and resumes from the last committed offset, and the handlers are
+idempotent, so the records processed since are simply seen again.
 """
 
 from __future__ import annotations
@@ -15,11 +23,13 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 from shared.db import Connection
 from shared.envelope import Envelope, EnvelopeError, decode
 from shared.logging import bound, get_logger
 from shared.metrics import CONSUMED, CONSUMER_LAG
+from shared.transient import backoff_s, is_transient
 from shared.unit_of_work import unit_of_work
 
 Handler = Callable[[Connection, Envelope], Awaitable[None]]
@@ -46,6 +56,7 @@ class IdempotentConsumer:
         handlers: Mapping[str, Handler],
         max_retries: int = 5,
         retry_backoff_s: float = 0.05,
+        transient_backoff_cap_s: float = 5.0,
         fetch_max_wait_ms: int = 50,
         fetch_min_bytes: int = 64 * 1024,
         commit_interval_s: float = 1.0,
@@ -57,6 +68,7 @@ class IdempotentConsumer:
         self._handlers = dict(handlers)
         self._max_retries = max_retries
         self._retry_backoff_s = retry_backoff_s
+        self._transient_backoff_cap_s = transient_backoff_cap_s
         # The broker holds a fetch until 64 KiB are there or 50 ms passed: under a trickle of
         # events that is one fetch per 50 ms instead of one per event (each costs a round trip
         # and its parsing on both sides), for at most 50 ms of added delay.
@@ -68,7 +80,8 @@ class IdempotentConsumer:
         self._consumer: AIOKafkaConsumer | None = None
         self._dlq: AIOKafkaProducer | None = None
         self.lag: dict[tuple[str, int], int] = {}
-        """Messages behind the end of each partition, as of the last batch."""
+        """Messages behind the end of each partition, from the last committed offset."""
+        self._committed: dict[TopicPartition, int] = {}
 
     async def start(self) -> None:
         self._consumer = AIOKafkaConsumer(
@@ -112,8 +125,20 @@ class IdempotentConsumer:
         while True:
             pending = bool(await self.consume_batch()) or pending
             if pending and loop.time() - last_commit >= self._commit_interval_s:
-                await self.commit()
+                await self.commit_or_rejoin()
                 last_commit, pending = loop.time(), False
+
+    async def commit_or_rejoin(self) -> bool:
+        """Commit the offsets processed; False when the group moved on (it rejoins by itself)."""
+        try:
+            await self.commit()
+            return True
+        except (CommitFailedError, KafkaError) as exc:
+            # The partitions may belong to another member now, or the coordinator moved: the
+            # uncommitted records will be redelivered to whoever holds them (handlers are
+            # idempotent), and this member's next fetch rejoins the group.
+            log.warning("consumer_commit_failed", consumer=self.name, error=type(exc).__name__)
+            return False
 
     async def consume_batch(self, timeout_ms: int = 500) -> int:
         """Fetch and process one batch (partitions in parallel, each in order)."""
@@ -128,14 +153,25 @@ class IdempotentConsumer:
 
     async def commit(self) -> None:
         assert self._consumer is not None
+        consumed = {tp: await self._consumer.position(tp) for tp in self._consumer.assignment()}
         await self._consumer.commit()
+        # What is committed is what a restart resumes from: the lag is counted from it, not
+        # from the highest offset fetched (a consumer that died would otherwise show lag 0).
+        self._committed.update(consumed)
 
     async def _record_lag(self, tp: TopicPartition) -> None:
         assert self._consumer is not None
+        if tp not in self._consumer.assignment():
+            return  # revoked while its batch was processed: another member reports it now
         highwater = self._consumer.highwater(tp)
         if highwater is None:
             return
-        position = await self._consumer.position(tp)
+        position = self._committed.get(tp)
+        if position is None:
+            try:
+                position = await self._consumer.position(tp)
+            except IllegalStateError:
+                return  # revoked during the call
         self.lag[(tp.topic, tp.partition)] = max(highwater - position, 0)
         CONSUMER_LAG.labels(self.name, tp.topic, str(tp.partition)).set(
             self.lag[(tp.topic, tp.partition)]
@@ -174,7 +210,9 @@ class IdempotentConsumer:
         self, record: ConsumerRecord[Any, Any], envelope: Envelope, handler: Handler
     ) -> str:
         error: Exception | None = None
-        for attempt in range(self._max_retries + 1):
+        content_failures = 0
+        transient_failures = 0
+        while content_failures <= self._max_retries:
             try:
                 async with unit_of_work(self._pool) as conn:
                     first_time = await conn.fetchval(
@@ -191,8 +229,25 @@ class IdempotentConsumer:
                 raise
             except Exception as exc:
                 error = exc
-                log.warning("handler_failed", attempt=attempt + 1, error=type(exc).__name__)
-                await asyncio.sleep(min(self._retry_backoff_s * 2**attempt, 2.0))
+                if is_transient(exc):
+                    # Not the message's fault: wait for the infrastructure, however long.
+                    transient_failures += 1
+                    log.warning(
+                        "handler_waiting_for_infrastructure",
+                        attempt=transient_failures,
+                        error=type(exc).__name__,
+                    )
+                    await asyncio.sleep(
+                        backoff_s(
+                            transient_failures - 1,
+                            base_s=self._retry_backoff_s,
+                            cap_s=self._transient_backoff_cap_s,
+                        )
+                    )
+                    continue
+                content_failures += 1
+                log.warning("handler_failed", attempt=content_failures, error=type(exc).__name__)
+                await asyncio.sleep(min(self._retry_backoff_s * 2 ** (content_failures - 1), 2.0))
         assert error is not None
         detail = f"handler failed {self._max_retries + 1} times: {type(error).__name__}: {error}"
         await self._dead_letter(record, detail[:500])
@@ -208,9 +263,19 @@ class IdempotentConsumer:
             ("bilan_source_partition", str(record.partition).encode()),
             ("bilan_source_offset", str(record.offset).encode()),
         ]
-        await self._dlq.send_and_wait(
-            dlq_topic(record.topic), value=record.value, key=record.key, headers=headers
-        )
+        attempt = 0
+        while True:
+            try:
+                await self._dlq.send_and_wait(
+                    dlq_topic(record.topic), value=record.value, key=record.key, headers=headers
+                )
+                return
+            except KafkaError as exc:
+                # The record must be parked before its offset may be committed: wait for
+                # the broker rather than skip it.
+                log.warning("dead_letter_failed", attempt=attempt + 1, error=type(exc).__name__)
+                await asyncio.sleep(backoff_s(attempt, cap_s=self._transient_backoff_cap_s))
+                attempt += 1
 
     def _count(self, outcome: str) -> str:
         CONSUMED.labels(self.name, outcome).inc()

@@ -114,7 +114,14 @@ def build_headers(
 
 
 def serialize_data(event: IntegrationEvent) -> bytes:
-    """Validate the event again (it may have been built without validation) and dump its JSON."""
+    """Validate the event again (it may have been built without validation) and dump its JSON.
+
+    A superseded type version is refused: it is decoded from the history, never published.
+    """
+    if not event.published:
+        raise EnvelopeError(
+            "superseded_type", f"{event.ce_type()} is decoded only: publish its newer version"
+        )
     data = event.to_json_dict()
     try:
         type(event).model_validate(data)

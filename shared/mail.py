@@ -6,6 +6,9 @@ SMTP. A mail is marked `sending` (committed) before the SMTP conversation and `s
 a crash in between leaves it `uncertain` at the next start, and it is not sent again
 automatically, so no beneficiary ever gets a duplicate; operators see it in the metrics
 (`bilan_mails_total` by outcome) and the logs.
+The write that follows the SMTP step (`sent` and its bookkeeping, or a retry date) is retried
+while the database is away, so a database outage never strands a mail in `sending`; and the
+loop (`MailSender.run`, stopped by `MailSender.stop`) stops only between two sends.
 Refusals that are clearly temporary (connection refused, 4xx) are retried with back-off.
 A mail that is of no use past a moment (a session reminder once the session has started)
 carries it as `not_after`, and is marked `expired` rather than sent late.
@@ -14,20 +17,19 @@ carries it as `not_after`, and is marked `expired` rather than sent late.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import socket
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import aiosmtplib
 import asyncpg
 import httpx
 from pydantic import BaseModel
 
-from shared.clock import Clock
+from shared.clock import Clock, MovableClock
 from shared.db import Connection
 from shared.logging import bound, get_logger
 from shared.metrics import MAILS
@@ -35,6 +37,20 @@ from shared.settings import ServiceSettings
 from shared.unit_of_work import unit_of_work
 
 log = get_logger(__name__)
+T = TypeVar("T")
+
+DATABASE_AWAY: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncpg.InterfaceError,  # the connection was closed under us
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,  # admin shutdown, crash recovery
+    asyncpg.exceptions.InsufficientResourcesError,
+)
+"""Errors that say the database is unreachable for now, not that the write is wrong."""
+STOP_TIMEOUT_S = 30.0
+"""How long a service's stop waits for the mail being sent, before cancelling it regardless."""
+SETTLE_BACKOFF_S = (0.05, 0.2, 0.5, 1.0, 2.0, 5.0)
+"""Pauses between attempts at the write after the SMTP step (the last one repeats)."""
 
 
 class Contact(BaseModel):
@@ -161,8 +177,15 @@ class MailSender:
         self._poll_interval_s = poll_interval_s
         self._max_attempts = max_attempts
         self._wake = asyncio.Event()
+        self._stopping = False
 
     def wake(self) -> None:
+        """New mail is queued (called after its commit): look now rather than at the poll."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Ask `run` to return; it does so between two sends, never during one."""
+        self._stopping = True
         self._wake.set()
 
     async def aclose(self) -> None:
@@ -183,24 +206,64 @@ class MailSender:
         return count
 
     async def run(self) -> None:
-        await self.recover()
-        while True:
+        """Send due mails until `stop`; a mail being sent is finished first, bookkeeping included.
+
+        Cancelling the task instead would cut a mail between the SMTP server's acceptance and
+        its bookkeeping: left `uncertain`, never resent, its follow-up event never published.
+        """
+        self._stopping = False
+        while not self._stopping:
+            try:
+                await self.recover()
+                break
+            except DATABASE_AWAY as exc:
+                log.warning("mail_loop_interrupted", error=type(exc).__name__)
+                await self._pause(self._poll_interval_s)
+        while not self._stopping:
             # Cleared before looking, not after: a wake-up during the look is not lost.
             self._wake.clear()
             try:
                 sent = await self.send_due()
-            except (OSError, asyncpg.PostgresError) as exc:
+            except DATABASE_AWAY as exc:
                 log.warning("mail_loop_interrupted", error=type(exc).__name__)
                 sent = 0
+            except Exception as exc:
+                # A bug in one mail's path must not end the mailing of every other one.
+                log.error("mail_loop_failed", error=type(exc).__name__)
+                sent = 0
             if sent == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
+                await self._pause(self._poll_interval_s)
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep until a wake-up (new mail, a stop, the clock moved) or for `seconds`."""
+        waits: list[asyncio.Future[Any]] = [asyncio.ensure_future(self._wake.wait())]
+        if isinstance(self._clock, MovableClock):
+            # A development clock moved forward: mails may have fallen due in the jump.
+            waits.append(asyncio.ensure_future(self._clock.wait_moved()))
+        try:
+            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+
+    async def next_due(self, until: datetime) -> datetime | None:
+        """When the earliest pending mail falls due, at or before `until` (the development
+        clock stops there, `shared.devclock`)."""
+        due: datetime | None = await self._pool.fetchval(
+            """SELECT min(not_before) FROM mail_outbox
+               WHERE state = 'pending' AND not_before <= $1""",
+            until,
+        )
+        return due
+
+    async def run_due(self) -> int:
+        return await self.send_due()
 
     async def send_due(self) -> int:
-        """Send every due mail; returns how many were attempted."""
+        """Send every due mail (up to a stop request); returns how many were attempted."""
         await self._expire()
         attempted = 0
-        while (mail := await self._claim()) is not None:
+        while not self._stopping and (mail := await self._claim()) is not None:
             attempted += 1
             with bound(mail_id=mail.id, template=mail.template):
                 await self._deliver(mail)
@@ -243,7 +306,11 @@ class MailSender:
         if contact is None:
             await self._finish(mail, "failed", "no contact (erased or unknown)")
             return
-        message = self._renderers[mail.template](mail, contact)
+        try:
+            message = self._renderers[mail.template](mail, contact)
+        except Exception as exc:
+            await self._finish(mail, "failed", f"rendering failed: {type(exc).__name__}")
+            return
         message["From"] = self._mail_from
         message["Message-ID"] = f"<{mail.mail_key.replace(':', '.')}@bilan>"
         try:
@@ -262,39 +329,79 @@ class MailSender:
             await self._finish(mail, "uncertain", f"SMTP error {type(exc).__name__}")
             return
         sent_at = self._clock.now()
-        async with unit_of_work(self._pool) as conn:
-            await conn.execute(
-                "UPDATE mail_outbox SET state = 'sent', sent_at = $2 WHERE id = $1",
-                mail.id,
-                sent_at,
+
+        async def mark_sent() -> None:
+            async with unit_of_work(self._pool) as conn:
+                await conn.execute(
+                    "UPDATE mail_outbox SET state = 'sent', sent_at = $2 WHERE id = $1",
+                    mail.id,
+                    sent_at,
+                )
+                callback = self._on_sent.get(mail.template)
+                if callback is not None:
+                    await callback(conn, mail, sent_at)
+
+        try:
+            await self._settle(mark_sent)
+        except Exception as exc:
+            # The mail went: record it so, even though its bookkeeping (a bug) cannot be done.
+            error = f"bookkeeping failed: {type(exc).__name__}"
+            await self._settle(
+                lambda: self._pool.execute(
+                    """UPDATE mail_outbox SET state = 'sent', sent_at = $2, last_error = $3
+                       WHERE id = $1""",
+                    mail.id,
+                    sent_at,
+                    error,
+                )
             )
-            callback = self._on_sent.get(mail.template)
-            if callback is not None:
-                await callback(conn, mail, sent_at)
+            log.error("mail_bookkeeping_failed", error=error)
         self._count("sent")
         log.info("mail_sent")
+
+    async def _settle(self, write: Callable[[], Awaitable[T]]) -> T:
+        """Run the write that follows an SMTP step until the database takes it.
+
+        The row is `sending` until then; given up, it would stay so for good (no other sender
+        takes a `sending` mail), its bookkeeping never done. A stop request does not end this:
+        the database coming back does (or the process being killed, when the mail is left
+        `uncertain` at the next start, as any crash mid-send leaves it).
+        """
+        attempt = 0
+        while True:
+            try:
+                return await write()
+            except DATABASE_AWAY as exc:
+                pause = SETTLE_BACKOFF_S[min(attempt, len(SETTLE_BACKOFF_S) - 1)]
+                attempt += 1
+                log.warning("mail_bookkeeping_retried", error=type(exc).__name__, attempt=attempt)
+                await asyncio.sleep(pause)
 
     async def _retry_or_fail(self, mail: Mail, error: str) -> None:
         if mail.attempts >= self._max_attempts:
             await self._finish(mail, "failed", error)
             return
         retry_at = self._clock.now() + timedelta(seconds=min(30 * 2**mail.attempts, 3600))
-        await self._pool.execute(
-            """UPDATE mail_outbox SET state = 'pending', not_before = $2, last_error = $3
-               WHERE id = $1""",
-            mail.id,
-            retry_at,
-            error,
+        await self._settle(
+            lambda: self._pool.execute(
+                """UPDATE mail_outbox SET state = 'pending', not_before = $2, last_error = $3
+                   WHERE id = $1""",
+                mail.id,
+                retry_at,
+                error,
+            )
         )
         self._count("retried")
         log.warning("mail_retry_later", error=error, attempts=mail.attempts)
 
     async def _finish(self, mail: Mail, state: str, error: str) -> None:
-        await self._pool.execute(
-            "UPDATE mail_outbox SET state = $2, last_error = $3 WHERE id = $1",
-            mail.id,
-            state,
-            error,
+        await self._settle(
+            lambda: self._pool.execute(
+                "UPDATE mail_outbox SET state = $2, last_error = $3 WHERE id = $1",
+                mail.id,
+                state,
+                error,
+            )
         )
         self._count(state)
         log.warning("mail_not_sent", state=state, error=error)

@@ -20,14 +20,16 @@ from shared.clock import Clock, OffsetClock, SystemClock
 from shared.consumer import Handler, IdempotentConsumer
 from shared.contracts.base import IntegrationEvent
 from shared.db import PLATFORM_MIGRATIONS, create_pool, load_migrations, migrate
-from shared.devclock import dev_clock_router
+from shared.devclock import DueWork, dev_clock_router
 from shared.eventstore import OutboxMessage, PostgresEventStore
+from shared.idempotency import IdempotencyMiddleware
 from shared.keystore import KeyStore
 from shared.logging import current_context, get_logger
 from shared.relay import OutboxRelay, OutboxSignal, kafka_producer_factory
 from shared.settings import ServiceSettings
 from shared.timers import TimerHandler, TimerLoop
 from shared.web import (
+    RUNNING,
     RequestContextMiddleware,
     install_problem_handlers,
     operations_router,
@@ -62,6 +64,8 @@ class ServiceRuntime:
         self._run_background = run_background
         self.signal = OutboxSignal()
         self._tasks: list[asyncio.Task[None]] = []
+        self.loops: dict[str, str] = {}
+        """Each background loop's state, for `/readyz` and `/healthz`."""
         self._pool: asyncpg.Pool | None = None
         self._admin: AIOKafkaAdminClient | None = None
         self.store: PostgresEventStore
@@ -69,6 +73,9 @@ class ServiceRuntime:
         self.timers: TimerLoop
         self.relay: OutboxRelay
         self.consumer: IdempotentConsumer | None = None
+        self.due_work: dict[str, DueWork] = {}
+        """What else than the timers falls due on this service's clock (its mail sender, by
+        name): the development clock stops at each due time when it moves (`shared.devclock`)."""
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -133,13 +140,33 @@ class ServiceRuntime:
 
     def _spawn(self, name: str, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coro, name=f"{self.settings.service_name}-{name}")
-        task.add_done_callback(self._on_task_done)
+        self.watch(name, task)
         self._tasks.append(task)
 
-    @staticmethod
-    def _on_task_done(task: asyncio.Task[None]) -> None:
-        if not task.cancelled() and task.exception() is not None:
-            log.error("background_task_died", task=task.get_name(), exc_info=task.exception())
+    def watch(self, name: str, task: asyncio.Task[None]) -> None:
+        """Report a loop the service runs itself (and stops itself, e.g. the mail sender,
+        which stops between sends) in `/readyz` and `/healthz`; `forget` it before stopping."""
+        self.loops[name] = RUNNING
+        task.add_done_callback(lambda done: self._on_task_done(name, done))
+
+    def forget(self, name: str) -> None:
+        """The service is stopping `name` on purpose: its end is not a death."""
+        self.loops.pop(name, None)
+
+    def _on_task_done(self, name: str, task: asyncio.Task[None]) -> None:
+        if name not in self.loops:
+            return  # forgotten: stopped on purpose
+        if task.cancelled():
+            self.loops[name] = "stopped"
+            return
+        error = task.exception()
+        # A loop only ends by cancellation: any other end, with or without an error, leaves
+        # work undone, and /healthz and /readyz say so until the process is restarted.
+        self.loops[name] = f"died: {type(error).__name__}" if error else "died: returned"
+        log.error("background_task_died", task=task.get_name(), exc_info=error)
+
+    def loop_states(self) -> dict[str, str]:
+        return dict(self.loops)
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -192,17 +219,39 @@ def outbox_message(event: IntegrationEvent, site_id: str) -> OutboxMessage:
     )
 
 
-def create_service_app(runtime: ServiceRuntime, *, title: str, description: str) -> FastAPI:
-    """A FastAPI app with the platform's errors, middleware, operations endpoints and auth."""
+def create_service_app(
+    runtime: ServiceRuntime,
+    *,
+    title: str,
+    description: str,
+    idempotent_paths: Sequence[str] = (),
+) -> FastAPI:
+    """A FastAPI app with the platform's errors, middleware, operations endpoints and auth.
+
+    `idempotent_paths` are the creating routes (templates such as `/dossiers`) whose POST
+    accepts an `Idempotency-Key` (shared.idempotency)."""
     s = runtime.settings
     app = FastAPI(title=title, description=description, lifespan=runtime.lifespan)
     app.state.runtime = runtime
     app.state.token_verifier = token_verifier(s)
     install_problem_handlers(app)
+    if idempotent_paths:
+        app.add_middleware(
+            IdempotencyMiddleware, pool_of=lambda: runtime.pool, paths=idempotent_paths
+        )
+    # Added last, so outermost: a replayed answer carries its correlation id too.
     app.add_middleware(RequestContextMiddleware, service=s.service_name)
     app.include_router(
-        operations_router({"database": runtime.check_database, "kafka": runtime.check_kafka})
+        operations_router(
+            {"database": runtime.check_database},
+            informational={"kafka": runtime.check_kafka},
+            loops=runtime.loop_states,
+        )
     )
     if runtime.dev_clock is not None:
-        app.include_router(dev_clock_router(runtime.dev_clock))
+        app.include_router(
+            dev_clock_router(
+                runtime.dev_clock, lambda: [runtime.timers, *runtime.due_work.values()]
+            )
+        )
     return app

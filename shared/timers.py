@@ -125,6 +125,17 @@ class TimerLoop:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
 
+    async def next_due(self, until: datetime) -> datetime | None:
+        """The earliest pending timer due at or before `until` (the development clock's
+        stepping, `shared.devclock`)."""
+        due: datetime | None = await self._pool.fetchval(
+            "SELECT min(due_at) FROM timers WHERE state = 'pending' AND due_at <= $1", until
+        )
+        return due
+
+    async def run_due(self) -> int:
+        return await self.fire_due()
+
     async def fire_due(self) -> int:
         """Fire every timer due now; returns how many fired (or failed for good)."""
         fired = 0

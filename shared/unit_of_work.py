@@ -16,6 +16,7 @@ from contextvars import ContextVar
 import asyncpg
 
 from shared.db import Connection
+from shared.idempotency import claim_in
 
 _OPEN: ContextVar[tuple[Connection, list[Callable[[], None]]] | None] = ContextVar(
     "bilan_unit_of_work", default=None
@@ -48,8 +49,13 @@ async def transaction(conn: Connection) -> AsyncIterator[Connection]:
 
 @asynccontextmanager
 async def unit_of_work(pool: asyncpg.Pool) -> AsyncIterator[Connection]:
-    """A pooled connection in a transaction; `after_commit` work runs once it committed."""
+    """A pooled connection in a transaction; `after_commit` work runs once it committed.
+
+    The first one of a request carrying an `Idempotency-Key` also claims the key, in the same
+    transaction as the command (`shared.idempotency`).
+    """
     async with pool.acquire() as conn, transaction(conn):
+        await claim_in(conn)
         yield conn
 
 

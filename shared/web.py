@@ -18,8 +18,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.eventstore import ConcurrencyError
+from shared.idempotency import AlreadyDone
 from shared.logging import get_logger
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from shared.transient import is_transient
 
 PROBLEM_JSON = "application/problem+json"
 CORRELATION_HEADER = "x-correlation-id"
@@ -41,6 +43,7 @@ _STATUS_CODES = {
     503: "unavailable",
 }
 
+RETRY_AFTER_S = 2
 log = get_logger(__name__)
 
 
@@ -107,8 +110,27 @@ def install_problem_handlers(app: FastAPI) -> None:
             expected_version=exc.expected,
         )
 
+    @app.exception_handler(AlreadyDone)
+    async def _already_done(request: Request, exc: AlreadyDone) -> JSONResponse:
+        # Replaced by the first outcome in IdempotencyMiddleware; never reaches a client.
+        return problem_response(request, 409, "idempotent_replay", "answered by the first request")
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if is_transient(exc):
+            # The database (or a service this one calls) is away: nothing was committed
+            # unless the commit itself went through, which an Idempotency-Key makes safe to
+            # retry. 503 with Retry-After tells a client to do just that.
+            log.warning("request_unavailable", error=type(exc).__name__)
+            response = problem_response(
+                request,
+                503,
+                "service_unavailable",
+                "a service this request needs is unavailable; retry in a few seconds "
+                "(with the same Idempotency-Key for a creating request)",
+            )
+            response.headers["Retry-After"] = str(RETRY_AFTER_S)
+            return response
         log.error("request_failed", error=type(exc).__name__, exc_info=exc)
         return problem_response(request, 500, "internal_error", "an unexpected error occurred")
 
@@ -167,29 +189,58 @@ def _header(scope: Scope, name: str) -> str | None:
 
 
 ReadinessCheck = Callable[[], Awaitable[None]]
+LoopStates = Callable[[], Mapping[str, str]]
+"""Each background loop's state: `running`, or why it is not (`died: KeyError`)."""
+
+RUNNING = "running"
 
 
-def operations_router(checks: Mapping[str, ReadinessCheck]) -> APIRouter:
-    """`/healthz` (alive), `/readyz` (every dependency answers) and `/metrics`."""
+def operations_router(
+    checks: Mapping[str, ReadinessCheck],
+    *,
+    informational: Mapping[str, ReadinessCheck] | None = None,
+    loops: LoopStates | None = None,
+) -> APIRouter:
+    """`/healthz` (alive), `/readyz` (can serve its requests) and `/metrics`.
+
+    Readiness means "this process can serve its requests": `checks` are what a request needs
+    (the database); `informational` dependencies are reported but do not make the process
+    unready (Kafka: commands keep being accepted through the outbox during a broker outage,
+    and taking every pod out of its Service for it would turn a broker blip into an outage).
+    A background loop that died (the relay, the consumer, the timers) makes the process both
+    unready and not alive, so that the supervisor (`bilan up`'s, or Kubernetes' liveness
+    probe) restarts it rather than leave it accepting work it will never finish.
+    """
     router = APIRouter(tags=["operations"])
+    extra = dict(informational or {})
 
-    @router.get("/healthz", summary="The process is alive")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    def dead_loops() -> dict[str, str]:
+        states = dict(loops() if loops is not None else {})
+        return {name: state for name, state in states.items() if state != RUNNING}
 
-    @router.get("/readyz", summary="The database and Kafka answer", response_model=None)
-    async def readyz(request: Request) -> JSONResponse | dict[str, Any]:
-        results: dict[str, str] = {}
-        for name, check in checks.items():
-            try:
-                await check()
-                results[name] = "ok"
-            except Exception as exc:
-                results[name] = f"unavailable: {type(exc).__name__}"
-        if all(v == "ok" for v in results.values()):
-            return {"status": "ready", "checks": results}
+    @router.get("/healthz", summary="The process is alive", response_model=None)
+    async def healthz(request: Request) -> JSONResponse | dict[str, Any]:
+        dead = dead_loops()
+        if not dead:
+            return {"status": "ok"}
         return problem_response(
-            request, 503, "unavailable", "a dependency does not answer", checks=results
+            request, 503, "unavailable", "a background loop of this process died", loops=dead
+        )
+
+    @router.get("/readyz", summary="The process can serve its requests", response_model=None)
+    async def readyz(request: Request) -> JSONResponse | dict[str, Any]:
+        results = {name: await _run_check(check) for name, check in checks.items()}
+        dependencies = {name: await _run_check(check) for name, check in extra.items()}
+        states = dict(loops() if loops is not None else {})
+        body: dict[str, Any] = {"checks": results}
+        if dependencies:
+            body["dependencies"] = dependencies
+        if states:
+            body["loops"] = states
+        if all(v == "ok" for v in results.values()) and all(v == RUNNING for v in states.values()):
+            return {"status": "ready", **body}
+        return problem_response(
+            request, 503, "unavailable", "this process cannot serve its requests", **body
         )
 
     @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
@@ -197,3 +248,11 @@ def operations_router(checks: Mapping[str, ReadinessCheck]) -> APIRouter:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router
+
+
+async def _run_check(check: ReadinessCheck) -> str:
+    try:
+        await check()
+        return "ok"
+    except Exception as exc:
+        return f"unavailable: {type(exc).__name__}"

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import time
 import uuid
+from pathlib import Path
 from typing import Final
 
 import click
@@ -50,18 +51,24 @@ def version() -> str:
     return found.group(1)
 
 
-def server_properties() -> str:
-    """The broker's configuration: a combined broker+controller, everything on loopback."""
+def server_properties(
+    port: int = PORT, controller_port: int = CONTROLLER_PORT, log_dirs: Path = LOG_DIRS
+) -> str:
+    """The broker's configuration: a combined broker+controller, everything on loopback.
+
+    The ports and folder are parameters so that the fault tests can run a private broker of
+    their own (tests/faults), which they may kill without touching the shared stack.
+    """
     settings = {
         "process.roles": "broker,controller",
         "node.id": "1",
-        "controller.quorum.bootstrap.servers": f"{HOST}:{CONTROLLER_PORT}",
-        "listeners": f"PLAINTEXT://{HOST}:{PORT},CONTROLLER://{HOST}:{CONTROLLER_PORT}",
-        "advertised.listeners": f"PLAINTEXT://{HOST}:{PORT}",
+        "controller.quorum.bootstrap.servers": f"{HOST}:{controller_port}",
+        "listeners": f"PLAINTEXT://{HOST}:{port},CONTROLLER://{HOST}:{controller_port}",
+        "advertised.listeners": f"PLAINTEXT://{HOST}:{port}",
         "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
         "controller.listener.names": "CONTROLLER",
         "inter.broker.listener.name": "PLAINTEXT",
-        "log.dirs": str(LOG_DIRS),
+        "log.dirs": str(log_dirs),
         # One node: internal topics cannot have more than one replica.
         "offsets.topic.replication.factor": "1",
         "transaction.state.log.replication.factor": "1",

@@ -36,6 +36,15 @@ Reads return `ETag: "<version>"`; writes to an existing dossier or beneficiary n
 with a machine-readable `code`. Bilan content is need-to-know and every read of it is logged."""
 
 
+# Creating commands whose POST accepts an Idempotency-Key (their answers hold ids, not
+# personal data: the stored copy is not encrypted).
+IDEMPOTENT_PATHS = (
+    "/dossiers",
+    "/dossiers/{dossier_id}/conventions",
+    "/beneficiaries/{beneficiary_id}/data-requests",
+)
+
+
 def create_app(
     settings: Settings | None = None, *, clock: Clock | None = None, run_background: bool = True
 ) -> FastAPI:
@@ -52,7 +61,12 @@ def create_app(
     commands = DossierCommands(runtime, settings)
     runtime.event_handlers.update(event_handlers(commands))
     runtime.timer_handlers.update(timer_handlers(commands))
-    app = create_service_app(runtime, title="Bilan — dossier service", description=DESCRIPTION)
+    app = create_service_app(
+        runtime,
+        title="Bilan — dossier service",
+        description=DESCRIPTION,
+        idempotent_paths=IDEMPOTENT_PATHS,
+    )
     app.state.dossier_service = DossierService(
         runtime=runtime, commands=commands, reader=ContentReader(runtime), settings=settings
     )

@@ -84,6 +84,12 @@ class IndicatorsOut(BaseModel):
     last_event_at: str | None = Field(
         description="Business time of the latest event projected: how fresh the figures are."
     )
+    projection_state: str = Field(
+        "live",
+        description="`live`; `waiting_for_database` while a batch waits to be stored; the "
+        "figures are those stored so far (see `/v1/status` for the lag).",
+        examples=["live"],
+    )
     indicators: dict[str, dict[str, Any]] = Field(
         description="Indicator name -> `{value}` for counts, medians and breakdowns, "
         "`{value, numerator, denominator}` for rates and means; a rate over 0 is null.",
@@ -110,17 +116,46 @@ class ChecklistOut(BaseModel):
 class PartitionStatus(BaseModel):
     topic: str = Field(examples=["bilan.dossier.events"])
     partition: int = Field(examples=[0])
-    position: int = Field(description="Next offset the projection will read.", examples=[1200])
+    stored: int = Field(
+        description="Next offset whose facts are stored in the projection.", examples=[1200]
+    )
+    position: int = Field(description="Same as `stored` (kept for older clients).", examples=[1200])
+    committed: int | None = Field(
+        description="The worker group's committed offset in Kafka (null before its first "
+        "commit); it trails `stored` by what the worker has not committed yet.",
+        examples=[1180],
+    )
     end_offset: int = Field(examples=[1204])
-    lag: int = Field(examples=[4])
+    lag: int = Field(description="`end_offset - stored`.", examples=[4])
+    gap: int = Field(
+        description="`committed - stored` when positive: records the group committed but the "
+        "projection does not hold (they are read back); 0 when healthy.",
+        examples=[0],
+    )
 
 
 class StatusOut(BaseModel):
     """How far behind the topics the projection is."""
 
     generation: str | None = Field(examples=["proj_4a1b2c3d4e5f"])
+    worker: str = Field(
+        description="`joining` (after a start, while the stored projection is already "
+        "served), `running`, or `died: <error>`.",
+        examples=["running"],
+    )
+    projection: str = Field(
+        description="`live`, or `waiting_for_database` while a batch waits to be stored.",
+        examples=["live"],
+    )
     partitions: list[PartitionStatus]
     total_lag: int = Field(examples=[4])
+    total_gap: int = Field(
+        description="Sum of the partitions' `gap`: 0 when healthy.", examples=[0]
+    )
+    gaps_filled: int = Field(
+        description="Records read back since start because the group was ahead of the store.",
+        examples=[0],
+    )
     last_event_at: str | None = Field(examples=["2025-03-04T09:00:00Z"])
     last_processed_at: str | None = Field(examples=["2025-03-04T09:00:01Z"])
     events_processed: int = Field(description="Records handled since start.", examples=[1204])
@@ -191,6 +226,7 @@ def build_router(
             site=scope,
             as_of=iso(clock.now().timestamp()) or "",
             last_event_at=iso(projector_of().store.last_event_at),
+            projection_state=projector_of().state,
             indicators=figures(first, to, scope),
         )
 

@@ -12,10 +12,12 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 import asyncpg
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import KafkaError
 
 from shared.envelope import Envelope, EnvelopeError, decode
 from shared.logging import get_logger
+from shared.transient import backoff_s, is_transient
 
 from .adapters import projection_db as db
 from .facts import FactStore, apply
@@ -71,27 +73,99 @@ class KafkaDeadLetters:
             ("bilan_source_partition", str(record.partition).encode()),
             ("bilan_source_offset", str(record.offset).encode()),
         ]
-        await self._producer.send_and_wait(
-            record.topic + DLQ_SUFFIX, value=record.value, key=record.key, headers=headers
+        attempt = 0
+        while True:
+            try:
+                await self._producer.send_and_wait(
+                    record.topic + DLQ_SUFFIX, value=record.value, key=record.key, headers=headers
+                )
+                return
+            except KafkaError as exc:
+                # Parked before its offset is stored, or not at all: wait for the broker.
+                log.warning("dead_letter_failed", attempt=attempt + 1, error=type(exc).__name__)
+                await asyncio.sleep(backoff_s(attempt))
+                attempt += 1
+
+
+class GapReader(Protocol):
+    async def read(self, topic: str, partition: int, start: int, stop: int) -> list[Any]:
+        """The records of `[start, stop)` of a partition (fewer if the log starts later)."""
+        ...
+
+
+class KafkaGapReader:
+    """Reads a range of a partition with a group-less consumer, outside the worker's group.
+
+    The streaming worker resumes from the offsets its group committed. Should those ever be
+    ahead of what the projection stored (an offset committed past a batch whose write failed,
+    a projection restored from an older backup), the records in between would be skipped for
+    good; the projector reads them back through this reader instead, so the projection always
+    resumes from what it stored.
+    """
+
+    def __init__(self, bootstrap_servers: str, *, timeout_s: float = 30.0) -> None:
+        self._bootstrap = bootstrap_servers
+        self._timeout_s = timeout_s
+
+    async def read(self, topic: str, partition: int, start: int, stop: int) -> list[Any]:
+        tp = TopicPartition(topic, partition)
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap, group_id=None, enable_auto_commit=False
         )
+        await consumer.start()
+        try:
+            consumer.assign([tp])
+            first = (await consumer.beginning_offsets([tp]))[tp]
+            consumer.seek(tp, max(start, first))
+            records: list[Any] = []
+            deadline = time.monotonic() + self._timeout_s
+            while await consumer.position(tp) < stop:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"reading {topic}[{partition}] {start}..{stop}")
+                batch = await consumer.getmany(tp, timeout_ms=500, max_records=1000)
+                records.extend(r for r in batch.get(tp, []) if r.offset < stop)
+            return records
+        finally:
+            await consumer.stop()
 
 
 class Projector:
-    """Holds the projection in use (facts in memory, persisted per batch) and its query engine."""
+    """Holds the projection in use (facts in memory, persisted per batch) and its query engine.
+
+    What it stores is the truth about where it is: `positions` are the next offsets *stored*
+    with their facts, in the same transaction. So a batch is either stored whole with its
+    positions or not at all, and `handle` returns only once it is stored. The worker
+    acknowledges (and later commits) a batch only after `handle` returned, and while
+    PostgreSQL is away `handle` waits and retries with back-off rather than raise: an offset is
+    never committed past a fact not stored. Records the projection already holds (a redelivery)
+    are skipped; records missing before a batch (a committed offset ahead of the stored
+    position) are read back first through the gap reader.
+    """
 
     def __init__(
-        self, pool: asyncpg.Pool, dead_letters: DeadLetters, *, max_retries: int = 5
+        self,
+        pool: asyncpg.Pool,
+        dead_letters: DeadLetters,
+        *,
+        gap_reader: GapReader | None = None,
+        backoff_cap_s: float = 5.0,
     ) -> None:
         self._pool = pool
         self._dead_letters = dead_letters
-        self._max_retries = max_retries
+        self._gap_reader = gap_reader
+        self._backoff_cap_s = backoff_cap_s
         self._lock = asyncio.Lock()
         self.generation: str | None = None
         self.store = FactStore()
         self.positions: db.Positions = {}
+        """Next offset of each partition, as stored with the facts."""
         self.engine = QueryEngine(self.store)
         self.processed = 0
         self.last_processed_at: float | None = None
+        self.state = "loading"
+        """`loading`, `live`, or `waiting_for_database` while a batch waits to be stored."""
+        self.gaps_filled = 0
+        """Records read back because the worker's offsets were ahead of the stored ones."""
 
     async def start(self) -> None:
         """Load the current generation (made empty on the very first start)."""
@@ -99,6 +173,7 @@ class Projector:
             generation = await db.ensure_generation(conn)
             async with self._lock:
                 await self._load(conn, generation)
+        self.state = "live"
 
     async def _load(self, conn: Any, generation: str) -> None:
         store, positions = await db.load(conn, generation)
@@ -120,56 +195,126 @@ class Projector:
         return False
 
     async def handle(self, records: Sequence[Record]) -> None:
-        """Decode, dead-letter the undecodable, apply and persist one batch (at least once)."""
-        envelopes: list[tuple[Record, Envelope]] = []
-        for record in records:
+        """Store one batch: returns only once its facts and positions are committed.
+
+        Infrastructure failures (PostgreSQL down, Kafka away while reading a gap or parking
+        a record) are waited out with back-off, however long; only a record that fails on
+        its own content is dead-lettered.
+        """
+        attempt = 0
+        while True:
             try:
-                envelopes.append((record, decode_record(record)))
-            except EnvelopeError as exc:
-                await self._dead_letter(record, exc)
-        for attempt in range(self._max_retries + 1):
-            try:
-                await self._apply_and_save(records, envelopes)
+                await self._store_batch(records)
+                self.state = "live"
                 return
-            except (asyncpg.PostgresError, OSError) as exc:
-                if attempt == self._max_retries:
+            except Exception as exc:
+                if not is_transient(exc):
                     raise
-                log.warning(
-                    "projection_write_failed", attempt=attempt + 1, error=type(exc).__name__
-                )
+                if self.state != "waiting_for_database":
+                    log.warning("projection_waiting_for_database", error=type(exc).__name__)
+                self.state = "waiting_for_database"
                 # The facts in memory may hold part of the batch: reload them before retrying.
                 self.generation = None
-                await asyncio.sleep(min(0.1 * 2**attempt, 2.0))
+                await asyncio.sleep(backoff_s(attempt, cap_s=self._backoff_cap_s))
+                attempt += 1
 
-    async def _apply_and_save(
-        self, records: Sequence[Record], envelopes: list[tuple[Record, Envelope]]
-    ) -> None:
+    async def _store_batch(self, records: Sequence[Record]) -> None:
         async with self._lock, self._pool.acquire() as conn, conn.transaction():
             generation = await db.current_generation(conn, lock="FOR SHARE")
             assert generation is not None, "start() first"
             if generation != self.generation:
                 await self._load(conn, generation)
-            for _, envelope in envelopes:
-                apply(self.store, envelope)
-            advanced = {}
-            for record in records:
+            batch = await self._complete(records)
+            advanced: db.Positions = {}
+            for record in batch:
+                envelope = await self._decode(conn, record)
+                if envelope is not None:
+                    await self._apply(conn, record, envelope)
                 tp = (record.topic, record.partition)
-                if record.offset + 1 > self.positions.get(tp, 0):
-                    self.positions[tp] = advanced[tp] = record.offset + 1
+                advanced[tp] = max(advanced.get(tp, 0), record.offset + 1)
             await db.save(conn, generation, self.store, advanced)
-        self.processed += len(records)
+        # Only now, committed, do the positions move (a failed write leaves them as stored).
+        self.positions.update(advanced)
+        self.processed += len(batch)
         self.last_processed_at = time.time()
 
-    async def _dead_letter(self, record: Record, exc: EnvelopeError) -> None:
-        log.warning(
-            "event_undecodable",
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            reason=exc.reason,
-        )
-        await self._dead_letters.send(record, f"undecodable: {exc}")
-        async with self._pool.acquire() as conn:
-            await db.record_dead_letter(
-                conn, record.topic, record.partition, record.offset, exc.reason
+    async def _complete(self, records: Sequence[Record]) -> list[Record]:
+        """The batch without what is stored already, preceded by any records missing."""
+        by_partition: dict[tuple[str, int], list[Record]] = {}
+        for record in records:
+            tp = (record.topic, record.partition)
+            if record.offset >= self.positions.get(tp, 0):
+                by_partition.setdefault(tp, []).append(record)
+        batch: list[Record] = []
+        for tp, part in by_partition.items():
+            part.sort(key=lambda r: r.offset)
+            stored = self.positions.get(tp, 0)
+            if part[0].offset > stored and self._gap_reader is not None:
+                missing = await self._gap_reader.read(tp[0], tp[1], stored, part[0].offset)
+                log.warning(
+                    "projection_gap_filled",
+                    topic=tp[0],
+                    partition=tp[1],
+                    stored=stored,
+                    received=part[0].offset,
+                    read_back=len(missing),
+                )
+                self.gaps_filled += len(missing)
+                batch.extend(missing)
+            batch.extend(part)
+        return batch
+
+    async def catch_up_to(self, committed: db.Positions) -> int:
+        """Read back what lies between the stored positions and a group's committed offsets.
+
+        Called at start with the worker group's committed offsets: the worker will resume
+        from those, so anything before them that the projection does not hold is read now.
+        """
+        if self._gap_reader is None:
+            return 0
+        read = 0
+        for (topic, partition), offset in sorted(committed.items()):
+            stored = self.positions.get((topic, partition), 0)
+            if offset > stored:
+                missing = await self._gap_reader.read(topic, partition, stored, offset)
+                if missing:
+                    await self.handle(missing)
+                    read += len(missing)
+                    self.gaps_filled += len(missing)
+        return read
+
+    async def _decode(self, conn: Any, record: Record) -> Envelope | None:
+        try:
+            return decode_record(record)
+        except EnvelopeError as exc:
+            log.warning(
+                "event_undecodable",
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                reason=exc.reason,
             )
+            await self._park(conn, record, f"undecodable: {exc}", exc.reason)
+            return None
+
+    async def _apply(self, conn: Any, record: Record, envelope: Envelope) -> None:
+        try:
+            apply(self.store, envelope)
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            # A fact that cannot be projected (a defect, found later and fixed) is parked
+            # where `bilan dlq replay` finds it, rather than stop the projection for all.
+            log.error(
+                "event_not_projectable",
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                error=type(exc).__name__,
+            )
+            reason = f"projection failed: {type(exc).__name__}"
+            await self._park(conn, record, reason, reason)
+
+    async def _park(self, conn: Any, record: Record, detail: str, reason: str) -> None:
+        await self._dead_letters.send(record, detail)
+        await db.record_dead_letter(conn, record.topic, record.partition, record.offset, reason)

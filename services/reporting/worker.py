@@ -14,10 +14,15 @@ from typing import Any, Protocol
 
 import faust
 from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import KafkaError
+
+from shared.logging import get_logger
 
 from .batched_fetch import BatchedFetchTransport
 from .projector import Projector
 from .settings import Settings
+
+log = get_logger(__name__)
 
 
 def create_worker(settings: Settings, projector: Projector) -> faust.App:
@@ -92,8 +97,15 @@ class ConsumerGroupWorker:
             )
             records = [record for part in batches.values() for record in part]
             if records:
+                # handle() returns only once the batch is stored: committing after it never
+                # commits past a fact not stored.
                 await self._projector.handle(records)
-                await self._consumer.commit()
+                try:
+                    await self._consumer.commit()
+                except KafkaError as exc:
+                    # A rebalance moved the partitions on: the next fetch rejoins, and the
+                    # records since the last commit come again (the projector skips them).
+                    log.warning("consumer_commit_failed", error=type(exc).__name__)
 
 
 def create_engine(settings: Settings, projector: Projector) -> Worker:

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from services.scheduling.api import build_router
 from services.scheduling.application.calendars import CalendarService
-from services.scheduling.application.directory import DirectoryService
+from services.scheduling.application.directory import SHRED_NAME, DirectoryService
 from services.scheduling.application.reactions import dossier_handlers
 from services.scheduling.application.reminders import TEMPLATE, reminder_renderer
 from services.scheduling.application.sessions import SessionService
@@ -27,6 +25,7 @@ from shared.clock import Clock
 from shared.db import Connection
 from shared.logging import get_logger
 from shared.mail import (
+    STOP_TIMEOUT_S,
     ContactResolver,
     HttpContactResolver,
     Mail,
@@ -38,8 +37,6 @@ from shared.runtime import ServiceRuntime, create_service_app
 from shared.settings import DEV_JWT_PRIVATE_KEY_FILE
 from shared.web import problem_response
 
-MAIL_STOP_TIMEOUT_S = 30.0
-"""How long a stop waits for the mail being sent, before cancelling it regardless."""
 log = get_logger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 STATUS = {
@@ -66,50 +63,41 @@ class SchedulingRuntime(ServiceRuntime):
     ) -> None:
         super().__init__(settings, **kwargs)
         self._mail_sender_factory = mail_sender_factory
-        self._mail_poll_interval_s = settings.mail_poll_interval_s
         self.mail_sender: MailSender | None = None
         self._mail_task: asyncio.Task[None] | None = None
-        self._stopping = asyncio.Event()
 
     def ensure_mail_sender(self) -> MailSender:
         """The mail sender (made once the pool exists)."""
         if self.mail_sender is None:
             self.mail_sender = self._mail_sender_factory(self)
+            self.due_work["mail"] = self.mail_sender
         return self.mail_sender
 
     async def start_background(self) -> None:
         await super().start_background()
-        self._stopping = asyncio.Event()
-        self._mail_task = asyncio.create_task(self._send_mails(), name="scheduling-mail")
-
-    async def _send_mails(self) -> None:
-        # Not MailSender.run: that loop is cancelled wherever it is, and a mail cancelled
-        # between the SMTP server's acceptance and its bookkeeping is left `uncertain` (never
-        # resent, its SessionReminderSent never published). A stop request is honoured only
-        # between sends, so a restart loses nothing.
-        sender = self.ensure_mail_sender()
-        await sender.recover()
-        while not self._stopping.is_set():
-            try:
-                sent = await sender.send_due()
-            except (OSError, asyncpg.PostgresError) as exc:
-                log.warning("mail_loop_interrupted", error=type(exc).__name__)
-                sent = 0
-            if sent == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), self._mail_poll_interval_s)
+        self._mail_task = asyncio.create_task(
+            self.ensure_mail_sender().run(), name="scheduling-mail"
+        )
+        self.watch("mail", self._mail_task)
 
     async def stop(self) -> None:
         if self._mail_task is not None:
-            self._stopping.set()
+            # The loop returns between two sends: a mail being sent is finished first.
+            self.forget("mail")
+            self.ensure_mail_sender().stop()
             try:
-                await asyncio.wait_for(self._mail_task, MAIL_STOP_TIMEOUT_S)
+                await asyncio.wait_for(self._mail_task, STOP_TIMEOUT_S)
             except Exception as exc:  # a timeout, or the loop had died already
                 log.warning("mail_loop_stopped_abruptly", error=type(exc).__name__)
             self._mail_task = None
         if self.mail_sender is not None:
             await self.mail_sender.aclose()
         await super().stop()
+
+
+# Creating commands whose POST accepts an Idempotency-Key (their answers hold ids, not
+# personal data: the stored copy is not encrypted).
+IDEMPOTENT_PATHS = ("/sites", "/sites/{site_id}/rooms", "/dossiers/{dossier_id}/sessions")
 
 
 def create_app(
@@ -142,7 +130,7 @@ def create_app(
                 sent_at,
             )
 
-        return MailSender(
+        sender = MailSender(
             service=settings.service_name,
             pool=runtime.pool,
             clock=runtime.clock,
@@ -153,13 +141,20 @@ def create_app(
             on_sent={TEMPLATE: on_sent},
             poll_interval_s=settings.mail_poll_interval_s,
         )
+        sessions.wake_mail = sender.wake
+        return sender
 
     runtime = SchedulingRuntime(
         settings,
         mail_sender_factory=make_sender,
         migrations=[MIGRATIONS],
         consumer_topics=[settings.dossier_events_topic],
-        event_handlers=dossier_handlers(settings.reminder_offsets_minutes),
+        event_handlers=dossier_handlers(
+            settings.reminder_offsets_minutes,
+            lambda conn, dossier_id, after, bilan_only: sessions.cancel_future_sessions(
+                conn, dossier_id, after, bilan_only=bilan_only
+            ),
+        ),
         clock=clock,
         run_background=run_background,
     )
@@ -174,9 +169,16 @@ def create_app(
         store=lambda: runtime.store,
         keys=lambda: runtime.keys,
         clock=runtime.clock,
+        name_retention=timedelta(days=settings.staff_name_retention_days),
     )
+    runtime.timer_handlers[SHRED_NAME] = directory.shred_name
     calendars = CalendarService(pool=lambda: runtime.pool, clock=runtime.clock, settings=settings)
-    app = create_service_app(runtime, title="Bilan scheduling service", description=DESCRIPTION)
+    app = create_service_app(
+        runtime,
+        title="Bilan scheduling service",
+        description=DESCRIPTION,
+        idempotent_paths=IDEMPOTENT_PATHS,
+    )
     app.include_router(build_router(sessions, directory, calendars))
 
     @app.exception_handler(Rejected)

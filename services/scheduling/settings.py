@@ -37,6 +37,12 @@ class Settings(ServiceSettings):
         description="Remote sessions get a join link: this prefix and an unguessable token.",
     )
     mail_poll_interval_s: float = Field(1.0, gt=0, description="How often due mails are sought.")
+    staff_name_retention_days: float = Field(
+        5 * 365,
+        ge=0,
+        description="Days after `StaffMemberLeft` when the staff member's name is erased "
+        "(its key shredded); the facts (trainings, sessions led) stay.",
+    )
     display_timezone: str = Field(
         "Europe/Paris", description="Time zone of the times written in e-mails and the PDF."
     )

@@ -24,6 +24,7 @@ from services.survey.application.complaints import ComplaintRegister
 from services.survey.application.surveys import (
     EXPIRY_DUE,
     REMINDER_DUE,
+    SESSION_FEEDBACK_DUE,
     SIX_MONTHS_DUE,
     SurveyCampaigns,
 )
@@ -32,7 +33,14 @@ from shared import contracts as ct
 from shared.auth import internal_token_provider
 from shared.clock import Clock
 from shared.logging import get_logger
-from shared.mail import ContactResolver, HttpContactResolver, MailSender, SmtpTransport, Transport
+from shared.mail import (
+    STOP_TIMEOUT_S,
+    ContactResolver,
+    HttpContactResolver,
+    MailSender,
+    SmtpTransport,
+    Transport,
+)
 from shared.runtime import ServiceRuntime, create_service_app
 from shared.settings import DEV_JWT_PRIVATE_KEY_FILE
 
@@ -58,7 +66,7 @@ class SurveyService:
         self.runtime = ServiceRuntime(
             settings,
             migrations=[MIGRATIONS],
-            consumer_topics=[settings.dossier_events_topic],
+            consumer_topics=[settings.dossier_events_topic, settings.scheduling_events_topic],
             clock=clock,
             run_background=False,
         )
@@ -71,11 +79,15 @@ class SurveyService:
                 ct.DossierCompleted.ce_type(): self.surveys.on_dossier_completed,
                 ct.DossierAbandoned.ce_type(): self.surveys.on_dossier_abandoned,
                 ct.BeneficiaryErased.ce_type(): self.surveys.on_beneficiary_erased,
+                ct.WithdrawalExercised.ce_type(): self.surveys.on_withdrawal_exercised,
+                ct.PhaseCompleted.ce_type(): self.surveys.on_phase_completed,
+                ct.SessionHeld.ce_type(): self.surveys.on_session_held,
             }
         )
         self.runtime.timer_handlers.update(
             {
                 SIX_MONTHS_DUE: self.surveys.six_months_due,
+                SESSION_FEEDBACK_DUE: self.surveys.session_feedback_due,
                 REMINDER_DUE: self.surveys.reminder_due,
                 EXPIRY_DUE: self.surveys.expiry_due,
             }
@@ -121,27 +133,22 @@ class SurveyService:
             poll_interval_s=self.settings.mail_poll_interval_s,
         )
         self.surveys.wake_mail = self.mail.wake
+        self.runtime.due_work["mail"] = self.mail
         if self._run_background:
             await self.runtime.start_background()
-            self._mail_task = asyncio.create_task(self._run_mail(), name="survey-mail")
-
-    async def _run_mail(self) -> None:
-        assert self.mail is not None
-        while True:
-            try:
-                await self.mail.run()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                # The platform loop only survives I/O errors; keep mailing whatever happens.
-                log.error("mail_loop_crashed", error=type(exc).__name__)
-                await asyncio.sleep(self.settings.mail_poll_interval_s)
+            self._mail_task = asyncio.create_task(self.mail.run(), name="survey-mail")
+            self.runtime.watch("mail", self._mail_task)
 
     async def stop(self) -> None:
-        if self._mail_task is not None:
-            self._mail_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._mail_task
+        if self._mail_task is not None and self.mail is not None:
+            # The loop returns between two sends: a mail being sent is finished first, its
+            # SurveySent or SurveyReminderSent recorded (cancelling it would leave it uncertain).
+            self.runtime.forget("mail")
+            self.mail.stop()
+            try:
+                await asyncio.wait_for(self._mail_task, STOP_TIMEOUT_S)
+            except Exception as exc:  # a timeout, or the loop had died already
+                log.warning("mail_loop_stopped_abruptly", error=type(exc).__name__)
             self._mail_task = None
         if self.mail is not None:
             await self.mail.aclose()
@@ -181,11 +188,17 @@ def build_service(
             "Satisfaction surveys at the end of the bilan and six months later, stakeholder "
             "feedback, complaints register (Qualiopi ind. 31) and improvement actions (ind. 32)."
         ),
+        idempotent_paths=IDEMPOTENT_PATHS,
     )
     app.router.lifespan_context = service.lifespan
     app.state.survey = service
     install_routes(app)
     return app, service
+
+
+# Creating commands whose POST accepts an Idempotency-Key (their answers hold ids, not
+# personal data: the stored copy is not encrypted).
+IDEMPOTENT_PATHS = ("/complaints",)
 
 
 def create_app(

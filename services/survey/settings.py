@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
@@ -23,6 +24,22 @@ class SurveySettings(ServiceSettings):
     )
     dossier_events_topic: str = Field(
         "bilan.dossier.events", description="Topic of the dossier service's events."
+    )
+    scheduling_events_topic: str = Field(
+        "bilan.scheduling.events", description="Topic of the scheduling service's events."
+    )
+    session_feedback: Literal["every_session", "last_of_phase", "off"] = Field(
+        "last_of_phase",
+        description="After which held bilan-phase sessions the beneficiary gets a "
+        "`session_feedback` survey: every one, or the last of each phase (sent when the phase "
+        "completes), or none.",
+    )
+    session_feedback_delay_hours: float = Field(
+        2,
+        ge=0,
+        description="Hours after a phase completes before its last session's feedback survey "
+        "goes (`last_of_phase`): the phase's last SessionHeld may reach this service after "
+        "PhaseCompleted, which comes on another topic.",
     )
     dossier_contact_url: str = Field(
         "http://127.0.0.1:8001/internal/dossiers/{ref}/contact",

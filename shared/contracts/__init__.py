@@ -1,4 +1,4 @@
-"""The integration event contract (`../shared/events.md`, v1) as pydantic models.
+"""The integration event contract (v1.1) as pydantic models: its source of truth.
 
 One model per event type, grouped by producing service (`dossier`, `scheduling`,
 `survey`); `EVENT_TYPES` and `event_type()` find a model from its CloudEvents type.
@@ -42,6 +42,7 @@ from shared.contracts.dossier import (
     ReferentConsultantAssigned,
     RetentionAgreed,
     RetentionJustification,
+    SignatureMethod,
     SynthesisChannel,
     SynthesisDelivered,
     ThirdPartyDisclosureConsentGiven,
@@ -51,7 +52,7 @@ from shared.contracts.dossier import (
     WithdrawalExercised,
     WorkingDocumentsDestroyed,
 )
-from shared.contracts.registry import EVENT_TYPES, UnknownEventType, event_type
+from shared.contracts.registry import EVENT_TYPES, PUBLISHED_TYPES, UnknownEventType, event_type
 from shared.contracts.scheduling import (
     AttendanceSigned,
     AttendanceSignerRole,
@@ -94,7 +95,10 @@ from shared.contracts.survey import (
     SatisfactionScore,
     Situation,
     SixMonthSituationReported,
+    SixMonthSituationReportedV1,
     SurveyAnswered,
+    SurveyCancellationReason,
+    SurveyCancelled,
     SurveyExpired,
     SurveyReminderSent,
     SurveySent,
@@ -117,6 +121,7 @@ from shared.contracts.values import (
 
 __all__ = [
     "EVENT_TYPES",
+    "PUBLISHED_TYPES",
     "AbandonInitiator",
     "AbandonReason",
     "AssessmentAdministered",
@@ -198,14 +203,18 @@ __all__ = [
     "SessionReminderSent",
     "SessionRescheduled",
     "SessionScheduled",
+    "SignatureMethod",
     "SiteOpened",
     "Situation",
     "SixMonthSituationReported",
+    "SixMonthSituationReportedV1",
     "StaffContract",
     "StaffMemberLeft",
     "StaffMemberOnboarded",
     "StaffRole",
     "SurveyAnswered",
+    "SurveyCancellationReason",
+    "SurveyCancelled",
     "SurveyExpired",
     "SurveyReminderSent",
     "SurveySent",

@@ -1,4 +1,4 @@
-"""Base of the integration event models (`../shared/events.md`, contract v1).
+"""Base of the integration event models (the integration contract, v1.1).
 
 Every event published on Kafka is one of these models: the data fields only. The CloudEvents
 envelope (`shared.envelope`) adds id, type, time, subject, sequence and the extensions.
@@ -64,7 +64,9 @@ class IntegrationEvent(BaseModel):
     which data fields give the Kafka key, the CloudEvents subject and the business time.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", strict=False, use_attribute_docstrings=True
+    )
 
     service: ClassVar[str]
     """`dossier`, `scheduling` or `survey`: names the topic and `ce_source`."""
@@ -77,6 +79,14 @@ class IntegrationEvent(BaseModel):
     """Data field naming the aggregate that emitted the event (`ce_subject`)."""
     time_field: ClassVar[str]
     """Data field holding the business time of the fact (`ce_time`)."""
+    published: ClassVar[bool] = True
+    """False for a type version superseded by a newer one: still decoded (the topics keep the
+    whole history), never published again."""
+
+    @classmethod
+    def optional_fields(cls) -> frozenset[str]:
+        """Fields added after the type's first version (v1.1): absent from older records."""
+        return frozenset(name for name, info in cls.model_fields.items() if not info.is_required())
 
     @classmethod
     def ce_type(cls) -> str:
@@ -101,6 +111,18 @@ class IntegrationEvent(BaseModel):
         assert isinstance(value, datetime)
         return value
 
+    def upcast(self) -> IntegrationEvent:
+        """The same fact in the current version of its type (itself, unless superseded)."""
+        return self
+
     def to_json_dict(self) -> dict[str, Any]:
-        """The Kafka value: snake_case keys, UTC RFC 3339 times, ids as strings."""
-        return self.model_dump(mode="json")
+        """The Kafka value: snake_case keys, UTC RFC 3339 times, ids as strings.
+
+        An optional field without a value is left out rather than written `null`: "optional"
+        in the contract means the key may be absent (as it is in records older than it).
+        """
+        data = self.model_dump(mode="json")
+        for name in self.optional_fields():
+            if data.get(name) is None:
+                data.pop(name, None)
+        return data

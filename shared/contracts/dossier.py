@@ -1,4 +1,4 @@
-"""Events of topic `bilan.dossier.events`, published by the dossier service (contract v1).
+"""Events of topic `bilan.dossier.events`, published by the dossier service (contract v1.1).
 
 A dossier follows one beneficiary's bilan de compétences from the enquiry to the destruction
 of the working documents: convention (R6313-4 to R6313-8), referent consultant, the three
@@ -65,6 +65,7 @@ __all__ = [
     "ReferentConsultantAssigned",
     "RetentionAgreed",
     "RetentionJustification",
+    "SignatureMethod",
     "SynthesisChannel",
     "SynthesisDelivered",
     "ThirdPartyDisclosureConsentGiven",
@@ -110,6 +111,10 @@ FieldContactType = Literal[
 
 TrainingNeedKind = Literal["training", "vae"]
 """A training course, or a validation of acquired experience (VAE)."""
+
+SignatureMethod = Literal["electronic", "handwritten", "platform"]
+"""How a party signed: online by the party themselves with stored evidence (`electronic`), a
+paper signature recorded by staff (`handwritten`), accepted on the CPF platform (`platform`)."""
 
 SynthesisChannel = Literal["hand", "post", "secure_download"]
 """How the synthesis document reached the beneficiary."""
@@ -256,6 +261,8 @@ class ConventionSignedByParty(IntegrationEvent):
     convention_id: Id
     party: ConventionParty
     signed_at: UtcDatetime
+    method: SignatureMethod | None = None
+    """v1.1, optional: absent from the records published before it."""
 
 
 class ConventionSigned(IntegrationEvent):

@@ -1,4 +1,4 @@
-"""Registry of the contract's event types, by CloudEvents type (`bilan.<service>.<Name>.v1`).
+"""Registry of the contract's event types, by CloudEvents type (`bilan.<service>.<Name>.v<N>`).
 
 A consumer reads `ce_type` from the Kafka headers and asks `event_type()` for the model that
 validates the value. A type that is not in the contract is an `UnknownEventType`, never a
@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from shared.contracts import dossier, scheduling, survey
 from shared.contracts.base import IntegrationEvent
 
-__all__ = ["EVENT_TYPES", "UnknownEventType", "event_type"]
+__all__ = ["EVENT_TYPES", "PUBLISHED_TYPES", "UnknownEventType", "event_type"]
 
 
 class UnknownEventType(LookupError):
@@ -42,7 +42,12 @@ def _index(event_types: Iterable[type[IntegrationEvent]]) -> dict[str, type[Inte
 EVENT_TYPES: dict[str, type[IntegrationEvent]] = _index(
     (*dossier.EVENTS, *scheduling.EVENTS, *survey.EVENTS)
 )
-"""Every event type of the contract, keyed by its `ce_type`."""
+"""Every event type of the contract, keyed by its `ce_type`: what consumers decode."""
+
+PUBLISHED_TYPES: dict[str, type[IntegrationEvent]] = {
+    ce_type: cls for ce_type, cls in EVENT_TYPES.items() if cls.published
+}
+"""The types producers publish: every type but the versions superseded by a newer one."""
 
 
 def event_type(ce_type: str) -> type[IntegrationEvent]:

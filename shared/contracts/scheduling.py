@@ -1,4 +1,4 @@
-"""Events of topic `bilan.scheduling.events`, published by the scheduling service (contract v1).
+"""Events of topic `bilan.scheduling.events`, published by the scheduling service (contract v1.1).
 
 The scheduling service keeps the sites, rooms and staff (with the qualifications, continuous
 training and evaluations a Qualiopi audit asks for), and the sessions of every dossier. Site,

@@ -1,10 +1,11 @@
-"""Events of topic `bilan.survey.events`, published by the survey service (contract v1).
+"""Events of topic `bilan.survey.events`, published by the survey service (contract v1.1).
 
 The survey service runs the satisfaction surveys (end of bilan, six months later, after a
 session, stakeholders), handles complaints and follows the improvement actions that a Qualiopi
-audit expects to see. Events are keyed by their own aggregate id, except
-`SixMonthSituationReported`, keyed by `dossier_id` with `survey_id` as subject. Free text
-(answers, complaint wording) never leaves the service; only codes, scores and times do.
+audit expects to see. Every event is keyed by its own aggregate id. The history still holds
+`SixMonthSituationReported.v1`, keyed by `dossier_id` with `survey_id` as subject (so one
+survey's events landed on two partitions): it is decoded, and upcast to `.v2`, never published.
+Free text (answers, complaint wording) never leaves the service; only codes, scores and times do.
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ __all__ = [
     "SatisfactionScore",
     "Situation",
     "SixMonthSituationReported",
+    "SixMonthSituationReportedV1",
     "SurveyAnswered",
+    "SurveyCancellationReason",
+    "SurveyCancelled",
     "SurveyExpired",
     "SurveyReminderSent",
     "SurveySent",
@@ -52,6 +56,9 @@ Situation = Literal[
     "project_in_progress", "in_training", "new_job", "business_created", "unchanged", "other"
 ]
 """The beneficiary's situation six months after the bilan."""
+
+SurveyCancellationReason = Literal["beneficiary_erased", "dossier_withdrawn", "other"]
+"""Why a survey can no longer be answered."""
 
 ComplainantRole = Literal["beneficiary", "funder", "employer", "staff", "other"]
 """Who made a complaint."""
@@ -98,10 +105,14 @@ class SurveySent(IntegrationEvent):
     questionnaire_version: Version
     sent_at: UtcDatetime
     expires_at: UtcDatetime
+    session_id: Id | None = None
+    """v1.1, optional: the session a `session_feedback` survey asks about."""
 
     @model_validator(mode="after")
     def _check(self) -> Self:
         _dossier_iff_not_stakeholder(self.dossier_id, self.campaign)
+        if self.session_id is not None and self.campaign != "session_feedback":
+            raise ValueError("session_id is given only for a 'session_feedback' survey")
         if self.expires_at <= self.sent_at:
             raise ValueError("expires_at must be after sent_at")
         return self
@@ -158,12 +169,27 @@ class SurveyExpired(IntegrationEvent):
     expired_at: UtcDatetime
 
 
+class SurveyCancelled(IntegrationEvent):
+    """A survey can no longer be answered (v1.1): its link answers 410, rates leave it out."""
+
+    service = "survey"
+    event_name = "SurveyCancelled"
+    key_field = "survey_id"
+    subject_field = "survey_id"
+    time_field = "cancelled_at"
+
+    survey_id: Id
+    reason: SurveyCancellationReason
+    cancelled_at: UtcDatetime
+
+
 class SixMonthSituationReported(IntegrationEvent):
     """The six-month survey reported the beneficiary's situation, as a category."""
 
     service = "survey"
     event_name = "SixMonthSituationReported"
-    key_field = "dossier_id"
+    event_version = 2
+    key_field = "survey_id"
     subject_field = "survey_id"
     time_field = "reported_at"
 
@@ -171,6 +197,32 @@ class SixMonthSituationReported(IntegrationEvent):
     survey_id: Id
     situation: Situation
     reported_at: UtcDatetime
+
+
+class SixMonthSituationReportedV1(IntegrationEvent):
+    """The six-month situation as published before v1.1, keyed by dossier (superseded)."""
+
+    service = "survey"
+    event_name = "SixMonthSituationReported"
+    event_version = 1
+    key_field = "dossier_id"
+    subject_field = "survey_id"
+    time_field = "reported_at"
+    published = False
+
+    dossier_id: Id
+    survey_id: Id
+    situation: Situation
+    reported_at: UtcDatetime
+
+    def upcast(self) -> SixMonthSituationReported:
+        # The same fields: only the key changed (to the subject), which the data does not hold.
+        return SixMonthSituationReported(
+            dossier_id=self.dossier_id,
+            survey_id=self.survey_id,
+            situation=self.situation,
+            reported_at=self.reported_at,
+        )
 
 
 # --- Complaints ---------------------------------------------------------------------------
@@ -271,7 +323,9 @@ EVENTS: tuple[type[IntegrationEvent], ...] = (
     SurveyReminderSent,
     SurveyAnswered,
     SurveyExpired,
+    SurveyCancelled,
     SixMonthSituationReported,
+    SixMonthSituationReportedV1,
     ComplaintReceived,
     ComplaintAcknowledged,
     ComplaintAnswered,

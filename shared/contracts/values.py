@@ -1,4 +1,4 @@
-"""Value types shared by the event models of the contract (`../shared/events.md`, v1).
+"""Value types shared by the event models of the integration contract (v1.1).
 
 Counts, minutes, cents and versions are strict integers: a JSON string `"5"`, a float `5.0`
 or a boolean is refused instead of being coerced. Codes are lower snake_case strings checked
@@ -44,10 +44,15 @@ def _no_duplicates(values: list[_H]) -> list[_H]:
     return values
 
 
-UniqueList = Annotated[list[_H], AfterValidator(_no_duplicates)]
+_UNIQUE = Field(json_schema_extra={"uniqueItems": True})
+"""Says in the JSON Schema what `_no_duplicates` checks."""
+
+UniqueList = Annotated[list[_H], _UNIQUE, AfterValidator(_no_duplicates)]
 """A list (possibly empty) in which every value occurs at most once."""
 
-NonEmptyUniqueList = Annotated[list[_H], Field(min_length=1), AfterValidator(_no_duplicates)]
+NonEmptyUniqueList = Annotated[
+    list[_H], Field(min_length=1), _UNIQUE, AfterValidator(_no_duplicates)
+]
 """A list of at least one value in which every value occurs at most once."""
 
 Flag = StrictBool

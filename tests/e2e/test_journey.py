@@ -226,6 +226,6 @@ def test_a_whole_bilan_then_erasure_leaves_no_personal_data(bilan: BilanClient) 
         "bilan.survey.SurveySent.v1",
         "bilan.survey.SurveyAnswered.v1",
         "bilan.dossier.WorkingDocumentsDestroyed.v1",
-        "bilan.survey.SixMonthSituationReported.v1",
+        "bilan.survey.SixMonthSituationReported.v2",
     ):
         assert event in types, f"{event} of the journey not found on Kafka"

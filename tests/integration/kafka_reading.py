@@ -1,4 +1,5 @@
-"""Helpers that read back what reached a topic, for assertions."""
+"""Helpers that read back what reached a topic, for assertions (each record kept is checked
+against the committed contract document, `contract/asyncapi.json`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from shared.envelope import Envelope, decode
+from tests.unit.contracts.document import assert_record_conforms
 
 
 async def end_offsets(bootstrap: str, topic: str) -> dict[TopicPartition, int]:
@@ -52,6 +54,9 @@ async def read_envelopes(
                     for record in records:
                         envelope = decode(record.key, record.value, list(record.headers))
                         if keep(envelope):
+                            # Every record a test reads back from a producer is also held to
+                            # the committed contract document, not only to the models.
+                            assert_record_conforms(record.key, record.value, list(record.headers))
                             kept.append(envelope)
     finally:
         await consumer.stop()

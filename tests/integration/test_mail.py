@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -239,3 +240,141 @@ async def test_the_ehlo_name_is_the_configured_one_or_looked_up_once(
         await default.send(message())
     assert smtp.client_names == ["bilan.centre.fr", *["host.centre.fr"] * 3]
     assert lookups == ["looked up"], "the name does not change: one lookup per process"
+
+
+async def test_a_connection_lost_after_smtp_never_strands_the_mail(
+    pool: asyncpg.Pool, smtp: SmtpServer
+) -> None:
+    """The database drops the connection that records the sent mail: it is recorded anyway."""
+    clock = FakeClock()
+    await enqueue(
+        pool,
+        key="k5",
+        recipient_ref="d-1",
+        template="reminder",
+        params={"when": "x"},
+        not_before=clock.now(),
+    )
+    recorded: list[str] = []
+    attempts = 0
+
+    async def on_sent(conn: Connection, mail: Mail, at: object) -> None:
+        nonlocal attempts
+        attempts += 1
+        if attempts == 1:
+            # A real fault: the server ends this backend mid-transaction (as a crash would).
+            await conn.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+        recorded.append(mail.mail_key)
+
+    sender = MailSender(
+        service="test",
+        pool=pool,
+        clock=clock,
+        transport=SmtpTransport(ServiceSettings(smtp_port=smtp.port)),
+        resolver=_resolve,
+        renderers={"reminder": _render},
+        mail_from="Centre <noreply@centre.fr>",
+        on_sent={"reminder": on_sent},
+    )
+    assert await sender.send_due() == 1
+    assert len(smtp.messages) == 1, "sent once: the bookkeeping is retried, not the mail"
+    assert attempts == 2
+    assert recorded == ["k5"]
+    row = await pool.fetchrow("SELECT state, sent_at FROM mail_outbox WHERE mail_key = 'k5'")
+    assert row is not None
+    assert row["state"] == "sent"
+    assert row["sent_at"] == clock.now()
+
+
+class _HeldTransport:
+    """The real SMTP transport, held at the door until the test lets the mail through."""
+
+    def __init__(self, port: int) -> None:
+        self._smtp = SmtpTransport(ServiceSettings(smtp_port=port))
+        self.entered = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def send(self, message: EmailMessage) -> None:
+        self.entered.set()
+        await self.release.wait()
+        await self._smtp.send(message)
+
+
+async def test_the_loop_stops_only_between_sends(pool: asyncpg.Pool, smtp: SmtpServer) -> None:
+    clock = FakeClock()
+    for n in range(2):
+        await enqueue(
+            pool,
+            key=f"s{n}",
+            recipient_ref="d-1",
+            template="reminder",
+            params={"when": str(n)},
+            not_before=clock.now(),
+        )
+    recorded: list[str] = []
+
+    async def on_sent(conn: Connection, mail: Mail, at: object) -> None:
+        recorded.append(mail.mail_key)
+
+    transport = _HeldTransport(smtp.port)
+    sender = MailSender(
+        service="test",
+        pool=pool,
+        clock=clock,
+        transport=transport,
+        resolver=_resolve,
+        renderers={"reminder": _render},
+        mail_from="Centre <noreply@centre.fr>",
+        on_sent={"reminder": on_sent},
+    )
+    task = asyncio.create_task(sender.run())
+    await asyncio.wait_for(transport.entered.wait(), 10)
+    sender.stop()  # while the first mail is in the SMTP conversation
+    transport.release.set()
+    await asyncio.wait_for(task, 10)
+    states = {r["mail_key"]: r["state"] for r in await pool.fetch("SELECT * FROM mail_outbox")}
+    assert states == {"s0": "sent", "s1": "pending"}, "the mail in flight finished, no other"
+    assert recorded == ["s0"]
+    assert len(smtp.messages) == 1
+
+
+async def test_the_loop_wakes_on_new_mail(pool: asyncpg.Pool, smtp: SmtpServer) -> None:
+    clock = FakeClock()
+    sent: list[str] = []
+    sender = _sender(pool, clock, smtp.port, sent)
+    sender._poll_interval_s = 60  # only a wake-up can make it look again within the test
+    task = asyncio.create_task(sender.run())
+    try:
+        await asyncio.sleep(0.3)  # the loop looked, found nothing, sleeps
+        await enqueue(
+            pool,
+            key="w1",
+            recipient_ref="d-1",
+            template="reminder",
+            params={"when": "x"},
+            not_before=clock.now(),
+        )
+        sender.wake()
+        for _ in range(100):
+            if sent:
+                break
+            await asyncio.sleep(0.05)
+        assert sent == ["w1"]
+        # A development clock moving forward wakes it too: the mail due in the jump goes.
+        await enqueue(
+            pool,
+            key="w2",
+            recipient_ref="d-1",
+            template="reminder",
+            params={"when": "y"},
+            not_before=clock.now() + timedelta(hours=1),
+        )
+        clock.advance(timedelta(hours=1))
+        for _ in range(100):
+            if len(sent) == 2:
+                break
+            await asyncio.sleep(0.05)
+        assert sent == ["w1", "w2"]
+    finally:
+        sender.stop()
+        await asyncio.wait_for(task, 10)

@@ -77,7 +77,9 @@ async def test_operations_endpoints(service: tuple[httpx.AsyncClient, ServiceRun
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     ready = await client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"database": "ok", "kafka": "ok"}
+    assert ready.json()["checks"] == {"database": "ok"}
+    assert ready.json()["dependencies"] == {"kafka": "ok"}
+    assert set(ready.json()["loops"].values()) == {"running"}
     metrics = await client.get("/metrics")
     assert "bilan_http_requests_total" in metrics.text
 

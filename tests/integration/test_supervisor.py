@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 
@@ -63,3 +64,43 @@ def test_stopping_terminates_the_children(tmp_path: Path) -> None:
 def test_unavailable_modules_are_left_out() -> None:
     sup = Supervisor((ProcessSpec("ghost", "services.does_not_exist"),))
     assert sup._children == []
+
+
+def test_a_process_whose_loop_died_is_restarted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    monkeypatch.setattr(supervisor, "LIVENESS_EVERY_S", 0.2)
+    spec = ProcessSpec(
+        "dead-loop",
+        "tests.integration.processes.dead_loop",
+        url=url,
+        env={"BILAN_TEST_PORT": str(port)},
+    )
+    sup = Supervisor((spec,))
+    (child,) = sup._children
+    sup._tend(child, time.monotonic())
+    first = child.process
+    assert first is not None
+    try:
+        deadline = time.monotonic() + 20
+        answers = []
+        while child.restarts == 0 and time.monotonic() < deadline:
+            time.sleep(0.2)
+            sup._tend(child, time.monotonic())
+            with contextlib.suppress(httpx.HTTPError):
+                answers.append(httpx.get(f"{url}/healthz", timeout=1).status_code)
+        # The process never exited by itself: the supervisor stopped it, seeing 503s.
+        assert child.restarts == 1
+        assert first.poll() is not None
+        assert 503 in answers
+        assert "answers 503 on /healthz" in spec.log_file.read_text()
+    finally:
+        sup._stop_all()

@@ -8,13 +8,15 @@ from dataclasses import fields
 from datetime import timedelta, timezone
 from typing import Any
 
+import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shared.contracts.base import IntegrationEvent
-from shared.contracts.dossier import DossierOpened
+from shared.contracts.dossier import ConventionSignedByParty, DossierOpened
 from shared.contracts.scheduling import SessionHeld
+from shared.contracts.survey import SixMonthSituationReported, SixMonthSituationReportedV1
 from shared.envelope import (
     Envelope,
     EnvelopeError,
@@ -22,6 +24,7 @@ from shared.envelope import (
     KafkaRecord,
     _decode_checked,
     _decode_usual,
+    build_headers,
     decode,
     encode,
 )
@@ -60,7 +63,7 @@ def test_every_contract_event_round_trips(event: IntegrationEvent) -> None:
     assert record.topic == f"bilan.{event.service}.events"
     assert [name for name, _ in record.headers] == EXPECTED_HEADERS
     headers = dict(record.headers)
-    assert headers["ce_type"] == f"bilan.{event.service}.{event.event_name}.v1".encode()
+    assert headers["ce_type"] == event.ce_type().encode()
     assert headers["ce_source"] == f"/bilan/{event.service}".encode()
     assert headers["ce_time"].endswith(b"Z")
     assert record.key == event.partition_key().encode()
@@ -311,3 +314,38 @@ def test_a_changed_header_byte_never_splits_the_paths(
     at = position % (len(original) + 1)
     changed = original[:at] + byte + original[at + 1 :]
     _assert_paths_agree(_edit(record, _set(name, changed)))
+
+
+def test_a_superseded_version_is_decoded_but_never_published() -> None:
+    old = example(SixMonthSituationReportedV1)
+    with pytest.raises(EnvelopeError) as refused:
+        _encode(old)
+    assert refused.value.reason == "superseded_type"
+    # A record of the history, as the survey service published it before v1.1.
+    headers = build_headers(
+        event_id=uuid.uuid4(),
+        ce_type="bilan.survey.SixMonthSituationReported.v1",
+        source="/bilan/survey",
+        time=old.reported_at,
+        subject=str(old.survey_id),
+        sequence=4,
+        site_id=SITE,
+        correlation_id="c",
+        causation_id="c",
+    )
+    decoded = decode(str(old.dossier_id).encode(), serialize_data_unchecked(old), headers)
+    assert decoded.data == old
+    assert decoded.data.upcast() == example(SixMonthSituationReported)
+
+
+def test_an_optional_field_without_value_is_left_out_of_the_record() -> None:
+    signed = example(ConventionSignedByParty, method=None)
+    record = _encode(signed)
+    assert b"method" not in record.value
+    assert decode(record.key, record.value, record.headers).data == signed
+    with_method = _encode(example(ConventionSignedByParty))
+    assert b'"method":"electronic"' in with_method.value
+
+
+def serialize_data_unchecked(event: IntegrationEvent) -> bytes:
+    return orjson.dumps(event.to_json_dict())

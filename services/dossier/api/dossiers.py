@@ -325,12 +325,35 @@ async def sign_convention(
     response: Response,
 ) -> m.CommandResult:
     """One party signs; the last required signature makes the convention signed."""
-    if "beneficiary" in reader_of(who).roles and body.party != "beneficiary":
+    by_beneficiary = "beneficiary" in reader_of(who).roles
+    if by_beneficiary and body.party != "beneficiary":
         raise refuse("forbidden", "a beneficiary signs only for themselves", status=403)
     command = d.SignConvention(
-        str(convention_id), body.party, business_time(body.signed_at, svc.clock)
+        str(convention_id),
+        body.party,
+        business_time(body.signed_at, svc.clock),
+        signature_method(body.party, body.method, by_beneficiary=by_beneficiary),
     )
     return await _run(svc, conn, response, dossier_id, constant(command), version, administers(who))
+
+
+def signature_method(party: str, given: str | None, *, by_beneficiary: bool) -> str:
+    """How a signature recorded here was given (ConventionSignedByParty.method, v1.1)."""
+    if by_beneficiary:
+        # The beneficiary signs online, themselves, with the request as evidence.
+        if given not in (None, "electronic"):
+            raise refuse("invalid_method", "a beneficiary signs here electronically", status=422)
+        return "electronic"
+    if given is None:
+        # Staff sign for the provider; another party's signature they record is on paper.
+        return "electronic" if party == "provider" else "handwritten"
+    if given == "electronic" and party != "provider":
+        raise refuse(
+            "invalid_method",
+            "an electronic signature is the party's own: staff record others' on paper",
+            status=422,
+        )
+    return given
 
 
 @router.post(

@@ -20,6 +20,7 @@ from shared.contracts.dossier import (
     FundingRoute,
     ProgrammeModality,
     RetentionJustification,
+    SignatureMethod,
     SynthesisChannel,
     TrainingNeedKind,
 )
@@ -130,6 +131,13 @@ class SignConvention(Body):
     model_config = _example(party="beneficiary")
     party: ConventionParty
     signed_at: When = None
+    method: SignatureMethod | None = Field(
+        None,
+        description="How the party signed. A beneficiary signing here signs `electronic`; "
+        "staff record the provider's own signature (`electronic`, the default for the "
+        "provider) or another party's paper one (`handwritten`, the default) or CPF platform "
+        "acceptance (`platform`).",
+    )
 
 
 class ExerciseWithdrawal(Body):

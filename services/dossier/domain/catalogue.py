@@ -15,22 +15,31 @@ class Instrument:
 
     instrument_id: str
     name: str
+    """In French: the beneficiary reads it."""
     required_habilitation: str | None
 
 
 CATALOGUE: dict[str, Instrument] = {
     i.instrument_id: i
     for i in (
-        Instrument("6f1c2a9e-0a51-4c1e-9a43-1d2f3e4a5b01", "Interest inventory (RIASEC)", None),
-        Instrument("6f1c2a9e-0a51-4c1e-9a43-1d2f3e4a5b02", "Work values questionnaire", None),
+        Instrument(
+            "6f1c2a9e-0a51-4c1e-9a43-1d2f3e4a5b01",
+            "Inventaire d'intérêts professionnels (RIASEC)",
+            None,
+        ),
+        Instrument(
+            "6f1c2a9e-0a51-4c1e-9a43-1d2f3e4a5b02",
+            "Questionnaire de valeurs professionnelles",
+            None,
+        ),
         Instrument(
             "6f1c2a9e-0a51-4c1e-9a43-1d2f3e4a5b03",
-            "Personality inventory (psychometric)",
+            "Inventaire de personnalité (psychométrique)",
             "psychometric_tests",
         ),
         Instrument(
             "6f1c2a9e-0a51-4c1e-9a43-1d2f3e4a5b04",
-            "Reasoning aptitude test (psychometric)",
+            "Test d'aptitudes au raisonnement (psychométrique)",
             "psychometric_tests",
         ),
     )

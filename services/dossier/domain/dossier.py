@@ -106,6 +106,8 @@ class ConventionSignedByParty(DomainEvent):
     convention_id: str
     party: str
     signed_at: datetime
+    method: str | None = None
+    """`electronic`, `handwritten` or `platform` (contract v1.1); absent from older events."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -381,6 +383,7 @@ class SignConvention:
     convention_id: str
     party: str
     signed_at: datetime
+    method: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -785,7 +788,9 @@ def _sign(state: Dossier, command: SignConvention) -> list[DomainEvent]:
             "signed_before_sent", "a party cannot sign before the convention was sent", status=422
         )
     events: list[DomainEvent] = [
-        ConventionSignedByParty(convention.convention_id, command.party, command.signed_at)
+        ConventionSignedByParty(
+            convention.convention_id, command.party, command.signed_at, command.method
+        )
     ]
     if set(convention.signatures) | {command.party} == set(convention.required_parties):
         events.append(ConventionSigned(convention.convention_id, command.signed_at))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.contracts import (
+    ConventionDrafted,
     ConventionSigned,
     DeontologyInformationAcknowledged,
     DetailedResultsHandedOver,
@@ -21,7 +22,9 @@ from shared.contracts import (
     RetentionAgreed,
     SessionHeld,
     SixMonthSituationReported,
+    SixMonthSituationReportedV1,
     SynthesisDelivered,
+    WithdrawalExercised,
     WorkingDocumentsDestroyed,
 )
 
@@ -36,6 +39,7 @@ def _dossier(store: FactStore, dossier_id: object) -> DossierFacts:
 def opened(store: FactStore, _ce_id: str, e: DossierOpened) -> None:
     d = _dossier(store, e.dossier_id)
     d.opened = least(d.opened, [ts(e.opened_at), str(e.site_id), ts(e.enquiry_received_at)])
+    d.funding = least(d.funding, [ts(e.opened_at), e.funding_route])
 
 
 def phase_started(store: FactStore, _ce_id: str, e: PhaseStarted) -> None:
@@ -48,9 +52,23 @@ def phase_completed(store: FactStore, _ce_id: str, e: PhaseCompleted) -> None:
     d.phase_completed[e.phase] = earliest(d.phase_completed.get(e.phase), ts(e.completed_at))
 
 
+def convention_drafted(store: FactStore, _ce_id: str, e: ConventionDrafted) -> None:
+    d = _dossier(store, e.dossier_id)
+    key = str(e.convention_id)
+    record = [ts(e.drafted_at), e.price_cents, e.duration_minutes]
+    d.conventions[key] = least(d.conventions.get(key), record)
+
+
 def convention_signed(store: FactStore, _ce_id: str, e: ConventionSigned) -> None:
     d = _dossier(store, e.dossier_id)
     d.convention_signed_at = earliest(d.convention_signed_at, ts(e.signed_at))
+    key = str(e.convention_id)
+    d.signed_conventions[key] = earliest(d.signed_conventions.get(key), ts(e.signed_at))
+
+
+def withdrawn(store: FactStore, _ce_id: str, e: WithdrawalExercised) -> None:
+    d = _dossier(store, e.dossier_id)
+    d.withdrawn_at = earliest(d.withdrawn_at, ts(e.exercised_at))
 
 
 def deontology(store: FactStore, _ce_id: str, e: DeontologyInformationAcknowledged) -> None:
@@ -108,6 +126,7 @@ def field_inquiry(store: FactStore, ce_id: str, e: FieldInquiryCompleted) -> Non
 def session_held(store: FactStore, ce_id: str, e: SessionHeld) -> None:
     d = _dossier(store, e.dossier_id)
     d.sessions[ce_id] = [ts(e.started_at), e.phase, e.duration_minutes]
+    d.session_leads[ce_id] = str(e.consultant_id)
 
 
 def no_show(store: FactStore, ce_id: str, e: NoShowRecorded) -> None:
@@ -118,11 +137,18 @@ def situation(store: FactStore, ce_id: str, e: SixMonthSituationReported) -> Non
     _dossier(store, e.dossier_id).situations[ce_id] = [ts(e.reported_at), e.situation]
 
 
+def situation_v1(store: FactStore, ce_id: str, e: SixMonthSituationReportedV1) -> None:
+    # The history's records from before v1.1: the same fact once upcast, so the same figures.
+    situation(store, ce_id, e.upcast())
+
+
 APPLIERS: dict[Any, Applier] = {
     DossierOpened: opened,
     PhaseStarted: phase_started,
     PhaseCompleted: phase_completed,
+    ConventionDrafted: convention_drafted,
     ConventionSigned: convention_signed,
+    WithdrawalExercised: withdrawn,
     DeontologyInformationAcknowledged: deontology,
     NeedsAnalysisRecorded: needs_analysis,
     PersonalisedProgrammeAgreed: programme,
@@ -136,4 +162,5 @@ APPLIERS: dict[Any, Applier] = {
     SessionHeld: session_held,
     NoShowRecorded: no_show,
     SixMonthSituationReported: situation,
+    SixMonthSituationReportedV1: situation_v1,
 }

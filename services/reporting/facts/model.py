@@ -34,9 +34,15 @@ class DossierFacts:
 
     opened: Fact | None = None
     """`[opened_at, site_id, enquiry_received_at]` from `DossierOpened`."""
+    funding: Fact | None = None
+    """`[opened_at, funding_route]` from `DossierOpened` (the BPF's trainee types and lines)."""
     phase_started: dict[str, float] = field(default_factory=dict)
     phase_completed: dict[str, float] = field(default_factory=dict)
     convention_signed_at: float | None = None
+    conventions: dict[str, Fact] = field(default_factory=dict)
+    """`convention_id -> [drafted_at, price_cents, duration_minutes]` from `ConventionDrafted`."""
+    signed_conventions: dict[str, float] = field(default_factory=dict)
+    """`convention_id -> signed_at` of each `ConventionSigned`."""
     deontology_at: float | None = None
     needs_analysis_at: float | None = None
     programme_at: float | None = None
@@ -46,11 +52,15 @@ class DossierFacts:
     """`[completed_at, held_minutes]`."""
     abandoned: Fact | None = None
     """`[abandoned_at, reason_category, phase_at_abandon or ""]`."""
+    withdrawn_at: float | None = None
+    """Earliest `WithdrawalExercised`: the bilan ended there (rule 7, the BPF's revenue)."""
     destroyed_at: float | None = None
     retentions: dict[str, Fact] = field(default_factory=dict)
     """`ce_id -> [agreed_at, expires_at]`, only retentions covering the working documents."""
     sessions: dict[str, Fact] = field(default_factory=dict)
     """`ce_id -> [started_at, phase, duration_minutes]` of each `SessionHeld`."""
+    session_leads: dict[str, str] = field(default_factory=dict)
+    """`ce_id -> consultant_id` of each `SessionHeld` (the BPF's staff hours)."""
     no_shows: dict[str, float] = field(default_factory=dict)
     """`ce_id -> recorded_at` of each `NoShowRecorded`."""
     field_inquiries: dict[str, float] = field(default_factory=dict)
@@ -70,6 +80,8 @@ class SurveyFacts:
     """`[sent_at, campaign, dossier_id or ""]`."""
     answers: dict[str, Fact] = field(default_factory=dict)
     """`ce_id -> [answered_at, campaign, satisfaction_score, dossier_id or ""]`."""
+    cancelled_at: float | None = None
+    """Earliest `SurveyCancelled`: no longer waiting for an answer (left out of the rates)."""
 
 
 @dataclass(slots=True)
@@ -92,6 +104,8 @@ class ActionFacts:
 class StaffFacts:
     onboarded: Fact | None = None
     """`[onboarded_at, sorted roles, sorted site_ids]`."""
+    contract: Fact | None = None
+    """`[onboarded_at, contract]` from `StaffMemberOnboarded` (`employee`, `subcontractor`)."""
     left_at: float | None = None
     trainings: dict[str, Fact] = field(default_factory=dict)
     """`ce_id -> [completed_at, hours]`."""

@@ -24,6 +24,7 @@ def onboarded(store: FactStore, _ce_id: str, e: StaffMemberOnboarded) -> None:
     s = _staff(store, e.staff_id)
     record = [ts(e.onboarded_at), sorted(e.roles), sorted(str(site) for site in e.site_ids)]
     s.onboarded = least(s.onboarded, record)
+    s.contract = least(s.contract, [ts(e.onboarded_at), e.contract])
 
 
 def left(store: FactStore, _ce_id: str, e: StaffMemberLeft) -> None:

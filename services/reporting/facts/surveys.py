@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.contracts import SurveyAnswered, SurveySent
+from shared.contracts import SurveyAnswered, SurveyCancelled, SurveySent
 
-from .model import SurveyFacts, least
+from .model import SurveyFacts, earliest, least
 from .store import Applier, FactStore, ts
 
 
@@ -25,4 +25,13 @@ def answered(store: FactStore, ce_id: str, e: SurveyAnswered) -> None:
     ]
 
 
-APPLIERS: dict[Any, Applier] = {SurveySent: sent, SurveyAnswered: answered}
+def cancelled(store: FactStore, _ce_id: str, e: SurveyCancelled) -> None:
+    s = store.touch("survey", str(e.survey_id), SurveyFacts)
+    s.cancelled_at = earliest(s.cancelled_at, ts(e.cancelled_at))
+
+
+APPLIERS: dict[Any, Applier] = {
+    SurveySent: sent,
+    SurveyAnswered: answered,
+    SurveyCancelled: cancelled,
+}

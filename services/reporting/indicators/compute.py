@@ -39,6 +39,8 @@ INDICATOR_NAMES: tuple[str, ...] = (
     "survey_response_rate",
     "follow_up_rate_6m",
     "six_month_response_rate",
+    "session_feedback_mean",
+    "session_feedback_response_rate",
     "six_month_situations",
     "field_inquiries_per_bilan",
     "access_delay_days_median",
@@ -129,12 +131,18 @@ def _surveys(ix: ScopeIndex, p: Period) -> dict[str, Figure]:
     scores = ix.end_of_bilan_answers.between(p.start, p.end)
     eob = ix.end_of_bilan_sent.between(p.start, p.end)
     six = ix.six_months_sent.between(p.start, p.end)
+    feedback = ix.session_feedback_answers.between(p.start, p.end)
+    feedback_sent = ix.session_feedback_sent.between(p.start, p.end)
     situations = Counter(ix.situations.between(p.start, p.end))
     return {
         "satisfaction_mean": mean(sum(scores), len(scores)),
         "satisfaction_rate": rate(sum(1 for s in scores if s >= 4), len(scores)),
         "survey_response_rate": rate(sum(1 for answered in eob if answered), len(eob)),
         "six_month_response_rate": rate(sum(1 for answered in six if answered), len(six)),
+        "session_feedback_mean": mean(sum(feedback), len(feedback)),
+        "session_feedback_response_rate": rate(
+            sum(1 for answered in feedback_sent if answered), len(feedback_sent)
+        ),
         "six_month_situations": {"value": {s: situations.get(s, 0) for s in SITUATIONS}},
     }
 

@@ -67,10 +67,14 @@ class ScopeIndex:
     over_24h: list[tuple[float, ...]]
     """Session start times of each dossier whose bilan sessions exceed 1,440 minutes."""
     ended: list[tuple[float, float | None, tuple[tuple[float, float], ...]]]
-    """`(ended_at, destroyed_at, retentions)` of every completed or abandoned dossier."""
+    """`(ended_at, destroyed_at, retentions)` of every completed, abandoned or withdrawn dossier."""
     end_of_bilan_sent: Timeline
+    """`sent_at -> answered`, surveys cancelled left out (as for every `*_sent`)."""
     six_months_sent: Timeline
+    session_feedback_sent: Timeline
     end_of_bilan_answers: Timeline
+    """`answered_at -> satisfaction_score` (as for every `*_answers`)."""
+    session_feedback_answers: Timeline
     situations: Timeline
     complaints: list[tuple[float, float | None, float | None, float | None]] = field(
         default_factory=list
@@ -199,29 +203,38 @@ class QueryEngine:
         )
 
     def _surveys(self, site: str | None, sites: dict[str, str | None]) -> dict[str, Timeline]:
-        eob_sent: list[tuple[float, bool]] = []
-        six_sent: list[tuple[float, bool]] = []
-        answers: list[tuple[float, int]] = []
+        sent: dict[str, list[tuple[float, bool]]] = {
+            "end_of_bilan": [],
+            "six_months": [],
+            "session_feedback": [],
+        }
+        answers: dict[str, list[tuple[float, int]]] = {"end_of_bilan": [], "session_feedback": []}
         situations: list[tuple[float, str]] = []
         for survey in self.store.surveys.values():
             sent_dossier = "" if survey.sent is None else survey.sent[2]
-            if survey.sent is not None and (site is None or sites.get(sent_dossier) == site):
-                sent_at, campaign = float(survey.sent[0]), survey.sent[1]
-                if campaign == "end_of_bilan":
-                    eob_sent.append((sent_at, bool(survey.answers)))
-                elif campaign == "six_months":
-                    six_sent.append((sent_at, bool(survey.answers)))
+            if (
+                survey.sent is not None
+                # "not cancelled (no SurveyCancelled up to the query)": no longer awaited.
+                and survey.cancelled_at is None
+                and (site is None or sites.get(sent_dossier) == site)
+            ):
+                population = sent.get(survey.sent[1])
+                if population is not None:
+                    population.append((float(survey.sent[0]), bool(survey.answers)))
             for answered_at, campaign, score, dossier_id in survey.answers.values():
-                if campaign != "end_of_bilan":
+                scores = answers.get(campaign)
+                if scores is None:
                     continue
                 if site is None or sites.get(dossier_id or sent_dossier) == site:
-                    answers.append((answered_at, score))
+                    scores.append((answered_at, score))
         for dossier_id, dossier in self.store.dossiers.items():
             if dossier.situations and (site is None or sites.get(dossier_id) == site):
                 situations.extend((t, s) for t, s in dossier.situations.values())
         return {
-            "end_of_bilan_sent": Timeline(eob_sent),
-            "six_months_sent": Timeline(six_sent),
-            "end_of_bilan_answers": Timeline(answers),
+            "end_of_bilan_sent": Timeline(sent["end_of_bilan"]),
+            "six_months_sent": Timeline(sent["six_months"]),
+            "session_feedback_sent": Timeline(sent["session_feedback"]),
+            "end_of_bilan_answers": Timeline(answers["end_of_bilan"]),
+            "session_feedback_answers": Timeline(answers["session_feedback"]),
             "situations": Timeline(situations),
         }

@@ -77,7 +77,8 @@ def derive(d: DossierFacts) -> DossierRow:
     three_at = None if None in three_parts else max(p for p in three_parts if p is not None)
     investigation = d.phase_started.get("investigation")
     abandoned_at = None if d.abandoned is None else float(d.abandoned[0])
-    ends = [t for t in (completed_at, abandoned_at) if t is not None]
+    # Rule 7 (v1.1): a withdrawal ends the bilan too, and its documents are destroyed alike.
+    ends = [t for t in (completed_at, abandoned_at, d.withdrawn_at) if t is not None]
     return DossierRow(
         site_id=d.site_id,
         enquiry_at=None if d.opened is None else float(d.opened[2]),

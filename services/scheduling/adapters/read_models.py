@@ -203,6 +203,8 @@ async def dossier_facts(db: Db, dossier_id: UUID) -> s.DossierFacts | None:
         referent_id=row["referent_id"],
         completed_at=row["completed_at"],
         abandoned_at=row["abandoned_at"],
+        withdrawn_at=row["withdrawn_at"],
+        convention_refused_at=row["convention_refused_at"],
     )
 
 

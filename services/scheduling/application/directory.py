@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -21,16 +22,21 @@ from services.scheduling.domain import sites
 from services.scheduling.domain import staff as st
 from services.scheduling.domain.rejection import not_found
 from services.scheduling.domain.values import Contract, StaffRole
+from shared import timers
 from shared.auth import Principal
 from shared.clock import Clock
 from shared.db import Connection
 from shared.eventstore import ConcurrencyError, PostgresEventStore
 from shared.keystore import KeyStore
+from shared.logging import get_logger
 from shared.runtime import outbox_message
 from shared.unit_of_work import unit_of_work
 
 NAME_PURPOSE = "staff.name"
 ORGANISATION = "org"
+SHRED_NAME = "scheduling.staff_name_shred"
+"""Timer kind: the name of a staff member who left is erased once the retention is over."""
+log = get_logger(__name__)
 
 
 class DirectoryService:
@@ -43,11 +49,13 @@ class DirectoryService:
         store: Callable[[], PostgresEventStore],
         keys: Callable[[], KeyStore],
         clock: Clock,
+        name_retention: timedelta,
     ) -> None:
         self._pool = pool
         self._store = store
         self._keys = keys
         self._clock = clock
+        self._name_retention = name_retention
 
     async def open_site(self, site_id: UUID, name: str, region: str) -> sites.SiteOpened:
         """Open a site (organisation-wide: admin only, checked by the route)."""
@@ -126,7 +134,21 @@ class DirectoryService:
                 raise ConcurrencyError(staff_stream(staff_id), expected_version, version)
             events = st.decide(state, command, self._clock.now())
             site = _site_of(tuple(state.site_ids))
+            for event in events:
+                if isinstance(event, st.StaffMemberLeft):
+                    await timers.schedule(
+                        conn,
+                        due_at=event.left_at + self._name_retention,
+                        kind=SHRED_NAME,
+                        payload={"staff_id": str(staff_id)},
+                        key=f"staff:{staff_id}:shred-name",
+                    )
             return await self._record(conn, staff_id, version, events, site, None)
+
+    async def shred_name(self, conn: Connection, timer: timers.Timer) -> None:
+        """The retention after leaving is over: the name goes, the facts stay (pseudonymous)."""
+        await self._keys().shred(timer.payload["staff_id"], conn=conn)
+        log.info("staff_name_shredded", staff_id=timer.payload["staff_id"])
 
     async def sites(self, principal: Principal) -> list[asyncpg.Record]:
         """The sites the caller's token covers."""

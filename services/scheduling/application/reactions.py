@@ -8,7 +8,8 @@ share the key), so a later fact never overtakes the dossier's opening.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
 from uuid import UUID
 
 from services.scheduling.adapters import read_models as rm
@@ -64,13 +65,37 @@ async def _cancel_reminders(
             await cancel_mail(conn, reminder_key(row["session_id"], row["revision"], offset))
 
 
-def dossier_handlers(reminder_offsets: tuple[int, ...]) -> Mapping[str, Handler]:
+CancelFuture = Callable[[Connection, UUID, datetime, bool], Awaitable[int]]
+"""Cancels a dossier's sessions after a moment (`True`: only those of the bilan phases)."""
+
+
+def _convention_ended(cancel_future: CancelFuture) -> Handler:
+    async def handle(conn: Connection, envelope: Envelope) -> None:
+        event = envelope.data
+        if isinstance(event, d.WithdrawalExercised):
+            # The bilan is over: every session still to come goes, and none is booked again.
+            await rm.upsert_dossier(conn, event.dossier_id, withdrawn_at=event.exercised_at)
+            await cancel_future(conn, event.dossier_id, event.exercised_at, False)
+        elif isinstance(event, d.ConventionDeemedRefused):
+            # R6313-8: silence is refusal; no bilan session without a convention in force.
+            await rm.upsert_dossier(conn, event.dossier_id, convention_refused_at=event.refused_at)
+            await cancel_future(conn, event.dossier_id, event.refused_at, True)
+
+    return handle
+
+
+def dossier_handlers(
+    reminder_offsets: tuple[int, ...], cancel_future: CancelFuture
+) -> Mapping[str, Handler]:
     """The consumer's handlers, by `ce_type`."""
     ended = _ended(reminder_offsets)
+    convention_ended = _convention_ended(cancel_future)
     return {
         d.DossierOpened.ce_type(): _opened,
         d.ConventionSigned.ce_type(): _convention_signed,
         d.ReferentConsultantAssigned.ce_type(): _referent_assigned,
         d.DossierCompleted.ce_type(): ended,
         d.DossierAbandoned.ce_type(): ended,
+        d.WithdrawalExercised.ce_type(): convention_ended,
+        d.ConventionDeemedRefused.ce_type(): convention_ended,
     }

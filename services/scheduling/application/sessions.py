@@ -26,6 +26,7 @@ from services.scheduling.application.streams import load_session, new_events, se
 from services.scheduling.domain import sessions as s
 from services.scheduling.domain.rejection import forbidden, not_found
 from services.scheduling.domain.values import (
+    BILAN_PHASES,
     AssessmentReason,
     CancellationReason,
     Initiator,
@@ -39,7 +40,7 @@ from shared.clock import Clock
 from shared.db import Connection
 from shared.eventstore import ConcurrencyError, PostgresEventStore
 from shared.runtime import outbox_message
-from shared.unit_of_work import unit_of_work
+from shared.unit_of_work import once_committed, unit_of_work
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,8 @@ class SessionService:
         self._store = store
         self._clock = clock
         self._settings = settings
+        self.wake_mail: Callable[[], None] = lambda: None
+        """Tells the mail loop that reminders were queued (set by the composition root)."""
 
     # --- commands ----------------------------------------------------------------------------
 
@@ -126,13 +129,14 @@ class SessionService:
             now = self._clock.now()
             events = s.decide(None, command, now)
             state, version = await self._record(conn, None, 0, events)
-            await queue_reminders(
+            if await queue_reminders(
                 conn,
                 state,
                 offsets_minutes=self._settings.reminder_offsets_minutes,
                 place=await self._place(conn, state),
                 now=now,
-            )
+            ):
+                once_committed(self.wake_mail)
             return state, version
 
     async def reschedule(
@@ -158,9 +162,10 @@ class SessionService:
             offsets = self._settings.reminder_offsets_minutes
             await cancel_reminders(conn, state, offsets_minutes=offsets)
             after, version = await self._record(conn, state, version, events)
-            await queue_reminders(
+            if await queue_reminders(
                 conn, after, offsets_minutes=offsets, place=await self._place(conn, after), now=now
-            )
+            ):
+                once_committed(self.wake_mail)
             return after, version
 
     async def cancel(
@@ -255,6 +260,29 @@ class SessionService:
         state, version = await load_session(self._store(), conn, session_id)
         events = s.decide(state, s.MarkReminderSent(offset_minutes, sent_at), sent_at)
         await self._record(conn, state, version, events)
+
+    async def cancel_future_sessions(
+        self, conn: Connection, dossier_id: UUID, after: datetime, *, bilan_only: bool
+    ) -> int:
+        """Cancel the dossier's sessions still to come after `after` (a reaction to the end of
+        its convention, in the consumer's transaction); returns how many were cancelled."""
+        cancelled = 0
+        for row in await rm.sessions_of_dossier(conn, dossier_id):
+            if row["status"] != rm.LIVE or row["starts_at"] < after:
+                continue
+            if bilan_only and row["phase"] not in BILAN_PHASES:
+                continue
+            await rm.session_version(conn, row["session_id"])  # locks the row
+            state, version = await load_session(self._store(), conn, row["session_id"])
+            assert state is not None
+            # The beneficiary's choice (a withdrawal, or silence that is refusal) ends them.
+            events = s.decide(state, s.CancelSession("beneficiary", "other"), self._clock.now())
+            await cancel_reminders(
+                conn, state, offsets_minutes=self._settings.reminder_offsets_minutes
+            )
+            await self._record(conn, state, version, events)
+            cancelled += 1
+        return cancelled
 
     # --- queries -----------------------------------------------------------------------------
 

@@ -46,6 +46,16 @@ class DossierFacts:
     referent_id: UUID | None = None
     completed_at: datetime | None = None
     abandoned_at: datetime | None = None
+    withdrawn_at: datetime | None = None
+    convention_refused_at: datetime | None = None
+    """The last `ConventionDeemedRefused`: no bilan session until a convention is signed again."""
+
+    @property
+    def convention_refused(self) -> bool:
+        return self.convention_refused_at is not None and (
+            self.convention_signed_at is None
+            or self.convention_signed_at < self.convention_refused_at
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,6 +363,13 @@ def _schedule(command: ScheduleSession, now: datetime) -> SessionScheduled:
     dossier = command.dossier
     if dossier.abandoned_at is not None:
         raise conflict("dossier_ended", "the dossier was abandoned: no new session")
+    if dossier.withdrawn_at is not None:
+        raise conflict("dossier_ended", "the beneficiary withdrew from the convention")
+    if dossier.convention_refused and command.phase in BILAN_PHASES:
+        raise conflict(
+            "convention_refused",
+            "the convention was deemed refused (R6313-8): no bilan session until one is signed",
+        )
     if dossier.completed_at is not None and command.phase != "follow_up":
         raise conflict(
             "dossier_ended", "the dossier is completed: only a follow-up session can be scheduled"

@@ -13,8 +13,9 @@ async def project_survey(conn: Connection, state: Survey, version: int) -> None:
     await conn.execute(
         """INSERT INTO surveys (survey_id, dossier_id, site_id, campaign, respondent_role,
                                 questionnaire_version, status, created_at, sent_at, expires_at,
-                                reminders_sent, answered_at, satisfaction_score, version)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                                reminders_sent, answered_at, satisfaction_score, version,
+                                session_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
            ON CONFLICT (survey_id) DO UPDATE SET
                status = EXCLUDED.status, sent_at = EXCLUDED.sent_at,
                expires_at = EXCLUDED.expires_at, reminders_sent = EXCLUDED.reminders_sent,
@@ -34,6 +35,7 @@ async def project_survey(conn: Connection, state: Survey, version: int) -> None:
         state.answered_at,
         state.satisfaction_score,
         version,
+        state.session_id,
     )
 
 

@@ -2,8 +2,8 @@
 
 Only facts leave: ids, categories, times, scores. Sealed free text, descriptions, owners and
 link hashes stay inside the service. Events without a contract counterpart (a survey created
-but not yet sent, a cancellation) publish nothing, which keeps `ce_sequence` gap-free because
-the outbox counts only what it publishes.
+but not yet sent, the cancellation of one never sent) publish nothing, which keeps
+`ce_sequence` gap-free because the outbox counts only what it publishes.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ def survey_outbox(state: s.Survey, event: s.SurveyEvent) -> Sequence[OutboxMessa
                 questionnaire_version=state.questionnaire_version,
                 sent_at=event.sent_at,
                 expires_at=event.expires_at,
+                session_id=state.session_id,
             )
         )
     elif isinstance(event, s.ReminderSent):
@@ -55,8 +56,7 @@ def survey_outbox(state: s.Survey, event: s.SurveyEvent) -> Sequence[OutboxMessa
         )
         if state.campaign == "six_months" and event.situation is not None:
             assert state.dossier_id is not None
-            # Keyed by dossier_id but with the survey as subject (events.md): its ce_sequence
-            # continues the survey's own count.
+            # .v2, keyed by the survey like its other events: one subject, one partition.
             published.append(
                 ct.SixMonthSituationReported(
                     dossier_id=state.dossier_id,
@@ -67,6 +67,14 @@ def survey_outbox(state: s.Survey, event: s.SurveyEvent) -> Sequence[OutboxMessa
             )
     elif isinstance(event, s.SurveyExpired):
         published.append(ct.SurveyExpired(survey_id=state.survey_id, expired_at=event.expired_at))
+    elif isinstance(event, s.SurveyCancelled) and state.sent_at is not None:
+        # Only a survey that was sent is announced cancelled: one never sent was never
+        # published, so nothing outside waits for its answer.
+        published.append(
+            ct.SurveyCancelled(
+                survey_id=state.survey_id, reason=event.reason, cancelled_at=event.cancelled_at
+            )
+        )
     return [outbox_message(e, state.site_id) for e in published]
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -51,6 +51,9 @@ from shared.unit_of_work import once_committed, transaction, unit_of_work
 log = get_logger(__name__)
 
 SIX_MONTHS_DUE = "survey.six_months_due"
+SESSION_FEEDBACK_DUE = "survey.session_feedback_due"
+BILAN_PHASES = frozenset({"preliminary", "investigation", "conclusion"})
+NO_SURVEY_STATES = ("abandoned", "erased", "withdrawn")
 REMINDER_DUE = "survey.reminder_due"
 EXPIRY_DUE = "survey.expiry_due"
 
@@ -127,7 +130,7 @@ class SurveyCampaigns:
         row = await conn.fetchrow(
             "SELECT site_id, state FROM survey_dossiers WHERE dossier_id = $1", event.dossier_id
         )
-        if row is not None and row["state"] in ("abandoned", "erased"):
+        if row is not None and row["state"] in NO_SURVEY_STATES:
             log.info("survey_skipped", dossier_id=str(event.dossier_id), reason=row["state"])
             return
         # A dossier opened before this service listened is known by the event's site alone.
@@ -185,20 +188,136 @@ class SurveyCampaigns:
             event.subject_id,
         )
         for dossier in dossiers:
-            await timers.cancel(conn, f"dossier:{dossier['dossier_id']}:six_months")
-            surveys = await conn.fetch(
-                "SELECT survey_id FROM surveys WHERE dossier_id = $1", dossier["dossier_id"]
-            )
-            for row in surveys:
-                survey_id: UUID = row["survey_id"]
-                loaded = await self._lock_and_load(conn, survey_id)
-                assert loaded.state is not None
-                events = s.decide(loaded.state, s.CancelSurvey("beneficiary_erased"), self._now())
-                await self.repository.save(conn, survey_id, loaded, events)
-                await cancel_mail(conn, mail_key(survey_id))
-                await self._stop_follow_ups(conn, survey_id)
+            for survey_id in await self._end_surveys(
+                conn, dossier["dossier_id"], "beneficiary_erased"
+            ):
                 await self._runtime.keys.shred(str(survey_id), conn=conn)
         log.info("beneficiary_surveys_erased", dossiers=len(dossiers))
+
+    async def on_withdrawal_exercised(self, conn: Connection, envelope: Envelope) -> None:
+        """The beneficiary withdrew from the convention: no survey of that bilan is answerable."""
+        event = envelope.data
+        assert isinstance(event, ct.WithdrawalExercised)
+        await conn.execute(
+            """INSERT INTO survey_dossiers (dossier_id, site_id, state) VALUES ($1, $2, 'withdrawn')
+               ON CONFLICT (dossier_id) DO UPDATE SET state = CASE
+                   WHEN survey_dossiers.state = 'erased' THEN 'erased' ELSE 'withdrawn' END""",
+            event.dossier_id,
+            envelope.site_id,
+        )
+        ended = await self._end_surveys(conn, event.dossier_id, "dossier_withdrawn")
+        log.info("withdrawn_dossier_surveys_cancelled", surveys=len(ended))
+
+    async def _end_surveys(
+        self, conn: Connection, dossier_id: UUID, reason: s.CancelReason
+    ) -> list[UUID]:
+        """Cancel every survey of the dossier and the six-month one still to come."""
+        await timers.cancel(conn, f"dossier:{dossier_id}:six_months")
+        surveys = await conn.fetch(
+            "SELECT survey_id FROM surveys WHERE dossier_id = $1", dossier_id
+        )
+        ended: list[UUID] = []
+        for row in surveys:
+            survey_id: UUID = row["survey_id"]
+            loaded = await self._lock_and_load(conn, survey_id)
+            assert loaded.state is not None
+            events = s.decide(loaded.state, s.CancelSurvey(reason), self._now())
+            await self.repository.save(conn, survey_id, loaded, events)
+            await cancel_mail(conn, mail_key(survey_id))
+            await self._stop_follow_ups(conn, survey_id)
+            ended.append(survey_id)
+        return ended
+
+    # --- Session feedback (reactions to the scheduling service and to phase completion) -----
+
+    async def on_session_held(self, conn: Connection, envelope: Envelope) -> None:
+        """Remember a held bilan-phase session; with `every_session`, ask about it now."""
+        event = envelope.data
+        assert isinstance(event, ct.SessionHeld)
+        if event.phase not in BILAN_PHASES:
+            return
+        await conn.execute(
+            """INSERT INTO survey_held_sessions (session_id, dossier_id, phase, started_at)
+               VALUES ($1, $2, $3, $4) ON CONFLICT (session_id) DO NOTHING""",
+            event.session_id,
+            event.dossier_id,
+            event.phase,
+            event.started_at,
+        )
+        if self._settings.session_feedback == "every_session":
+            await self._start_session_feedback(
+                conn, event.dossier_id, event.session_id, event.started_at, envelope.site_id
+            )
+
+    async def on_phase_completed(self, conn: Connection, envelope: Envelope) -> None:
+        """With `last_of_phase`: the phase's last session is asked about a little later (its
+        SessionHeld comes on another topic and may not be here yet)."""
+        event = envelope.data
+        assert isinstance(event, ct.PhaseCompleted)
+        if self._settings.session_feedback != "last_of_phase":
+            return
+        delay = timedelta(hours=self._settings.session_feedback_delay_hours)
+        await timers.schedule(
+            conn,
+            due_at=event.completed_at + delay,
+            kind=SESSION_FEEDBACK_DUE,
+            payload={
+                "dossier_id": str(event.dossier_id),
+                "phase": event.phase,
+                "site_id": envelope.site_id,
+            },
+            key=f"dossier:{event.dossier_id}:feedback:{event.phase}",
+        )
+
+    async def session_feedback_due(self, conn: Connection, timer: timers.Timer) -> None:
+        dossier_id = UUID(timer.payload["dossier_id"])
+        last = await conn.fetchrow(
+            """SELECT session_id, started_at FROM survey_held_sessions
+               WHERE dossier_id = $1 AND phase = $2
+               ORDER BY started_at DESC, session_id DESC LIMIT 1""",
+            dossier_id,
+            timer.payload["phase"],
+        )
+        if last is None:
+            log.info("session_feedback_skipped", dossier_id=str(dossier_id), reason="no_session")
+            return
+        await self._start_session_feedback(
+            conn, dossier_id, last["session_id"], last["started_at"], timer.payload["site_id"]
+        )
+
+    async def _start_session_feedback(
+        self,
+        conn: Connection,
+        dossier_id: UUID,
+        session_id: UUID,
+        held_at: datetime,
+        site_id: str,
+    ) -> None:
+        row = await conn.fetchrow(
+            "SELECT site_id, state FROM survey_dossiers WHERE dossier_id = $1", dossier_id
+        )
+        if row is not None and row["state"] in NO_SURVEY_STATES:
+            log.info("survey_skipped", dossier_id=str(dossier_id), reason=row["state"])
+            return
+        if self._now() >= held_at + self._settings.answer_window():
+            return  # a replay of old history: too late to ask anyone about that session
+        if await conn.fetchval("SELECT true FROM surveys WHERE session_id = $1", session_id):
+            return
+        questionnaire = await questionnaires.current(conn, "session_feedback")
+        survey_id = uuid4()
+        await self._create(
+            conn,
+            s.CreateSurvey(
+                survey_id,
+                dossier_id,
+                row["site_id"] if row is not None else site_id,
+                "session_feedback",
+                "beneficiary",
+                questionnaire.version,
+                session_id=session_id,
+            ),
+            recipient_ref=str(dossier_id),
+        )
 
     # --- Starting a survey ------------------------------------------------------------------
 

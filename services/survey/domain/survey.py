@@ -19,7 +19,7 @@ from services.survey.domain.questionnaire import Campaign, Situation, ValidAnswe
 
 RespondentRole = Literal["beneficiary", "funder", "employer", "staff"]
 Status = Literal["created", "open", "answered", "expired", "cancelled"]
-CancelReason = Literal["beneficiary_erased"]
+CancelReason = Literal["beneficiary_erased", "dossier_withdrawn"]
 
 # --- Domain events ---------------------------------------------------------------------------
 
@@ -33,6 +33,8 @@ class SurveyCreated:
     respondent_role: RespondentRole
     questionnaire_version: int
     created_at: datetime
+    session_id: UUID | None = None
+    """The held session a `session_feedback` survey asks about (absent from older events)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +87,7 @@ class CreateSurvey:
     campaign: Campaign
     respondent_role: RespondentRole
     questionnaire_version: int
+    session_id: UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +140,7 @@ class Survey:
     respondent_role: RespondentRole
     questionnaire_version: int
     created_at: datetime
+    session_id: UUID | None = None
     status: Status = "created"
     sent_at: datetime | None = None
     expires_at: datetime | None = None
@@ -168,6 +172,7 @@ def evolve(state: Survey | None, event: SurveyEvent) -> Survey:
             respondent_role=event.respondent_role,
             questionnaire_version=event.questionnaire_version,
             created_at=event.created_at,
+            session_id=event.session_id,
         )
     assert state is not None, "a survey starts with SurveyCreated"
     if isinstance(event, InvitationSent):
@@ -208,6 +213,10 @@ def decide(state: Survey | None, command: SurveyCommand, now: datetime) -> list[
             raise InvalidCommand(
                 "dossier_mismatch", "only stakeholder surveys are sent without a dossier"
             )
+        if (command.session_id is None) == (command.campaign == "session_feedback"):
+            raise InvalidCommand(
+                "session_mismatch", "a session is named by session feedback surveys, and only"
+            )
         return [
             SurveyCreated(
                 survey_id=command.survey_id,
@@ -217,6 +226,7 @@ def decide(state: Survey | None, command: SurveyCommand, now: datetime) -> list[
                 respondent_role=command.respondent_role,
                 questionnaire_version=command.questionnaire_version,
                 created_at=now,
+                session_id=command.session_id,
             )
         ]
     if state is None:
@@ -254,10 +264,12 @@ def ensure_answerable(state: Survey, token_hash: str, now: datetime) -> None:
     """Raise unless this link may answer the survey now.
 
     An unknown link is `NotFound` whatever the survey's state, so that a guessed token learns
-    nothing; a real link to an answered survey is 409, to an expired one 410.
+    nothing; a real link to an answered survey is 409, to an expired or cancelled one 410.
     """
-    if token_hash not in state.token_hashes or state.status in ("created", "cancelled"):
+    if token_hash not in state.token_hashes or state.status == "created":
         raise NotFound("survey_not_found", "no survey answers to this link")
+    if state.status == "cancelled":
+        raise Gone("survey_cancelled", "this survey was cancelled: it can no longer be answered")
     if state.status == "answered":
         raise NotAllowedNow("survey_already_answered", "this survey has already been answered")
     if state.past_answer_window(now):

@@ -227,7 +227,7 @@ class Harness:
         await self.command(
             f"{url}/deontology-acknowledgements",
             self.auth("beneficiary", beneficiary),
-            {"notice_version": 1},
+            {"notice_version": 2},
             dossier_id=dossier,
         )
         await self.command(

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import io
 import uuid
+from datetime import timedelta
 
 from pypdf import PdfReader
 
-from tests.integration.dossier.conftest import Harness
+from tests.integration.dossier.conftest import Harness, eventually
 
 PSYCHOMETRIC = "6f1c2a9e-0a51-4c1e-9a43-1d2f3e4a5b03"
 
@@ -260,14 +261,40 @@ async def test_withdrawal_within_the_period(harness: Harness) -> None:
         dossier_id=dossier,
         expect=403,
     )
+    await h.command(
+        f"{url}/conventions/{convention}/signatures",
+        ben,
+        {"party": "beneficiary", "method": "handwritten"},
+        dossier_id=dossier,
+        expect=422,
+    )
     for party, who in (("beneficiary", ben), ("provider", h.as_manager())):
         await h.command(
             f"{url}/conventions/{convention}/signatures", who, {"party": party}, dossier_id=dossier
         )
+    # Contract v1.1: each signature says how it was given; both parties signed online here.
+    methods = await h.service.pool.fetch(
+        """SELECT data->>'party' AS party, data->>'method' AS method FROM events
+           WHERE event_type = 'ConventionSignedByParty' AND stream_id LIKE '%' || $1
+           ORDER BY version""",
+        dossier,
+    )
+    assert [(r["party"], r["method"]) for r in methods] == [
+        ("beneficiary", "electronic"),
+        ("provider", "electronic"),
+    ]
     result = await h.command(f"{url}/conventions/{convention}/withdrawal", ben, dossier_id=dossier)
     assert result.json()["events"] == ["WithdrawalExercised"]
     view = await h.call("GET", url, ben)
     assert view.json()["status"] == "withdrawn"
+    # Rule 7 (v1.1): a withdrawn dossier's documents are destroyed like an ended one's.
+    h.clock.advance(timedelta(days=31))
+
+    async def destroyed() -> bool:
+        seen = await h.call("GET", url, h.as_manager())
+        return bool(seen.json()["destroyed_document_classes"] == ["synthesis", "working_documents"])
+
+    await eventually(destroyed)
 
 
 async def test_listing_shows_only_the_callers_sites(harness: Harness) -> None:

@@ -123,6 +123,8 @@ class Harness:
     group: str = field(default_factory=lambda: f"test-scheduling-{uuid.uuid4().hex[:12]}")
     smtp_port: int = 8025
     contacts: dict[str, Contact] = field(default_factory=dict)
+    overrides: dict[str, Any] = field(default_factory=dict)
+    """Settings a test changes."""
     _positioned: bool = False
 
     def settings(self) -> Settings:
@@ -133,6 +135,7 @@ class Harness:
             timer_poll_interval_s=0.05,
             mail_poll_interval_s=0.05,
             smtp_port=self.smtp_port,
+            **self.overrides,
         )
 
     async def _resolve(self, ref: str) -> Contact | None:

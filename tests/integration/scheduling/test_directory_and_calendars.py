@@ -3,6 +3,7 @@ the consultant's iCalendar feed read with its secret, and free slots."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 
@@ -205,3 +206,35 @@ async def test_calendar_feed_lists_sessions_without_names_and_free_slots_skip_th
             headers=me,
         )
         assert (backwards.status_code, backwards.json()["code"]) == (422, "date_range_invalid")
+
+
+async def test_the_name_of_staff_who_left_is_erased_after_the_retention(
+    db_dsn: str, kafka_bootstrap: str
+) -> None:
+    harness = Harness(db_dsn, kafka_bootstrap, overrides={"staff_name_retention_days": 90})
+    clock = harness.clock
+    async with harness.running() as svc:
+        client = svc.client
+        site_id, _room = await setup_site(client)
+        manager = auth(["site_manager"], [site_id])
+        staff_id = await onboard(client, site_id, name="Yves Morel")
+        url = f"/staff/{staff_id}"
+        left = await client.post(
+            f"{url}/leaving",
+            json={"left_at": clock.now().isoformat()},
+            headers={**manager, "If-Match": '"1"'},
+        )
+        assert left.status_code == 200, left.text
+        clock.advance(timedelta(days=89))
+        await asyncio.sleep(0.3)  # the timer loop looked, and found nothing due
+        assert (await client.get(url, headers=manager)).json()["name"] == "Yves Morel"
+        clock.advance(timedelta(days=2))
+
+        async def erased() -> bool:
+            return bool((await client.get(url, headers=manager)).json()["name"] is None)
+
+        await eventually(erased)
+        # The facts stay: the record, its leaving date, its roles.
+        record = (await client.get(url, headers=manager)).json()
+        assert record["left_at"] is not None
+        assert record["roles"] == ["consultant"]

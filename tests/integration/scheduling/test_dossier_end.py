@@ -166,3 +166,126 @@ async def test_completion_keeps_follow_up_sessions_and_a_no_show_is_recorded(
         assert sum(follow_up_id in r["mail_key"] for r in pending) == 2, (
             "the follow-up's reminders survive the completion"
         )
+
+
+async def test_withdrawal_cancels_the_sessions_to_come_and_refuses_new_ones(
+    db_dsn: str, kafka_bootstrap: str
+) -> None:
+    harness = Harness(db_dsn, kafka_bootstrap)
+    clock = harness.clock
+    dossiers = DossierService(kafka_bootstrap)
+    async with harness.running() as svc:
+        client = svc.client
+        pool = svc.runtime.pool
+        site_id, room_id = await setup_site(client)
+        consultant = await onboard(client, site_id)
+        me = auth(["consultant"], [site_id], subject=consultant)
+        dossier_id = uuid.uuid4()
+        await dossiers.open(dossier_id, uuid.uuid4(), site_id, clock.now() - timedelta(days=5))
+        await dossiers.assign_referent(dossier_id, consultant, clock.now() - timedelta(days=5))
+        await dossiers.sign_convention(dossier_id, clock.now() - timedelta(days=2))
+
+        async def signed() -> bool:
+            return bool(
+                await pool.fetchval(
+                    "SELECT convention_signed_at IS NOT NULL FROM dossiers WHERE dossier_id = $1",
+                    dossier_id,
+                )
+            )
+
+        await eventually(signed)
+        url = f"/dossiers/{dossier_id}/sessions"
+        body = {
+            "phase": "preliminary",
+            "modality": "in_person",
+            "consultant_id": consultant,
+            "room_id": room_id,
+            "starts_at": (clock.now() + timedelta(days=3)).isoformat(),
+            "planned_minutes": 120,
+        }
+        booked = []
+        for days, phase in ((3, "preliminary"), (5, "investigation")):
+            created = await client.post(
+                url,
+                json={
+                    **body,
+                    "phase": phase,
+                    "starts_at": (clock.now() + timedelta(days=days)).isoformat(),
+                },
+                headers=me,
+            )
+            assert created.status_code == 201, created.text
+            booked.append(created.json()["session_id"])
+        await dossiers.publish(
+            d.WithdrawalExercised(
+                dossier_id=dossier_id, convention_id=uuid.uuid4(), exercised_at=clock.now()
+            )
+        )
+
+        async def all_cancelled() -> bool:
+            statuses = await pool.fetch(
+                "SELECT status FROM sessions WHERE dossier_id = $1", dossier_id
+            )
+            return bool([r["status"] for r in statuses] == ["cancelled", "cancelled"])
+
+        await eventually(all_cancelled)
+        for session_id in booked:
+            view = await client.get(f"/sessions/{session_id}", headers=me)
+            assert view.json()["status"] == "cancelled"
+        assert await pool.fetchval("SELECT count(*) FROM mail_outbox WHERE state = 'pending'") == 0
+        later = {**body, "starts_at": (clock.now() + timedelta(days=8)).isoformat()}
+        refused = await client.post(url, json=later, headers=me)
+        assert (refused.status_code, refused.json()["code"]) == (409, "dossier_ended")
+        # Each cancellation is in the session's stream (and so published through the outbox).
+        types = await pool.fetch(
+            "SELECT event_type FROM events WHERE stream_id = ANY($1)",
+            [f"session-{s}" for s in booked],
+        )
+        assert sorted(r["event_type"] for r in types).count("SessionCancelled") == 2
+
+
+async def test_a_deemed_refusal_refuses_bilan_sessions_but_not_information(
+    db_dsn: str, kafka_bootstrap: str
+) -> None:
+    harness = Harness(db_dsn, kafka_bootstrap)
+    clock = harness.clock
+    dossiers = DossierService(kafka_bootstrap)
+    async with harness.running() as svc:
+        client = svc.client
+        pool = svc.runtime.pool
+        site_id, _room = await setup_site(client)
+        consultant = await onboard(client, site_id)
+        me = auth(["consultant"], [site_id], subject=consultant)
+        dossier_id = uuid.uuid4()
+        await dossiers.open(dossier_id, uuid.uuid4(), site_id, clock.now() - timedelta(days=20))
+        await dossiers.assign_referent(dossier_id, consultant, clock.now() - timedelta(days=20))
+        await dossiers.publish(
+            d.ConventionDeemedRefused(
+                dossier_id=dossier_id,
+                convention_id=uuid.uuid4(),
+                acceptance_deadline=clock.now() - timedelta(hours=1),
+                refused_at=clock.now(),
+            )
+        )
+
+        async def refused_known() -> bool:
+            return bool(
+                await pool.fetchval(
+                    "SELECT convention_refused_at IS NOT NULL FROM dossiers WHERE dossier_id = $1",
+                    dossier_id,
+                )
+            )
+
+        await eventually(refused_known)
+        url = f"/dossiers/{dossier_id}/sessions"
+        body = {
+            "phase": "preliminary",
+            "modality": "remote",
+            "consultant_id": consultant,
+            "starts_at": (clock.now() + timedelta(days=3)).isoformat(),
+            "planned_minutes": 60,
+        }
+        refused = await client.post(url, json=body, headers=me)
+        assert (refused.status_code, refused.json()["code"]) == (409, "convention_refused")
+        information = await client.post(url, json={**body, "phase": "information"}, headers=me)
+        assert information.status_code == 201, information.text

@@ -28,6 +28,7 @@ from tests.integration.kafka_reading import end_offsets
 
 DOSSIER_TOPIC = "bilan.dossier.events"
 SURVEY_TOPIC = "bilan.survey.events"
+SCHEDULING_TOPIC = "bilan.scheduling.events"
 LINK = re.compile(r"http://survey\.test/public/surveys/(\S+)")
 
 
@@ -164,7 +165,8 @@ class Harness:
         self.settings = SurveySettings(**{**settings, **overrides})
 
     async def prepare(self) -> None:
-        await start_group_at_end(self.bootstrap, self.group, DOSSIER_TOPIC)
+        for topic in (DOSSIER_TOPIC, SCHEDULING_TOPIC):
+            await start_group_at_end(self.bootstrap, self.group, topic)
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[tuple[httpx.AsyncClient, SurveyService]]:

@@ -350,3 +350,25 @@ async def test_two_simultaneous_answers_through_one_link_record_one(
             "SELECT count(*) FROM events WHERE event_type = 'SurveyAnswered'"
         )
         assert answered == 1
+
+
+async def test_readiness_lists_the_mail_loop_and_a_dead_one_fails_it(harness: Harness) -> None:
+    async with harness.running() as (client, service):
+        ready = await client.get("/readyz")
+        assert ready.status_code == 200
+        assert ready.json()["loops"]["mail"] == "running"
+        # The loop ends as a defect would end it: the process must say it is broken.
+        assert service.mail is not None
+        service.runtime.forget("mail")  # not counted while we stop it ourselves...
+        service.mail.stop()
+        await asyncio.sleep(0.3)
+        service.runtime.watch("mail", asyncio.create_task(_fails()))  # ...then a dying one
+        await asyncio.sleep(0.05)
+        assert (await client.get("/readyz")).status_code == 503
+        health = await client.get("/healthz")
+        assert health.status_code == 503
+        assert health.json()["loops"] == {"mail": "died: RuntimeError"}
+
+
+async def _fails() -> None:
+    raise RuntimeError("a defect in the loop")

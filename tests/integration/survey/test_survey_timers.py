@@ -229,6 +229,80 @@ async def test_erasure_stops_the_six_month_survey_and_shreds_the_answers(
     assert len(smtp.messages) == 1
 
 
+async def test_a_withdrawal_cancels_the_sent_survey_its_link_answers_410(
+    db_dsn: str, smtp: SmtpServer, publisher: Publisher, kafka_bootstrap: str
+) -> None:
+    harness = Harness(db_dsn, smtp.port, kafka_bootstrap)
+    await harness.prepare()
+    clock = harness.clock
+    start = await end_offsets(kafka_bootstrap, SURVEY_TOPIC)
+    dossier, beneficiary, site = uuid.uuid4(), uuid.uuid4(), str(uuid.uuid4())
+    harness.contacts.known[str(dossier)] = Contact(name="Ines", email="ines@example.fr")
+    async with harness.running() as (client, service):
+        await publisher.publish(
+            ct.DossierOpened(
+                dossier_id=dossier,
+                beneficiary_id=beneficiary,
+                site_id=uuid.UUID(site),
+                funding_route="self_funded",
+                enquiry_received_at=clock.now() - timedelta(days=60),
+                opened_at=clock.now() - timedelta(days=50),
+            ),
+            site,
+        )
+        await publisher.publish(
+            ct.DossierCompleted(dossier_id=dossier, held_minutes=900, completed_at=clock.now()),
+            site,
+        )
+        await eventually(lambda: _has_mails(smtp, 1))
+        await eventually(lambda: _recorded_sent(service, 1))
+        token = link_token(smtp.messages[0])
+        await publisher.publish(
+            ct.WithdrawalExercised(
+                dossier_id=dossier, convention_id=uuid.uuid4(), exercised_at=clock.now()
+            ),
+            site,
+        )
+
+        async def withdrawn() -> bool:
+            state = await service.runtime.pool.fetchval(
+                "SELECT state FROM survey_dossiers WHERE dossier_id = $1", dossier
+            )
+            return bool(state == "withdrawn")
+
+        await eventually(withdrawn)
+        gone = await client.get(f"/public/surveys/{token}")
+        assert gone.status_code == 410
+        assert gone.json()["code"] == "survey_cancelled"
+        answers = {
+            "overall_satisfaction": 5,
+            "objectives_met": 3,
+            "consultant_listening": 4,
+            "tools_relevance": 5,
+            "project_clarity": 2,
+            "would_recommend": 1,
+        }
+        answered = await client.post(f"/public/surveys/{token}/answers", json={"answers": answers})
+        assert answered.status_code == 410
+        # No six-month survey for a withdrawn bilan.
+        clock.advance(timedelta(days=200))
+        await eventually(lambda: _six_month_timer_settled(service, dossier))
+        survey_id = await service.runtime.pool.fetchval(
+            "SELECT survey_id FROM surveys WHERE dossier_id = $1", dossier
+        )
+    published = await read_envelopes(
+        kafka_bootstrap,
+        start,
+        keep=lambda e: e.subject == str(survey_id),
+        done=lambda got: any(isinstance(e.data, ct.SurveyCancelled) for e in got),
+        timeout_s=30,
+    )
+    cancelled = [e.data for e in published if isinstance(e.data, ct.SurveyCancelled)]
+    assert [c.reason for c in cancelled] == ["dossier_withdrawn"]
+    assert [type(e.data).__name__ for e in published] == ["SurveySent", "SurveyCancelled"]
+    assert len(smtp.messages) == 1
+
+
 async def _recorded_sent(service: object, n: int) -> bool:
     return await _sent_mails(service.runtime.pool) == n  # type: ignore[attr-defined]
 

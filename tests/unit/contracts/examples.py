@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from shared.contracts import (
     EVENT_TYPES,
+    PUBLISHED_TYPES,
     AssessmentAdministered,
     AttendanceSigned,
     BeneficiaryErased,
@@ -58,9 +59,11 @@ from shared.contracts import (
     SessionScheduled,
     SiteOpened,
     SixMonthSituationReported,
+    SixMonthSituationReportedV1,
     StaffMemberLeft,
     StaffMemberOnboarded,
     SurveyAnswered,
+    SurveyCancelled,
     SurveyExpired,
     SurveyReminderSent,
     SurveySent,
@@ -151,6 +154,7 @@ _DATA: dict[type[IntegrationEvent], dict[str, Any]] = {
         "convention_id": CONVENTION,
         "party": "employer",
         "signed_at": _at(days=3),
+        "method": "electronic",
     },
     ConventionSigned: {
         "dossier_id": DOSSIER,
@@ -396,7 +400,18 @@ _DATA: dict[type[IntegrationEvent], dict[str, Any]] = {
         "survey_id": SURVEY,
         "expired_at": _at(days=71, hours=1),
     },
+    SurveyCancelled: {
+        "survey_id": SURVEY,
+        "reason": "dossier_withdrawn",
+        "cancelled_at": _at(days=50),
+    },
     SixMonthSituationReported: {
+        "dossier_id": DOSSIER,
+        "survey_id": example_id("six-month-survey"),
+        "situation": "in_training",
+        "reported_at": _at(days=230),
+    },
+    SixMonthSituationReportedV1: {
         "dossier_id": DOSSIER,
         "survey_id": example_id("six-month-survey"),
         "situation": "in_training",
@@ -455,6 +470,12 @@ def example_data(cls: type[IntegrationEvent], **overrides: Any) -> dict[str, Any
 
 
 def all_examples() -> Iterator[IntegrationEvent]:
-    """One example of every event type of the registry, in registry order."""
+    """One example of every published event type of the registry, in registry order."""
+    for cls in PUBLISHED_TYPES.values():
+        yield example(cls)
+
+
+def all_decodable_examples() -> Iterator[IntegrationEvent]:
+    """One example of every event type consumers decode, superseded versions included."""
     for cls in EVENT_TYPES.values():
         yield example(cls)

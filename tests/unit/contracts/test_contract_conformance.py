@@ -1,7 +1,10 @@
-"""The models say what `../shared/events.md` says: same types, fields, keys and closed lists.
+"""The models keep the contract's conventions: names, keys, business times, types, privacy.
 
-The contract is parsed at test time, so a change to it that the models do not follow (or the
-reverse) fails here.
+The models are the contract's source of truth (the committed documents in `contract/` are
+generated from them, `test_contract_document.py`); these tests hold them to the conventions
+the contract states in words: ids are UUIDs, times are UTC, the key and subject are never
+null, each event has one business time, minutes and cents are integers, and nothing but a
+site's name and region is free text.
 """
 
 from __future__ import annotations
@@ -12,31 +15,15 @@ from uuid import UUID
 
 import pytest
 
-from shared.contracts import EVENT_TYPES, IntegrationEvent, event_type
-from tests.unit.contracts.events_md import EventSpec, read_contract
+from shared.contracts import EVENT_TYPES, IntegrationEvent
+from tests.unit.contracts.examples import example
 from tests.unit.contracts.fieldtypes import (
     annotation,
     is_nullable,
     item_type,
     kind,
-    literal_values,
     without_none,
 )
-
-CONTRACT = read_contract()
-BY_TYPE = {spec.ce_type: spec for spec in CONTRACT}
-
-# Deliberate departures from the letter of the contract, each to be settled in events.md.
-NULLABLE_BEYOND_CONTRACT = {
-    # A `stakeholder` survey has no dossier (SurveySent says so), so neither has its answer.
-    ("SurveyAnswered", "dossier_id"),
-}
-
-# Fields the contract lists without values, whose closed list is another field's.
-CLOSED_LIST_OF_ANOTHER_FIELD = {
-    # The party that signs is one of the parties whose signature the convention requires.
-    ("ConventionSignedByParty", "party"): ("ConventionDrafted", "required_parties"),
-}
 
 # The business time of events with more than one `*_at` field (or none ending so).
 TIME_FIELDS = {
@@ -52,70 +39,52 @@ TIME_FIELDS = {
     "SessionHeld": "started_at",
 }
 
-by_type = pytest.mark.parametrize("spec", CONTRACT, ids=lambda spec: spec.name)
+every_type = pytest.mark.parametrize(
+    "cls", list(EVENT_TYPES.values()), ids=lambda cls: cls.ce_type()
+)
 
 
-def model(spec: EventSpec) -> type[IntegrationEvent]:
-    return event_type(spec.ce_type)
-
-
-def test_the_contract_has_three_tables_of_events() -> None:
-    topics = {spec.topic for spec in CONTRACT}
+def test_three_topics_of_the_three_services() -> None:
+    topics = {cls.topic() for cls in EVENT_TYPES.values()}
     assert topics == {"bilan.dossier.events", "bilan.scheduling.events", "bilan.survey.events"}
-    assert len(BY_TYPE) == len(CONTRACT), "an event type appears twice in the contract"
 
 
-def test_the_registry_holds_exactly_the_contract_types() -> None:
-    assert set(EVENT_TYPES) == set(BY_TYPE)
-
-
-def test_per_topic_the_registry_holds_the_rows_of_its_table() -> None:
-    for topic in {spec.topic for spec in CONTRACT}:
-        expected = {spec.name for spec in CONTRACT if spec.topic == topic}
-        actual = {cls.event_name for cls in EVENT_TYPES.values() if cls.topic() == topic}
-        assert actual == expected, topic
-
-
-@by_type
-def test_identity(spec: EventSpec) -> None:
-    cls = model(spec)
-    assert cls.event_name == spec.name
-    assert cls.__name__ == spec.name
-    assert cls.service == spec.service
-    assert cls.topic() == spec.topic
-    assert cls.ce_source() == f"/bilan/{spec.service}"
-    assert cls.ce_type() == spec.ce_type
+@every_type
+def test_identity(cls: type[IntegrationEvent]) -> None:
+    assert cls.ce_type() == f"bilan.{cls.service}.{cls.event_name}.v{cls.event_version}"
+    assert cls.ce_source() == f"/bilan/{cls.service}"
+    # The class is named for the event; a superseded version carries its version in the name.
+    expected = cls.event_name if cls.published else f"{cls.event_name}V{cls.event_version}"
+    assert cls.__name__ == expected
     assert cls.__doc__, "every model says in one line what fact it records"
 
 
-@by_type
-def test_fields_are_exactly_the_contract_fields(spec: EventSpec) -> None:
-    assert set(model(spec).model_fields) == {field.name for field in spec.fields}
+def test_one_published_version_per_event_name() -> None:
+    names = [cls.event_name for cls in EVENT_TYPES.values() if cls.published]
+    assert len(names) == len(set(names))
+    for cls in EVENT_TYPES.values():
+        if not cls.published:
+            newer = example(cls).upcast()
+            assert type(newer).event_name == cls.event_name
+            assert type(newer).event_version > cls.event_version
 
 
-@by_type
-def test_every_field_is_required(spec: EventSpec) -> None:
-    # Nullable fields too: the producer states the null, the consumer never guesses a default.
-    cls = model(spec)
-    optional = [name for name, info in cls.model_fields.items() if not info.is_required()]
-    assert optional == []
-
-
-@by_type
-def test_key_and_subject(spec: EventSpec) -> None:
-    cls = model(spec)
-    assert (cls.key_field, cls.subject_field) == (spec.key, spec.subject)
+@every_type
+def test_key_and_subject(cls: type[IntegrationEvent]) -> None:
     assert kind(cls, cls.key_field) == "id"
     assert kind(cls, cls.subject_field) == "id"
     assert not is_nullable(annotation(cls, cls.key_field))
     assert not is_nullable(annotation(cls, cls.subject_field))
+    if cls.published:
+        # Rule 2 needs one subject on one partition: the key is the subject, or a dossier id
+        # for events of a dossier's sub-aggregates (a session) that carry it.
+        assert cls.key_field == cls.subject_field or cls.key_field == "dossier_id"
 
 
-@by_type
-def test_time_field(spec: EventSpec) -> None:
-    cls = model(spec)
+@every_type
+def test_time_field(cls: type[IntegrationEvent]) -> None:
     at_fields = [name for name in cls.model_fields if name.endswith("_at")]
-    expected = TIME_FIELDS.get(spec.name)
+    expected = TIME_FIELDS.get(cls.event_name)
     if expected is None:
         assert len(at_fields) == 1, "several times: say which is the business time"
         expected = at_fields[0]
@@ -125,58 +94,13 @@ def test_time_field(spec: EventSpec) -> None:
 
 
 def test_time_field_exceptions_name_real_events() -> None:
-    assert set(TIME_FIELDS) <= {spec.name for spec in CONTRACT}
+    assert set(TIME_FIELDS) <= {cls.event_name for cls in EVENT_TYPES.values()}
 
 
-@by_type
-def test_closed_lists_are_the_contract_lists(spec: EventSpec) -> None:
-    cls = model(spec)
-    for field in spec.fields:
-        actual = literal_values(annotation(cls, field.name))
-        borrowed = CLOSED_LIST_OF_ANOTHER_FIELD.get((spec.name, field.name))
-        if borrowed is not None:
-            assert field.values is None, f"events.md now lists {field.name}: drop the borrowing"
-            other_event, other_field = borrowed
-            other = next(row for row in CONTRACT if row.name == other_event).field(other_field)
-            assert actual == other.values, field.name
-        elif field.values is not None:
-            assert actual == field.values, field.name
-            if field.is_list:
-                assert kind(cls, field.name) == "list", field.name
-        else:
-            assert actual == frozenset(), f"{field.name}: a closed list the contract lacks"
-
-
-@by_type
-def test_nullable_exactly_where_the_contract_says(spec: EventSpec) -> None:
-    cls = model(spec)
-    for field in spec.fields:
-        nullable = is_nullable(annotation(cls, field.name))
-        if (spec.name, field.name) in NULLABLE_BEYOND_CONTRACT:
-            assert nullable
-            assert not field.nullable, (
-                f"events.md now makes {spec.name}.{field.name} nullable: "
-                "remove it from NULLABLE_BEYOND_CONTRACT"
-            )
-        else:
-            assert nullable == field.nullable, field.name
-
-
-@by_type
-def test_field_types_follow_the_contract_notes(spec: EventSpec) -> None:
-    cls = model(spec)
-    for field in spec.fields:
-        name, actual = field.name, kind(cls, field.name)
-        if field.note == "bool":
-            assert actual == "bool", name
-        elif field.note == "int" or field.note.startswith("integer"):
-            assert actual == "int", name
-        elif field.note == "number":
-            assert actual == "float", name
-        elif field.note.startswith("object"):
-            assert actual == "dict", name
-        elif field.note.startswith("list of"):
-            assert actual == "list", name
+@every_type
+def test_field_types_follow_the_naming_conventions(cls: type[IntegrationEvent]) -> None:
+    for name in cls.model_fields:
+        actual = kind(cls, name)
         if name.endswith("_at") or name.endswith("_deadline"):
             assert actual == "time", name
         if name.endswith("_id") or name == "administered_by":
@@ -184,7 +108,7 @@ def test_field_types_follow_the_contract_notes(spec: EventSpec) -> None:
         if name.endswith("_ids"):
             assert actual == "list", name
             assert item_type(cls, name) is UUID, name
-        if name.endswith("_minutes") or name.endswith("_cents"):
+        if name.endswith("_minutes") or name.endswith("_cents") or name.endswith("_version"):
             assert actual == "int", name
 
 

@@ -11,9 +11,12 @@ import pytest
 import shared.contracts
 from shared.contracts import (
     EVENT_TYPES,
+    PUBLISHED_TYPES,
     ConventionSigned,
     ImprovementActionOpened,
     IntegrationEvent,
+    SixMonthSituationReported,
+    SixMonthSituationReportedV1,
     UnknownEventType,
     dossier,
     event_type,
@@ -36,7 +39,22 @@ def test_the_documented_example() -> None:
 
 def test_registry_is_the_three_modules_in_contract_order() -> None:
     assert list(EVENT_TYPES.values()) == [*dossier.EVENTS, *scheduling.EVENTS, *survey.EVENTS]
-    assert (len(dossier.EVENTS), len(scheduling.EVENTS), len(survey.EVENTS)) == (28, 14, 11)
+    assert (len(dossier.EVENTS), len(scheduling.EVENTS), len(survey.EVENTS)) == (28, 14, 13)
+
+
+def test_producers_publish_every_type_but_the_superseded_six_month_v1() -> None:
+    assert set(EVENT_TYPES) - set(PUBLISHED_TYPES) == {"bilan.survey.SixMonthSituationReported.v1"}
+    assert event_type("bilan.survey.SixMonthSituationReported.v2") is SixMonthSituationReported
+    assert event_type("bilan.survey.SixMonthSituationReported.v1") is SixMonthSituationReportedV1
+
+
+def test_the_v1_six_month_situation_upcasts_to_v2_with_the_same_fact() -> None:
+    old = example(SixMonthSituationReportedV1)
+    new = old.upcast()
+    assert type(new) is SixMonthSituationReported
+    assert new.to_json_dict() == old.to_json_dict()
+    assert (old.partition_key(), new.partition_key()) == (str(old.dossier_id), str(old.survey_id))
+    assert new.upcast() is new
 
 
 @pytest.mark.parametrize(

@@ -80,6 +80,7 @@ def spoil(cls: type[IntegrationEvent], **changes: Any) -> dict[str, Any]:
 
 
 ALL_FIELDS: list[Pair] = [(cls, name) for cls in EVENT_TYPES.values() for name in cls.model_fields]
+REQUIRED_FIELDS = [(cls, name) for cls, name in ALL_FIELDS if name not in cls.optional_fields()]
 NOT_NULLABLE = [(cls, name) for cls, name in ALL_FIELDS if not is_nullable(annotation(cls, name))]
 LIST_FIELDS = fields_of_kind("list")
 NON_EMPTY_LISTS: set[Pair] = {
@@ -93,11 +94,18 @@ NON_EMPTY_LISTS: set[Pair] = {
 # --- Shape --------------------------------------------------------------------------------
 
 
-@each(ALL_FIELDS)
+@each(REQUIRED_FIELDS)
 def test_missing_field(cls: type[IntegrationEvent], name: str) -> None:
     data = example_data(cls)
     del data[name]
     assert_rejected(cls, data)
+
+
+def test_only_the_v1_1_additions_are_optional() -> None:
+    optional = {(cls.event_name, name) for cls, name in ALL_FIELDS} - {
+        (cls.event_name, name) for cls, name in REQUIRED_FIELDS
+    }
+    assert optional == {("ConventionSignedByParty", "method"), ("SurveySent", "session_id")}
 
 
 @each(NOT_NULLABLE)

@@ -62,3 +62,16 @@ def test_request_events_are_keyed_by_the_subject() -> None:
     assert isinstance(published, DataSubjectRequestReceived)
     assert published.partition_key() == PERSON
     assert "enc:v1" not in str(published.to_json_dict())
+
+
+def test_a_signature_carries_its_method_and_an_older_one_none() -> None:
+    convention = "2c8f6a52-1c9e-4d7a-8e2b-5a6c7d8e9f03"
+    signed = to_contract(
+        d.ConventionSignedByParty(convention, "employer", T0, "handwritten"), dossier_id=DOSSIER
+    )
+    assert signed is not None
+    assert signed.to_json_dict()["method"] == "handwritten"
+    # Recorded before v1.1: no method, and the record leaves the optional field out.
+    older = to_contract(d.ConventionSignedByParty(convention, "employer", T0), dossier_id=DOSSIER)
+    assert older is not None
+    assert "method" not in older.to_json_dict()

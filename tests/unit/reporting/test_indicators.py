@@ -37,11 +37,14 @@ from shared.contracts import (
     SessionHeld,
     SiteOpened,
     SixMonthSituationReported,
+    SixMonthSituationReportedV1,
     StaffMemberLeft,
     StaffMemberOnboarded,
     SurveyAnswered,
+    SurveyCancelled,
     SurveySent,
     SynthesisDelivered,
+    WithdrawalExercised,
     WorkingDocumentsDestroyed,
 )
 
@@ -65,7 +68,7 @@ def opened(h: History, site: str = SITE_A, enquiry: str = "2024-12-01T09:00") ->
 def test_every_indicator_is_served_under_its_name_and_empty_history_gives_nulls() -> None:
     figures = History().figures(*JAN)
     assert list(figures) == list(INDICATOR_NAMES)
-    assert len(INDICATOR_NAMES) == 31
+    assert len(INDICATOR_NAMES) == 33
     assert figures["abandonment_rate"] == {"value": None, "numerator": 0, "denominator": 0}
     assert figures["satisfaction_mean"]["value"] is None
     assert figures["access_delay_days_median"] == {"value": None}
@@ -167,6 +170,68 @@ def test_survey_response_rates_count_answers_at_any_time() -> None:
     assert f["six_month_response_rate"] == {"value": 0.0, "numerator": 0, "denominator": 1}
 
 
+def test_cancelled_surveys_leave_the_response_rates() -> None:
+    h = History()
+    dossier = opened(h)
+    surveys = {campaign: (new_id(), new_id()) for campaign in ("end_of_bilan", "six_months")}
+    for campaign, (kept, cancelled) in surveys.items():
+        for survey in (kept, cancelled):
+            h.add(
+                SurveySent,
+                survey_id=survey,
+                dossier_id=dossier,
+                campaign=campaign,
+                sent_at=at("2025-01-10"),
+                expires_at=at("2025-06-01"),
+            )
+        # Cancelled after the period: "no SurveyCancelled up to the query" still excludes it.
+        h.add(SurveyCancelled, survey_id=cancelled, cancelled_at=at("2025-03-01"))
+    f = h.figures(*JAN)
+    assert f["survey_response_rate"] == {"value": 0.0, "numerator": 0, "denominator": 1}
+    assert f["six_month_response_rate"] == {"value": 0.0, "numerator": 0, "denominator": 1}
+
+
+def test_session_feedback_mean_and_response_rate() -> None:
+    h = History()
+    dossier = opened(h)
+    answered, unanswered, cancelled, outside = new_id(), new_id(), new_id(), new_id()
+    for survey, sent in (
+        (answered, "2025-01-05"),
+        (unanswered, "2025-01-06"),
+        (cancelled, "2025-01-07"),
+        (outside, "2024-12-20"),
+    ):
+        h.add(
+            SurveySent,
+            survey_id=survey,
+            dossier_id=dossier,
+            campaign="session_feedback",
+            session_id=new_id(),
+            sent_at=at(sent),
+            expires_at=at("2025-06-01"),
+        )
+    h.add(SurveyCancelled, survey_id=cancelled, cancelled_at=at("2025-01-08"))
+    for survey, score, when in ((answered, 5, "2025-01-09"), (outside, 2, "2025-01-02")):
+        h.add(
+            SurveyAnswered,
+            survey_id=survey,
+            dossier_id=dossier,
+            campaign="session_feedback",
+            satisfaction_score=score,
+            answered_at=at(when),
+        )
+    # An end-of-bilan answer is not session feedback.
+    h.add(SurveyAnswered, dossier_id=dossier, satisfaction_score=1, answered_at=at("2025-01-09"))
+    f = h.figures(*JAN)
+    assert f["session_feedback_mean"] == {"value": 3.5, "numerator": 7, "denominator": 2}
+    assert f["session_feedback_response_rate"] == {
+        "value": 0.5,
+        "numerator": 1,
+        "denominator": 2,
+    }
+    assert h.figures(*JAN, site=SITE_B)["session_feedback_mean"]["value"] is None
+
+
 def test_follow_up_rate_uses_completion_plus_182_days() -> None:
     h = History()
     followed, not_followed, outside = opened(h), opened(h), opened(h)
@@ -214,6 +279,35 @@ def test_six_month_situations_by_situation() -> None:
         "unchanged": 0,
         "other": 0,
     }
+
+
+def test_a_v1_six_month_history_gives_the_figures_of_the_same_history_in_v2() -> None:
+    v2 = History()
+    dossier = opened(v2)
+    for situation, when in (("new_job", "2025-01-03"), ("in_training", "2025-01-05")):
+        v2.add(
+            SixMonthSituationReported,
+            dossier_id=dossier,
+            survey_id=new_id(),
+            situation=situation,
+            reported_at=at(when),
+        )
+    v1 = History(
+        [
+            (ce_id, SixMonthSituationReportedV1(**event.model_dump()))
+            if isinstance(event, SixMonthSituationReported)
+            else (ce_id, event)
+            for ce_id, event in v2.events
+        ]
+    )
+    assert {type(e).__name__ for _, e in v1.events} == {
+        "DossierOpened",
+        "SixMonthSituationReportedV1",
+    }
+    for period in (JAN, ("2024-01-01", "2026-01-01")):
+        assert v1.figures(*period) == v2.figures(*period)
+        assert v1.figures(*period, site=SITE_A) == v2.figures(*period, site=SITE_A)
+    assert v1.value("six_month_situations", *JAN)["new_job"] == 1
 
 
 def test_field_inquiries_per_bilan_over_completed_dossiers() -> None:
@@ -518,6 +612,18 @@ def test_destruction_overdue_with_grace_and_retention() -> None:
     assert h.figures(*JAN, grace_days=100)["destruction_overdue"]["value"] == 0
     # The retention expires before 2025-02-02: it no longer covers on the next day.
     assert h.value("destruction_overdue", "2025-01-01", "2025-02-02") == 3
+
+
+def test_destruction_overdue_names_the_withdrawal() -> None:
+    h = History()
+    withdrawn, destroyed = opened(h), opened(h)
+    for dossier in (withdrawn, destroyed):
+        h.add(WithdrawalExercised, dossier_id=dossier, exercised_at=at("2024-11-01"))
+    h.add(WorkingDocumentsDestroyed, dossier_id=destroyed, destroyed_at=at("2024-11-20"))
+    assert h.value("destruction_overdue", *JAN) == 1
+    checks = h.checklist(destroyed)
+    assert checks is not None
+    assert checks["checks"]["working_documents_destroyed_on_time"]["holds"] is True
 
 
 def test_data_requests_on_time_is_organisation_wide() -> None:

@@ -218,6 +218,24 @@ def test_dossier_end_stops_new_sessions_except_follow_up_after_completion() -> N
     assert decide(None, schedule(dossier=completed, phase="follow_up"), NOW)
 
 
+def test_withdrawal_stops_every_new_session() -> None:
+    withdrawn = replace(DOSSIER, withdrawn_at=NOW)
+    for phase in ("information", "preliminary", "follow_up"):
+        assert rejection(schedule(dossier=withdrawn, phase=phase)).code == "dossier_ended"
+
+
+def test_a_refused_convention_stops_bilan_sessions_until_another_is_signed() -> None:
+    refused = replace(
+        DOSSIER,
+        convention_signed_at=None,
+        convention_refused_at=NOW - timedelta(days=1),
+    )
+    assert rejection(schedule(dossier=refused)).code == "convention_refused"
+    assert decide(None, schedule(dossier=refused, phase="information"), NOW)
+    signed_again = replace(refused, convention_signed_at=NOW - timedelta(hours=1))
+    assert decide(None, schedule(dossier=signed_again), NOW)
+
+
 def test_reschedule_cancel_and_no_show() -> None:
     state = scheduled()
     new_start = START + timedelta(days=1)

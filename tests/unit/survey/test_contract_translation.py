@@ -61,8 +61,53 @@ def test_a_six_month_answer_also_reports_the_situation_under_the_survey_subject(
     _, published = _run("six_months", "new_job")
     last = published[-1]
     assert type(last).__name__ == "SixMonthSituationReported"
+    assert last.ce_type() == "bilan.survey.SixMonthSituationReported.v2"  # type: ignore[attr-defined]
+    # v2: keyed by its subject, the survey, like the survey's other events (rule 2).
     assert last.subject() == str(last.survey_id)  # type: ignore[attr-defined]
-    assert last.partition_key() == str(last.dossier_id)  # type: ignore[attr-defined]
+    assert last.partition_key() == str(last.survey_id)  # type: ignore[attr-defined]
+    assert {e.partition_key() for e in published} == {str(last.survey_id)}  # type: ignore[attr-defined]
+
+
+def test_a_session_feedback_survey_names_its_session_on_survey_sent() -> None:
+    session = uuid4()
+    state: s.Survey | None = None
+    published: list[IntegrationEvent] = []
+    for command in (
+        s.CreateSurvey(uuid4(), uuid4(), "site", "session_feedback", "beneficiary", 1, session),
+        s.RecordInvitationSent("h1", timedelta(days=30)),
+    ):
+        for event in s.decide(state, command, T0):
+            state = s.evolve(state, event)
+            published.extend(m.event for m in survey_outbox(state, event))
+    (sent,) = published
+    assert sent.to_json_dict()["session_id"] == str(session)
+    # Any other campaign's SurveySent leaves the optional field out.
+    _, others = _run("end_of_bilan", None)
+    assert "session_id" not in others[0].to_json_dict()  # type: ignore[attr-defined]
+
+
+def test_a_sent_survey_cancelled_publishes_survey_cancelled_one_never_sent_nothing() -> None:
+    for sent, expected in ((True, ["SurveySent", "SurveyCancelled"]), (False, [])):
+        state: s.Survey | None = None
+        commands: list[s.SurveyCommand] = [
+            s.CreateSurvey(uuid4(), uuid4(), str(uuid4()), "end_of_bilan", "beneficiary", 1)
+        ]
+        if sent:
+            commands.append(s.RecordInvitationSent("h1", timedelta(days=30)))
+        commands.append(s.CancelSurvey("dossier_withdrawn"))
+        published: list[IntegrationEvent] = []
+        for command in commands:
+            for event in s.decide(state, command, T0):
+                state = s.evolve(state, event)
+                published.extend(m.event for m in survey_outbox(state, event))
+        assert [type(e).__name__ for e in published] == expected
+        if sent:
+            cancelled = published[-1]
+            assert cancelled.to_json_dict() == {
+                "survey_id": str(state.survey_id),  # type: ignore[union-attr]
+                "reason": "dossier_withdrawn",
+                "cancelled_at": "2026-03-02T09:00:00Z",
+            }
 
 
 def test_complaint_and_action_events_carry_no_text() -> None:

@@ -7,7 +7,7 @@ import pytest
 
 from services.survey.domain import survey as s
 from services.survey.domain.errors import Gone, InvalidCommand, NotAllowedNow, NotFound
-from services.survey.domain.questionnaire import ValidAnswers
+from services.survey.domain.questionnaire import Campaign, ValidAnswers
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ANSWERS = ValidAnswers(4, {"objectives_met": 8}, None, {"comments": "enc:v1:xxx"})
@@ -100,9 +100,29 @@ def test_a_cancelled_survey_cannot_be_answered() -> None:
     survey = open_survey()
     cancelled = fold(s.decide(survey, s.CancelSurvey("beneficiary_erased"), T0), survey)
     assert cancelled.status == "cancelled"
-    with pytest.raises(NotFound):
+    # Its real link is gone (410), an unknown one still learns nothing (404).
+    with pytest.raises(Gone):
         s.decide(cancelled, s.AnswerSurvey("h1", ANSWERS), T0)
+    with pytest.raises(NotFound):
+        s.decide(cancelled, s.AnswerSurvey("guessed", ANSWERS), T0)
     assert s.decide(cancelled, s.CancelSurvey("beneficiary_erased"), T0) == []
+
+
+def test_a_session_is_named_by_session_feedback_surveys_and_only_them() -> None:
+    session = uuid4()
+    feedback: Campaign = "session_feedback"
+    with pytest.raises(InvalidCommand):
+        s.decide(None, s.CreateSurvey(uuid4(), uuid4(), "x", feedback, "beneficiary", 1), T0)
+    with pytest.raises(InvalidCommand):
+        s.decide(
+            None,
+            s.CreateSurvey(uuid4(), uuid4(), "x", "end_of_bilan", "beneficiary", 1, session),
+            T0,
+        )
+    (created,) = s.decide(
+        None, s.CreateSurvey(uuid4(), uuid4(), "x", feedback, "beneficiary", 1, session), T0
+    )
+    assert s.evolve(None, created).session_id == session
 
 
 def test_only_stakeholder_surveys_go_without_dossier() -> None:
