@@ -103,7 +103,7 @@ class Console:
         async def arrived() -> bool:
             return len([m for m in self.smtp.messages if m["To"] == address]) >= count
 
-        await eventually(arrived, timeout_s=20)
+        await eventually(arrived, timeout_s=60)
         received = len([m for m in self.smtp.messages if LINK.search(body_of(m))])
 
         async def recorded() -> bool:
@@ -114,7 +114,7 @@ class Console:
             )
             return bool(sent >= received)
 
-        await eventually(recorded, timeout_s=20)
+        await eventually(recorded, timeout_s=60)
         return [m for m in self.smtp.messages if m["To"] == address]
 
     def link_token(self, message: Any) -> str:

@@ -4,6 +4,7 @@ their data and requests, consents; and the development sign-in, refused unless e
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 from deploy.tokens import dev_token
@@ -29,9 +30,12 @@ async def test_the_deontology_notice_is_read_in_french_and_acknowledged(
         assert page.status_code == 200
         assert "secret professionnel" in page.text
         token = await csrf_of(browser, f"/mon-bilan/{dossier_id}/deontologie")
+        shown = re.search(r'name="notice_version" value="(\d+)"', page.text)
+        assert shown is not None
+        version = int(shown.group(1))
         done = await browser.post(
             f"/mon-bilan/{dossier_id}/deontologie",
-            data={"csrf_token": token, "notice_version": "1"},
+            data={"csrf_token": token, "notice_version": str(version)},
         )
         assert done.status_code == 303
         after = await browser.get(done.headers["location"])
@@ -40,7 +44,7 @@ async def test_the_deontology_notice_is_read_in_french_and_acknowledged(
         f"/dossiers/{dossier_id}",
         headers={"Authorization": "Bearer " + dev_token(["site_manager"], [c.site])},
     )
-    assert view.json()["deontology_notice_version"] == 1
+    assert view.json()["deontology_notice_version"] == version
 
 
 async def test_my_data_export_requests_and_consents(console: Console) -> None:
