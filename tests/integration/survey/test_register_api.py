@@ -49,9 +49,8 @@ async def test_complaint_goes_through_its_steps_and_is_published_without_its_tex
     start = await end_offsets(kafka_bootstrap, SURVEY_TOPIC)
     lead = auth(["quality_lead"], [SITE])
     # Monday 2 March 2026, 10:00 Paris time.
-    filed = await client.post(
-        "/complaints", json=_complaint(), headers=auth(["beneficiary"], [SITE])
-    )
+    filer = auth(["beneficiary"], [SITE])
+    filed = await client.post("/complaints", json=_complaint(), headers=filer)
     assert filed.status_code == 201, filed.text
     body = filed.json()
     complaint_id = body["complaint_id"]
@@ -60,6 +59,12 @@ async def test_complaint_goes_through_its_steps_and_is_published_without_its_tex
     assert filed.headers["etag"] == '"1"'
 
     url = f"/complaints/{complaint_id}"
+    # The complainant follows it (no texts); nobody else through that route.
+    mine = await client.get(f"{url}/status", headers=filer)
+    assert (mine.status_code, mine.json()["status"]) == (200, "received")
+    assert "description" not in mine.json() or mine.json()["description"] is None
+    stranger = auth(["beneficiary"], [SITE])
+    assert (await client.get(f"{url}/status", headers=stranger)).status_code == 404
     assert (await client.get(url, headers=auth(["quality_lead"], [OTHER_SITE]))).status_code == 404
     assert (await client.get(url, headers=auth(["consultant"], [SITE]))).status_code == 403
     detail = await client.get(url, headers=lead)
