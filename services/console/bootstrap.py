@@ -24,7 +24,7 @@ from services.console.deps import Console, SignInRequired
 from services.console.issuer import TokenIssuer, ensure_signing_key
 from services.console.pages import STATIC, Pages
 from services.console.people import People
-from services.console.routes import auth, data, space, surveys, synthesis
+from services.console.routes import auth, complaints, data, space, surveys, synthesis
 from services.console.security import SecurityHeadersMiddleware
 from services.console.sessions import COOKIE, SessionStore
 from services.console.settings import ConsoleSettings
@@ -103,6 +103,7 @@ class ConsoleRuntime:
             people=people,
             sessions=SessionStore(self._pool, idle=s.session_idle(), absolute=s.session_absolute()),
             links=links,
+            pool=self._pool,
         )
         if self._run_background:
             self._tasks.append(asyncio.create_task(self._run_mail(), name="console-mail"))
@@ -236,7 +237,14 @@ def create_app(
     async def jwks() -> JSONResponse:
         return JSONResponse(runtime.issuer.jwks(), headers={"Cache-Control": "max-age=300"})
 
-    for router in (auth.router, space.router, synthesis.router, data.router, surveys.router):
+    for router in (
+        auth.router,
+        space.router,
+        synthesis.router,
+        complaints.router,
+        data.router,
+        surveys.router,
+    ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
+import asyncpg
 from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
@@ -31,6 +32,11 @@ class Console:
     people: People
     sessions: SessionStore
     links: SignInLinks
+    pool: asyncpg.Pool
+
+    def console_pool(self) -> asyncpg.Pool:
+        """The console's own database (sessions, links, the ids of filed complaints)."""
+        return self.pool
 
 
 class SignInRequired(Exception):  # a redirection, not an error

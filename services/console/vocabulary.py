@@ -42,6 +42,17 @@ CODES = (
     N_("recipient:employer"),
     N_("recipient:funder"),
     N_("recipient:other"),
+    # complaints
+    N_("category:organisation"),
+    N_("category:content"),
+    N_("category:consultant"),
+    N_("category:billing"),
+    N_("category:accessibility"),
+    N_("category:other"),
+    N_("complaint:received"),
+    N_("complaint:acknowledged"),
+    N_("complaint:answered"),
+    N_("complaint:closed"),
     # roles
     N_("beneficiary"),
     N_("consultant"),

@@ -119,3 +119,40 @@ async def test_the_development_sign_in_is_refused_unless_enabled(console: Consol
             data={"csrf_token": token, "kind": "beneficiary", "subject": str(uuid.uuid4())},
         )
         assert unknown.status_code == 404
+
+
+async def test_a_complaint_is_filed_and_followed(console: Console) -> None:
+    c = console
+    email, other = _address(), _address()
+    dossier_id, _ = await c.open_dossier(email)
+    await c.open_dossier(other)
+    path = f"/mon-bilan/{dossier_id}/reclamations"
+    async with c.browser() as browser:
+        await sign_in(c, email, browser)
+        token = await csrf_of(browser, path)
+        empty = await browser.post(path, data={"csrf_token": token, "category": "billing"})
+        assert empty.status_code == 422
+        assert 'aria-describedby="err-description"' in empty.text
+        filed = await browser.post(
+            path,
+            data={
+                "csrf_token": token,
+                "category": "organisation",
+                "description": "Séance annulée la veille sans explication.",
+            },
+        )
+        assert filed.status_code == 303
+        page = await browser.get(path)
+        assert "Mes réclamations" in page.text
+        assert "reçue" in page.text
+        assert "L&#39;organisation" in page.text or "L'organisation" in page.text
+    stored = await c.app.state.console.pool.fetch("SELECT * FROM filed_complaints")
+    assert len(stored) == 1
+    assert "Séance annulée" not in str([dict(r) for r in stored])  # ids only
+    # Another beneficiary sees none of it.
+    async with c.browser() as browser:
+        await sign_in(c, other, browser)
+        other_dossier = str((await browser.get("/mon-bilan")).headers["location"]).rsplit("/", 1)[1]
+        theirs = await browser.get(f"/mon-bilan/{other_dossier}/reclamations")
+        assert "Mes réclamations" not in theirs.text
+        assert (await browser.get(path)).status_code == 404
