@@ -41,7 +41,13 @@ def _pick_beneficiary() -> tuple[str, str]:
         dossier = httpx.get(
             f"http://127.0.0.1:8001/dossiers/{row['dossier_id']}", headers=admin, timeout=10
         ).json()
-        if dossier.get("synthesis_delivered"):
+        person = httpx.get(
+            f"http://127.0.0.1:8001/beneficiaries/{row['beneficiary_id']}",
+            headers=admin,
+            timeout=10,
+        ).json()
+        # The end-to-end journey erases its beneficiary: such a person cannot sign in.
+        if dossier.get("synthesis_delivered") and person.get("erased_at") is None:
             return str(row["beneficiary_id"]), str(row["dossier_id"])
     raise SystemExit("no completed dossier with a delivered synthesis: run `bilan demo` first")
 
