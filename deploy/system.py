@@ -87,9 +87,9 @@ def _print_urls(specs: list[ProcessSpec]) -> None:
     click.echo("")
     for spec in specs:
         if spec.name == "console" and spec.url:
-            click.echo(
-                f"  {'console':<11} {spec.url}   sign in: {spec.url}/connexion/developpement"
-            )
+            # The development sign-in page (refused outside development).
+            sign_in = f"{spec.url}/connexion/developpement"
+            click.echo(f"  {'console':<11} {spec.url}   development sign-in: {sign_in}")
         elif spec.url:
             click.echo(f"  {spec.name:<11} {spec.url}   API docs: {spec.url}/docs")
     click.echo(f"  mail sink   127.0.0.1:8025 → {MAIL_DIR}")

@@ -1,7 +1,8 @@
 """A beneficiary does their part of a bilan in a browser, with no other tool: signs in with
 the link from the mail sink, acknowledges the deontology notice, sees their sessions, signs
 their attendance, reads and downloads the synthesis, gives a consent, answers the end-of-bilan
-survey from its e-mailed link (with JavaScript disabled), downloads their data. Staff do
+survey from its e-mailed link (with JavaScript disabled) and a session's feedback from its
+own, downloads their data. Staff do
 theirs through the APIs, as the end-to-end journey does."""
 
 from __future__ import annotations
@@ -142,8 +143,20 @@ def test_a_beneficiary_lives_their_bilan_in_the_browser(
         page.get_by_role("link", name="Télécharger (JSON)").click()
     assert json.loads(export.value.path().read_text())["beneficiary_id"] == j.beneficiary
 
+    # Feedback on a session (the last of a phase), from its e-mailed link.
+    (feedback,) = j.mail.wait_for(j.secret.email, "Votre avis sur votre séance")[:1]
+    found = SURVEY.search(body_text(feedback))
+    assert found is not None
+    page.goto(found.group(1))
+    expect(page.get_by_role("heading", name="Votre avis sur la séance")).to_be_visible()
+    steps.check(page, "session-feedback")
+    page.locator("input[name='overall_satisfaction'][value='4']").check(force=True)
+    page.locator("input[name='session_usefulness'][value='8']").check(force=True)
+    page.get_by_role("button", name="Envoyer mes réponses").click()
+    expect(page.get_by_role("heading", name="Merci !")).to_be_visible()
+
     # The end-of-bilan survey's link, opened on a phone with JavaScript disabled.
-    (invitation,) = j.mail.wait_for(j.secret.email, "avis")[-1:]
+    (invitation,) = j.mail.wait_for(j.secret.email, "Votre avis sur votre bilan")[-1:]
     link = SURVEY.search(body_text(invitation))
     assert link is not None
     assert link.group(1).startswith(CONSOLE)
