@@ -24,7 +24,15 @@ from services.console.deps import Console, SignInRequired
 from services.console.issuer import TokenIssuer, ensure_signing_key
 from services.console.pages import STATIC, Pages
 from services.console.people import People
-from services.console.routes import auth, complaints, data, space, surveys, synthesis
+from services.console.routes import (
+    auth,
+    complaints,
+    convention,
+    data,
+    space,
+    surveys,
+    synthesis,
+)
 from services.console.security import SecurityHeadersMiddleware
 from services.console.sessions import COOKIE, SessionStore
 from services.console.settings import ConsoleSettings
@@ -240,6 +248,7 @@ def create_app(
     for router in (
         auth.router,
         space.router,
+        convention.router,
         synthesis.router,
         complaints.router,
         data.router,

@@ -3,12 +3,14 @@ their data and requests, consents; and the development sign-in, refused unless e
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import uuid
 
 from deploy.tokens import dev_token
 from tests.integration.console.conftest import Console, csrf_of, sign_in
+from tests.integration.dossier.conftest import MENTIONS
 
 
 def _address() -> str:
@@ -156,3 +158,62 @@ async def test_a_complaint_is_filed_and_followed(console: Console) -> None:
         theirs = await browser.get(f"/mon-bilan/{other_dossier}/reclamations")
         assert "Mes réclamations" not in theirs.text
         assert (await browser.get(path)).status_code == 404
+
+
+async def test_the_convention_is_signed_online_with_its_evidence(console: Console) -> None:
+    c = console
+    email = _address()
+    dossier_id, _ = await c.open_dossier(email)
+    manager = {"Authorization": "Bearer " + dev_token(["site_manager"], [c.site])}
+
+    async def version() -> str:
+        return str(
+            (await c.dossier.get(f"/dossiers/{dossier_id}", headers=manager)).headers["etag"]
+        )
+
+    drafted = await c.dossier.post(
+        f"/dossiers/{dossier_id}/conventions",
+        headers={**manager, "If-Match": await version()},
+        json={
+            "kind": "individual_contract",
+            **MENTIONS,
+            "duration_minutes": 1200,
+            "price_cents": 180000,
+        },
+    )
+    assert drafted.status_code == 201, drafted.text
+    convention_id = drafted.headers["location"].rsplit("/", 1)[1]
+    sent = await c.dossier.post(
+        f"/dossiers/{dossier_id}/conventions/{convention_id}/sending",
+        headers={**manager, "If-Match": await version()},
+        json={},
+    )
+    assert sent.status_code == 200, sent.text
+    path = f"/mon-bilan/{dossier_id}/convention"
+    async with c.browser() as browser:
+        await sign_in(c, email, browser)
+        page = await browser.get(path)
+        assert "Signer la convention" in page.text
+        pdf = await browser.get(f"{path}.pdf")
+        assert pdf.content.startswith(b"%PDF")
+        digest = hashlib.sha256(pdf.content).hexdigest()
+        assert digest in page.text
+        token = await csrf_of(browser, path)
+        unticked = await browser.post(path, data={"csrf_token": token, "document_sha256": digest})
+        assert unticked.status_code == 422
+        stale = await browser.post(
+            path, data={"csrf_token": token, "consent": "yes", "document_sha256": "0" * 64}
+        )
+        assert stale.status_code == 409
+        signed = await browser.post(
+            path, data={"csrf_token": token, "consent": "yes", "document_sha256": digest}
+        )
+        assert signed.status_code == 303
+        after = await browser.get(path)
+        assert "Vous avez signé cette convention" in after.text
+    view = (await c.dossier.get(f"/dossiers/{dossier_id}", headers=manager)).json()
+    assert "beneficiary" in view["convention"]["signatures"]
+    evidence = await c.app.state.console.pool.fetchrow("SELECT * FROM convention_signatures")
+    assert (evidence["dossier_id"], evidence["document_sha256"]) == (uuid.UUID(dossier_id), digest)
+    session_ref = await c.app.state.console.pool.fetchval("SELECT id_hash FROM console_sessions")
+    assert evidence["session_ref"] == session_ref
