@@ -1,9 +1,9 @@
 """A beneficiary does their part of a bilan in a browser, with no other tool: signs in with
-the link from the mail sink, acknowledges the deontology notice, sees their sessions, signs
-their attendance, reads and downloads the synthesis, gives a consent, answers the end-of-bilan
-survey from its e-mailed link (with JavaScript disabled) and a session's feedback from its
-own, downloads their data. Staff do
-theirs through the APIs, as the end-to-end journey does."""
+the link from the mail sink, acknowledges the deontology notice, signs the convention, sees
+their sessions, signs their attendance, reads and downloads the synthesis, gives a consent,
+answers the end-of-bilan survey from its e-mailed link (with JavaScript disabled) and a
+session's feedback from its own, downloads their data. Staff do theirs through the APIs, as
+the end-to-end journey does."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from deploy.client import BilanClient, body_text
 from tests.browser.conftest import CONSOLE, Steps
-from tests.e2e.journey import Journey
+from tests.e2e.journey import MENTIONS, Journey
 
 H = timedelta(hours=1)
 SIGN_IN_SUBJECT = "connexion"
@@ -72,7 +72,30 @@ def test_a_beneficiary_lives_their_bilan_in_the_browser(
     steps.check(page, "deontology-acknowledged")
 
     j.needs_and_programme()
-    j.sign_convention()
+    # The convention: drafted and sent by the centre, signed by the employer and the
+    # provider through the API, by the beneficiary online.
+    drafted = bilan.on_dossier(
+        j.dossier,
+        "/conventions",
+        j.as_manager(),
+        {"kind": "tripartite", **MENTIONS, "duration_minutes": 1200, "price_cents": 180000},
+        expect=201,
+    )
+    convention = drafted.headers["location"].rsplit("/", 1)[1]
+    bilan.on_dossier(j.dossier, f"/conventions/{convention}/sending", j.as_manager())
+    for party in ("employer", "provider"):
+        bilan.on_dossier(
+            j.dossier, f"/conventions/{convention}/signatures", j.as_manager(), {"party": party}
+        )
+    page.goto(f"{CONSOLE}/mon-bilan")
+    page.get_by_role("link", name="Convention : à signer").click()
+    steps.check(page, "convention")
+    page.get_by_label("J'ai lu la convention et je l'accepte").check()
+    page.get_by_role("button", name="Signer la convention").click()
+    expect(page.get_by_text("Vous avez signé cette convention")).to_be_visible()
+    steps.check(page, "convention-signed")
+    signed_convention = bilan.dossier(j.dossier)["convention"]
+    assert signed_convention["status"] == "signed"
     j.assign_referent()
     t0 = bilan.now()
     j.schedule("preliminary", "preliminary", t0 + 3 * H, 120)
