@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from deploy.local import stack
+from deploy.local import chromium, stack
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 _BIN = Path(sys.executable).parent
@@ -25,9 +25,11 @@ def _run(step: str, argv: Sequence[str]) -> None:
 def run_checks(
     pytest_args: Sequence[str], *, lint: bool = True, containers: bool | None = None
 ) -> None:
-    """Provision the stack, lint, type-check, run the test suite, then the journey against
-    containers (by default only with the whole suite: extra pytest arguments pick tests)."""
+    """Provision the stack (and the browser of the browser tests), lint, type-check, run the
+    test suite, then the journey against containers (by default only with the whole suite:
+    extra pytest arguments pick tests)."""
     stack.up()
+    chromium.ensure_installed()
     if lint:
         _run("ruff lint", [str(_BIN / "ruff"), "check", "."])
         _run("ruff format", [str(_BIN / "ruff"), "format", "--check", "."])

@@ -39,6 +39,7 @@ from deploy.client import (
     wait_until,
 )
 from deploy.local.paths import DATA_DIR
+from deploy.processes import CONSOLE_URL
 
 MONTH: Final = timedelta(days=30)
 SCANNED_SIGNATURE: Final = {
@@ -179,6 +180,8 @@ class DemoResult:
     staff: dict[str, list[str]] = field(default_factory=dict)
     dossiers: dict[str, str] = field(default_factory=dict)
     """dossier id → stage reached."""
+    beneficiaries: dict[str, str] = field(default_factory=dict)
+    """dossier id → beneficiary id (the console's development sign-in links)."""
     surveys_answered: int = 0
     follow_ups_held: int = 0
     reminded_dossier: str = ""
@@ -830,6 +833,7 @@ class Demo:
             )
         self.reminder_on_time()
         self.result.dossiers = {d.dossier_id: d.reached for d in self.dossiers}
+        self.result.beneficiaries = {d.dossier_id: d.beneficiary_id for d in self.dossiers}
         self.result.clock_ended_at = _iso(self.api.now())
         return self.result
 
@@ -910,6 +914,29 @@ def guide(result: DemoResult, echo: Callable[[str], None] = click.echo) -> None:
         " session reminder, sent two hours before a follow-up interview)"
     )
     echo(f"The development clocks now read {result.clock_ended_at}; the demo's year ends there.")
+    sign_in_links(result, echo)
+
+
+def sign_in_links(result: DemoResult, echo: Callable[[str], None] = click.echo) -> None:
+    """One-click development sign-in to the web console, per role."""
+    page = f"{CONSOLE_URL}/connexion/developpement?personne="
+    completed = [d for d, stage in result.dossiers.items() if stage == "completed"]
+    ended = ("completed", "abandoned", "enquiry", "convention_sent")
+    under_way = [d for d, stage in result.dossiers.items() if stage not in ended]
+    echo("")
+    echo(f"The web console: {CONSOLE_URL} (development sign-in, no e-mail needed):")
+    for label, dossiers in (("beneficiary", under_way), ("beneficiary", completed)):
+        if dossiers and dossiers[0] in result.beneficiaries:
+            state = result.dossiers[dossiers[0]].replace("_", " ")
+            echo(f"  {label:<13} {page}beneficiary:{result.beneficiaries[dossiers[0]]}  ({state})")
+    for label, role in (
+        ("consultant", "consultant"),
+        ("site manager", "site_manager"),
+        ("quality lead", "quality_lead"),
+    ):
+        if result.staff.get(role):
+            echo(f"  {label:<13} {page}staff:{result.staff[role][0]}")
+    echo(f"  {'auditor':<13} {page}auditor")
 
 
 def _ascii(text: str) -> str:

@@ -56,11 +56,16 @@ def prepare_folders() -> None:
         (MAIL_DIR / sub).mkdir(parents=True, exist_ok=True)
 
 
+CONSOLE_URL: Final = "http://127.0.0.1:8000"
+
+
 def _service(name: str, port: int, **extra: str) -> ProcessSpec:
     prefix = f"BILAN_{name.upper()}_"
     env = {
         f"{prefix}HTTP_PORT": str(port),
         f"{prefix}SMTP_PORT": str(SMTP_PORT),
+        # People's tokens come from the console: its keys, read from its JWKS.
+        f"{prefix}JWT_JWKS_SOURCE": f"{CONSOLE_URL}/.well-known/jwks.json",
         # The demo moves time forward (reminders, deadlines, six-month surveys); settings
         # refuse this outside development.
         f"{prefix}DEV_CLOCK_ENABLED": "true",
@@ -86,8 +91,21 @@ PROCESSES: Final[tuple[ProcessSpec, ...]] = (
         ),
         port=SMTP_PORT,
     ),
+    # The web console comes first: `bilan up` prints its URL at the top.
+    ProcessSpec(
+        "console",
+        "services.console",
+        url=CONSOLE_URL,
+        env={
+            "BILAN_CONSOLE_HTTP_PORT": "8000",
+            "BILAN_CONSOLE_SMTP_PORT": str(SMTP_PORT),
+            # Development: a page lists the demo's people for sign-in without e-mail.
+            "BILAN_CONSOLE_DEV_SIGN_IN_ENABLED": "true",
+        },
+    ),
     _service("dossier", 8001),
     _service("scheduling", 8002),
-    _service("survey", 8003),
+    # The survey link in e-mails opens the console's HTML questionnaire.
+    _service("survey", 8003, PUBLIC_ANSWER_URL=f"{CONSOLE_URL}/public/surveys/{{token}}"),
     _service("reporting", 8004),
 )

@@ -86,7 +86,11 @@ def _readiness(spec: ProcessSpec) -> str:
 def _print_urls(specs: list[ProcessSpec]) -> None:
     click.echo("")
     for spec in specs:
-        if spec.url:
+        if spec.name == "console" and spec.url:
+            # The development sign-in page (refused outside development).
+            sign_in = f"{spec.url}/connexion/developpement"
+            click.echo(f"  {'console':<11} {spec.url}   development sign-in: {sign_in}")
+        elif spec.url:
             click.echo(f"  {spec.name:<11} {spec.url}   API docs: {spec.url}/docs")
     click.echo(f"  mail sink   127.0.0.1:8025 → {MAIL_DIR}")
     click.echo("  tokens      .venv/bin/bilan token --role admin")

@@ -1,11 +1,14 @@
 """Access tokens: JWTs signed with an asymmetric key (EdDSA), verified by every service.
 
-In production the organisation's OpenID Connect provider issues them; locally `bilan token`
-does. A token names its subject, its roles and the sites it may act on (`*`: every site).
+People's tokens come from the console (`services/console`), which signs them with its own key
+and publishes it as a JWKS; scripts and development use `bilan token` (the configured PEM key).
+A token names its subject, its roles and the sites it may act on (`*`: every site).
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -15,6 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
 
+import httpx
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -29,6 +33,8 @@ VERIFIED_CACHE_SIZE = 10_000
 MAX_LIFETIME_S = 24 * 3600
 """Default longest lifetime (`exp` - `iat`) a token may have: a stolen token, or one issued
 by mistake for a century, is usable for at most this long."""
+JWKS_REFRESH_MIN_INTERVAL_S = 30.0
+"""An unknown `kid` refetches the JWKS at most this often (a forged kid cannot flood it)."""
 
 
 class Role(StrEnum):
@@ -69,8 +75,62 @@ class Principal:
             raise HTTPException(status.HTTP_403_FORBIDDEN, "this token does not cover that site")
 
 
+class UnknownKeyError(jwt.InvalidTokenError):
+    """The token names a `kid` that no trusted key set holds (yet)."""
+
+
+class JwksKeys:
+    """Public keys of another issuer (the console), read from a JWKS file or URL.
+
+    Keys are looked up by `kid`. A URL is fetched again, at most every
+    `JWKS_REFRESH_MIN_INTERVAL_S`, when a token names a key it does not hold: the issuer may
+    have rotated its key.
+    """
+
+    def __init__(self, source: str, *, issuer: str) -> None:
+        self.source = source
+        self.issuer = issuer
+        self._keys: dict[str, Any] = {}
+        self._fetched_at = -JWKS_REFRESH_MIN_INTERVAL_S
+        self._lock = asyncio.Lock()
+
+    def key(self, kid: str) -> Any | None:
+        return self._keys.get(kid)
+
+    def load(self, document: dict[str, Any]) -> None:
+        keys: dict[str, Any] = {}
+        for jwk in document.get("keys", []):
+            kid = jwk.get("kid")
+            if isinstance(kid, str):
+                keys[kid] = jwt.PyJWK.from_dict(jwk).key
+        self._keys = keys
+
+    async def refresh(self) -> None:
+        """Read the key set again (unless read moments ago); failures keep the old keys."""
+        async with self._lock:
+            if time.monotonic() - self._fetched_at < JWKS_REFRESH_MIN_INTERVAL_S:
+                return
+            self._fetched_at = time.monotonic()
+            try:
+                if self.source.startswith(("http://", "https://")):
+                    async with httpx.AsyncClient(timeout=3) as client:
+                        response = await client.get(self.source)
+                        response.raise_for_status()
+                        document = response.json()
+                else:
+                    # A small local file, read at most every 30 s.
+                    document = json.loads(Path(self.source).read_text())  # noqa: ASYNC240
+                self.load(document)
+            except (OSError, ValueError, httpx.HTTPError, jwt.PyJWKError):
+                return
+
+
 class TokenVerifier:
-    """Verifies signature, expiry, issuer and audience, then reads the claims."""
+    """Verifies signature, expiry, issuer and audience, then reads the claims.
+
+    Tokens without a `kid` (or with one no key set knows) are checked against the configured
+    PEM key and issuer; tokens whose `kid` is in `jwks` against that key and its issuer.
+    """
 
     def __init__(
         self,
@@ -79,21 +139,33 @@ class TokenVerifier:
         issuer: str,
         audience: str,
         max_lifetime_s: float = MAX_LIFETIME_S,
+        jwks: JwksKeys | None = None,
     ) -> None:
         self._key = serialization.load_pem_public_key(public_key_pem)
         self._issuer = issuer
         self._audience = audience
         self._max_lifetime_s = max_lifetime_s
+        self._jwks = jwks
         # Verified tokens, until they expire: a client sends the same token with every request,
         # and checking its signature again each time is most of the cost of a small request.
         self._verified: dict[str, tuple[Principal, float]] = {}
 
     @classmethod
     def from_file(
-        cls, path: Path, *, issuer: str, audience: str, max_lifetime_s: float = MAX_LIFETIME_S
+        cls,
+        path: Path,
+        *,
+        issuer: str,
+        audience: str,
+        max_lifetime_s: float = MAX_LIFETIME_S,
+        jwks: JwksKeys | None = None,
     ) -> TokenVerifier:
         return cls(
-            path.read_bytes(), issuer=issuer, audience=audience, max_lifetime_s=max_lifetime_s
+            path.read_bytes(),
+            issuer=issuer,
+            audience=audience,
+            max_lifetime_s=max_lifetime_s,
+            jwks=jwks,
         )
 
     def verify(self, token: str) -> Principal:
@@ -110,12 +182,30 @@ class TokenVerifier:
         self._verified[token] = (principal, expires + LEEWAY_S)
         return principal
 
+    async def verify_async(self, token: str) -> Principal:
+        """As `verify`, reading the JWKS again first when the token names an unknown key."""
+        try:
+            return self.verify(token)
+        except UnknownKeyError:
+            assert self._jwks is not None
+            await self._jwks.refresh()
+            return self.verify(token)
+
     def _verify(self, token: str) -> tuple[Principal, float]:
+        key: Any = self._key
+        issuer = self._issuer
+        if self._jwks is not None:
+            kid = jwt.get_unverified_header(token).get("kid")
+            if kid is not None:
+                found = self._jwks.key(str(kid))
+                if found is None:
+                    raise UnknownKeyError("the token names an unknown key")
+                key, issuer = found, self._jwks.issuer
         claims: dict[str, Any] = jwt.decode(
             token,
-            self._key,  # type: ignore[arg-type]
+            key,
             algorithms=ALGORITHMS,
-            issuer=self._issuer,
+            issuer=issuer,
             audience=self._audience,
             options={"require": ["exp", "iat", "sub", "iss", "aud"]},
             leeway=LEEWAY_S,
@@ -154,11 +244,13 @@ def issue_token(
     audience: str,
     lifetime: timedelta = timedelta(hours=12),
     now: datetime | None = None,
+    key_id: str | None = None,
+    token_id: str | None = None,
 ) -> str:
-    """Sign a token (development and tests; production tokens come from the OIDC provider)."""
+    """Sign a token: `bilan token` and tests without `key_id`, the console with its key's."""
     issued = now or datetime.now(UTC)
     key = serialization.load_pem_private_key(private_key_pem, password=None)
-    claims = {
+    claims: dict[str, Any] = {
         "sub": subject,
         "roles": [Role(r).value for r in roles],
         "sites": list(sites),
@@ -167,7 +259,10 @@ def issue_token(
         "iat": int(issued.timestamp()),
         "exp": int((issued + lifetime).timestamp()),
     }
-    return jwt.encode(claims, key, algorithm="EdDSA")  # type: ignore[arg-type]
+    if token_id is not None:
+        claims["jti"] = token_id
+    headers = {"kid": key_id} if key_id is not None else None
+    return jwt.encode(claims, key, algorithm="EdDSA", headers=headers)  # type: ignore[arg-type]
 
 
 def ensure_dev_key_pair(private_path: Path, public_path: Path) -> None:
@@ -210,7 +305,7 @@ async def current_principal(request: Request) -> Principal:
     thread, a thread hop per request for a few microseconds of work."""
     verifier: TokenVerifier = request.app.state.token_verifier
     try:
-        return verifier.verify(_bearer_token(request))
+        return await verifier.verify_async(_bearer_token(request))
     except jwt.ExpiredSignatureError:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -241,6 +336,20 @@ def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
         return principal
 
     return dependency
+
+
+def token_verifier(settings: Any) -> TokenVerifier:
+    """The verifier a service's settings describe: the PEM key, plus the console's JWKS."""
+    jwks = None
+    if settings.jwt_jwks_source:
+        jwks = JwksKeys(settings.jwt_jwks_source, issuer=settings.jwt_jwks_issuer)
+    return TokenVerifier.from_file(
+        settings.jwt_public_key_file,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        max_lifetime_s=settings.jwt_max_lifetime_s,
+        jwks=jwks,
+    )
 
 
 def internal_token_provider(

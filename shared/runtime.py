@@ -15,7 +15,7 @@ import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import FastAPI
 
-from shared.auth import TokenVerifier
+from shared.auth import token_verifier
 from shared.clock import Clock, OffsetClock, SystemClock
 from shared.consumer import Handler, IdempotentConsumer
 from shared.contracts.base import IntegrationEvent
@@ -235,12 +235,7 @@ def create_service_app(
     s = runtime.settings
     app = FastAPI(title=title, description=description, lifespan=runtime.lifespan)
     app.state.runtime = runtime
-    app.state.token_verifier = TokenVerifier.from_file(
-        s.jwt_public_key_file,
-        issuer=s.jwt_issuer,
-        audience=s.jwt_audience,
-        max_lifetime_s=s.jwt_max_lifetime_s,
-    )
+    app.state.token_verifier = token_verifier(s)
     install_problem_handlers(app)
     if idempotent_paths:
         app.add_middleware(

@@ -18,6 +18,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEV_KEYS_DIR = REPO_ROOT / ".data" / "keys"
 DEV_JWT_PUBLIC_KEY_FILE = DEV_KEYS_DIR / "dev-jwt-public.pem"
 DEV_JWT_PRIVATE_KEY_FILE = DEV_KEYS_DIR / "dev-jwt-private.pem"
+DEV_BLIND_INDEX_KEY = base64.b64encode(b"bilan-dev-blind-index-NOT-SECRET").decode()
+"""The placeholder key of e-mail blind indexes (sign-in look-ups): refused in production."""
 DEV_MASTER_KEY = base64.b64encode(b"bilan-dev-master-key-NOT-SECRET!").decode()
 """The placeholder key-encryption key: fine on a laptop, refused in production."""
 
@@ -59,6 +61,18 @@ class ServiceSettings(BaseSettings):
     max_request_body_bytes: int = Field(
         1_048_576, ge=1024, description="Larger request bodies are refused with 413."
     )
+    jwt_jwks_source: str | None = Field(
+        None,
+        description="URL or file of the console's JWKS: tokens naming one of its keys (`kid`) "
+        "are verified with it and must come from `jwt_jwks_issuer`.",
+    )
+    jwt_jwks_issuer: str = Field("bilan-console", description="`iss` of the console's tokens.")
+    blind_index_key: SecretStr | None = Field(
+        None,
+        description="Base64 of 32 bytes: the HMAC key of e-mail blind indexes (sign-in "
+        "look-ups); the same in the console and the dossier service, which alone need it "
+        "(a development placeholder stands in when absent in development).",
+    )
     relay_batch_size: int = Field(500, ge=1, le=10_000, description="Outbox rows per batch.")
     relay_poll_interval_s: float = Field(
         1.0, gt=0, description="Relay polling fallback when no NOTIFY arrives."
@@ -92,15 +106,17 @@ class ServiceSettings(BaseSettings):
         False, description="Development only: a clock that the demo can move forward."
     )
 
-    @field_validator("master_key")
+    @field_validator("master_key", "blind_index_key")
     @classmethod
-    def _master_key_is_32_bytes(cls, value: SecretStr) -> SecretStr:
+    def _master_key_is_32_bytes(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return value
         try:
             raw = base64.b64decode(value.get_secret_value(), validate=True)
         except (binascii.Error, ValueError):
-            raise ValueError("master_key must be base64") from None
+            raise ValueError("the key must be base64") from None
         if len(raw) != 32:
-            raise ValueError("master_key must decode to 32 bytes (AES-256)")
+            raise ValueError("the key must decode to 32 bytes")
         return value
 
     @model_validator(mode="after")
@@ -110,6 +126,11 @@ class ServiceSettings(BaseSettings):
         problems = []
         if self.master_key.get_secret_value() == DEV_MASTER_KEY:
             problems.append("master_key is the development placeholder")
+        if (
+            self.blind_index_key is not None
+            and self.blind_index_key.get_secret_value() == DEV_BLIND_INDEX_KEY
+        ):
+            problems.append("blind_index_key is the development placeholder")
         if self.jwt_public_key_file.resolve() == DEV_JWT_PUBLIC_KEY_FILE.resolve():
             problems.append("jwt_public_key_file is the development key")
         if self.dev_clock_enabled:
@@ -122,3 +143,11 @@ class ServiceSettings(BaseSettings):
 
     def master_key_bytes(self) -> bytes:
         return base64.b64decode(self.master_key.get_secret_value())
+
+    def blind_index_key_bytes(self) -> bytes:
+        """The blind-index key; only the placeholder in development, an error elsewhere."""
+        if self.blind_index_key is not None:
+            return base64.b64decode(self.blind_index_key.get_secret_value())
+        if self.environment != "development":
+            raise ValueError(f"blind_index_key is required in {self.environment}")
+        return base64.b64decode(DEV_BLIND_INDEX_KEY)

@@ -3,3 +3,4 @@ CREATE DATABASE bilan_dossier;
 CREATE DATABASE bilan_scheduling;
 CREATE DATABASE bilan_survey;
 CREATE DATABASE bilan_reporting;
+CREATE DATABASE bilan_console;

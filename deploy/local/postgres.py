@@ -28,7 +28,13 @@ PORT: Final = 5432
 ROLE: Final = "bilan"
 # A development-only credential on a loopback-only server, known to every test.
 PASSWORD: Final = "bilan"  # noqa: S105
-DATABASES: Final = ("bilan_dossier", "bilan_scheduling", "bilan_survey", "bilan_reporting")
+DATABASES: Final = (
+    "bilan_dossier",
+    "bilan_scheduling",
+    "bilan_survey",
+    "bilan_reporting",
+    "bilan_console",
+)
 
 PG_DIR: Final = DATA_DIR / "postgres"
 PGDATA: Final = PG_DIR / "data"
@@ -313,3 +319,24 @@ def accepts_bilan_login() -> bool:
         return True
 
     return asyncio.run(check())
+
+
+def create_missing_over_tcp() -> list[str]:
+    """Create the databases missing on a server run by another checkout (the `bilan` role,
+    a superuser there, may): a new service's database appears in every shared work tree."""
+
+    async def create() -> list[str]:
+        conn = await asyncpg.connect(
+            host=HOST, port=PORT, user=ROLE, password=PASSWORD, database="postgres", timeout=5
+        )
+        try:
+            found = {r["datname"] for r in await conn.fetch("SELECT datname FROM pg_database")}
+            missing = [name for name in DATABASES if name not in found]
+            for name in missing:
+                # The names are this module's constants, never input.
+                await conn.execute(f'CREATE DATABASE "{name}" OWNER "{ROLE}"')
+            return missing
+        finally:
+            await conn.close()
+
+    return asyncio.run(create())

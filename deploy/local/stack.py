@@ -23,6 +23,9 @@ def up() -> None:
         # A second clone or work tree of the same machine: share the running stack rather
         # than fail on its ports (the databases and topics are the same).
         click.echo("stack: using the Kafka and PostgreSQL already running on 127.0.0.1")
+        made = postgres.create_missing_over_tcp()
+        if made:
+            click.echo(f"postgresql: created {', '.join(made)}")
     else:
         postgres.up()
         kafka_broker.up()

@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -21,10 +22,12 @@ from services.dossier.settings import Settings
 from shared.clock import Clock
 from shared.contracts import SessionHeld, StaffMemberOnboarded
 from shared.keystore import SubjectErased
+from shared.logging import get_logger
 from shared.runtime import ServiceRuntime, create_service_app
 from shared.web import problem_response
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+log = get_logger(__name__)
 DESCRIPTION = """Beneficiary dossiers of the bilans de compétences: convention (R6313-8), referent,
 phases (R6313-4), assessments, synthesis, retention and destruction (R6313-7), GDPR rights.
 
@@ -84,12 +87,25 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with platform_lifespan(app):
             vacuum = asyncio.create_task(commands.vacuum_after_shredding(), name="key-vacuum")
+            backfill = asyncio.create_task(_backfill(commands), name="email-index-backfill")
             try:
                 yield
             finally:
-                vacuum.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await vacuum
+                for task in (vacuum, backfill):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
 
     app.router.lifespan_context = lifespan
     return app
+
+
+async def _backfill(commands: DossierCommands) -> None:
+    """Index the addresses of beneficiaries registered before the sign-in index existed."""
+    try:
+        done = await commands.backfill_email_index()
+    except (OSError, asyncpg.PostgresError) as exc:
+        log.warning("email_index_backfill_failed", error=type(exc).__name__)
+        return
+    if done:
+        log.info("email_index_backfilled", beneficiaries=done)

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from fastapi import FastAPI
 
-from shared.auth import TokenVerifier
+from shared.auth import token_verifier
 from shared.clock import OffsetClock
 from shared.db import create_pool
 from shared.devclock import dev_clock_router
@@ -197,12 +197,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
         lifespan=service.lifespan,
     )
     app.state.service = service
-    app.state.token_verifier = TokenVerifier.from_file(
-        s.jwt_public_key_file,
-        issuer=s.jwt_issuer,
-        audience=s.jwt_audience,
-        max_lifetime_s=s.jwt_max_lifetime_s,
-    )
+    app.state.token_verifier = token_verifier(s)
     install_problem_handlers(app)
     declare_problems(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=s.max_request_body_bytes)

@@ -71,7 +71,7 @@ def build_router(
     router = APIRouter()
     _sites(router, directory)
     _staff(router, directory, calendars)
-    _sessions(router, sessions, calendars)
+    _sessions(router, sessions, calendars, directory)
     _calendars(router, calendars)
     return router
 
@@ -295,7 +295,12 @@ def _staff(router: APIRouter, directory: DirectoryService, calendars: CalendarSe
         ]
 
 
-def _sessions(router: APIRouter, sessions: SessionService, calendars: CalendarService) -> None:
+def _sessions(
+    router: APIRouter,
+    sessions: SessionService,
+    calendars: CalendarService,
+    directory: DirectoryService,
+) -> None:
     tags: list[str | Enum] = ["sessions"]
 
     @router.post(
@@ -320,6 +325,24 @@ def _sessions(router: APIRouter, sessions: SessionService, calendars: CalendarSe
     )
     async def list_sessions(dossier_id: UUID, who: SessionReader) -> list[b.SessionOut]:
         return [session_out(x, v) for x, v in await sessions.sessions_of(who, dossier_id)]
+
+    @router.get(
+        "/dossiers/{dossier_id}/people-and-places",
+        response_model=b.PeopleAndPlacesOut,
+        tags=tags,
+        summary="Who leads a dossier's sessions, its referent, and where the sessions are",
+    )
+    async def people_and_places(dossier_id: UUID, who: SessionReader) -> b.PeopleAndPlacesOut:
+        dossier = await sessions.dossier_for(who, dossier_id)
+        booked = [
+            (x.consultant_id, x.room_id) for x, _ in await sessions.sessions_of(who, dossier_id)
+        ]
+        names, places = await directory.people_and_places(dossier.referent_id, booked)
+        return b.PeopleAndPlacesOut(
+            referent_id=dossier.referent_id,
+            staff=[b.NamedStaff(staff_id=k, name=v) for k, v in sorted(names.items())],
+            rooms=[b.Place(room_id=k, place=v) for k, v in sorted(places.items())],
+        )
 
     @router.get(
         "/sessions/{session_id}",

@@ -204,6 +204,24 @@ class SessionOut(BaseModel):
     version: int = Field(examples=[1])
 
 
+class NamedStaff(BaseModel):
+    staff_id: UUID = Field(examples=[STAFF])
+    name: str | None = Field(None, examples=["Claire Dubois"])
+
+
+class Place(BaseModel):
+    room_id: UUID = Field(examples=[ROOM])
+    place: str | None = Field(None, examples=["Lyon Part-Dieu, salle Rhône"])
+
+
+class PeopleAndPlacesOut(BaseModel):
+    """For the beneficiary's own schedule: names of whom they meet, where."""
+
+    referent_id: UUID | None = Field(None, examples=[STAFF])
+    staff: list[NamedStaff]
+    rooms: list[Place]
+
+
 class FeedOut(BaseModel):
     url: str = Field(
         description="Give this address to a calendar app; rotate the secret if it leaks.",

@@ -457,6 +457,22 @@ def complaint_router() -> APIRouter:
         texts = await service.complaints.texts(state)
         return _complaint_out(state, version, service.runtime.clock.now(), texts)
 
+    @router.get(
+        "/{complaint_id}/status",
+        summary="Where one's own complaint stands (whoever recorded it, e.g. the beneficiary)",
+        responses={404: PROBLEM},
+    )
+    async def own_status(
+        complaint_id: UUID, who: CurrentPrincipal, service: Service, response: Response
+    ) -> ComplaintOut:
+        """The steps and deadlines of a complaint, for the person who filed it (the console's
+        beneficiary space); anyone else's complaint is not found. No texts."""
+        loaded = await service.complaints.load(complaint_id)
+        if loaded.state is None or loaded.state.recorded_by != who.subject:
+            raise Problem(404, "complaint_not_found", "no such complaint")
+        _etag(response, loaded.version)
+        return _complaint_out(loaded.state, loaded.version, service.runtime.clock.now())
+
     async def _step(
         service: SurveyService,
         who: Principal,

@@ -183,7 +183,7 @@ def _bilan_pods() -> list[tuple[str, dict[str, Any]]]:
 
 
 def test_the_bilan_pods_were_found() -> None:
-    assert len(_bilan_pods()) == 5  # four services and the init job
+    assert len(_bilan_pods()) == 6  # the console, four services and the init job
 
 
 @pytest.mark.parametrize(("where", "pod"), _bilan_pods(), ids=[where for where, _ in _bilan_pods()])
@@ -205,7 +205,7 @@ def test_bilan_pods_run_unprivileged_on_a_read_only_root_with_a_writable_tmp(
 def test_bilan_compose_services_run_on_a_read_only_root_with_a_writable_tmp() -> None:
     services = yaml.safe_load(COMPOSE.read_text())["services"]
     ours = {name: s for name, s in services.items() if s.get("image") == "bilan:local"}
-    assert set(ours) == {"init", "dossier", "scheduling", "survey", "reporting"}
+    assert set(ours) == {"init", "console", "dossier", "scheduling", "survey", "reporting"}
     for name, service in ours.items():
         assert service["read_only"] is True, name
         assert service["tmpfs"] == ["/tmp"], name

@@ -64,5 +64,9 @@ def render(convention: Convention, beneficiary_name: str) -> bytes:
             )
         )
     buffer = io.BytesIO()
-    SimpleDocTemplate(buffer, pagesize=A4, title="Convention de bilan de compétences").build(story)
+    # invariant: the same convention gives the same bytes (no creation date or random id), so
+    # the SHA-256 of the PDF a beneficiary signs online identifies that document for good.
+    SimpleDocTemplate(
+        buffer, pagesize=A4, title="Convention de bilan de compétences", invariant=True
+    ).build(story)
     return buffer.getvalue()

@@ -4,15 +4,16 @@ internal contact endpoint for the other services."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 
-from services.dossier.adapters import access_log, streams
+from services.dossier.adapters import access_log, email_index, streams
 from services.dossier.api import models as m
 from services.dossier.api.deps import (
     DataProtection,
+    DossierService,
     IfMatch,
     InternalService,
     Service,
@@ -247,7 +248,13 @@ async def contact(dossier_id: UUID, _who: InternalService, svc: Service, conn: T
     if beneficiary_id is None:
         raise refuse("dossier_not_found", "no such dossier", status=404)
     state, _ = await streams.load_beneficiary(svc.commands.store, beneficiary_id, conn)
-    if state is None or state.erased_at is not None:
+    if state is None:
+        raise refuse("beneficiary_erased", "this beneficiary's data was erased", status=410)
+    return await _contact_of(svc, conn, state)
+
+
+async def _contact_of(svc: DossierService, conn: Connection, state: b.Beneficiary) -> m.Contact:
+    if state.erased_at is not None:
         raise refuse("beneficiary_erased", "this beneficiary's data was erased", status=410)
     identity = await svc.reader.identity(conn, state)
     name, email = identity["name"], identity["email"]
@@ -257,3 +264,71 @@ async def contact(dossier_id: UUID, _who: InternalService, svc: Service, conn: T
     assert email is not None
     phone = identity["phone"]
     return m.Contact(name=name, email=email, phone=None if phone == DESTROYED else phone)
+
+
+@router.get(
+    "/internal/beneficiaries",
+    tags=["internal"],
+    response_model=list[m.BeneficiaryRef],
+    summary="Who holds an e-mail address, by its blind index (the console's sign-in)",
+)
+async def find_by_email_index(
+    index: Annotated[
+        str, Query(alias="email_index", pattern="^[0-9a-f]{64}$", description="HMAC, hex.")
+    ],
+    _who: InternalService,
+    svc: Service,
+    conn: Tx,
+) -> list[m.BeneficiaryRef]:
+    """The keyed blind index of the normalised address (`shared.blind_index`), never the
+    address: the console finds the person without a plaintext search."""
+    found = []
+    for beneficiary_id in await email_index.holders(conn, index):
+        ref = await _reference(svc, conn, beneficiary_id)
+        if ref is not None:
+            found.append(ref)
+    return found
+
+
+@router.get(
+    "/internal/beneficiaries/{beneficiary_id}",
+    tags=["internal"],
+    response_model=m.BeneficiaryRef,
+    responses={404: {"description": "unknown"}, 410: {"description": "erased"}},
+)
+async def beneficiary_reference(
+    beneficiary_id: UUID, _who: InternalService, svc: Service, conn: Tx
+) -> m.BeneficiaryRef:
+    """A beneficiary's id and the sites of their dossiers: what the console's tokens say."""
+    ref = await _reference(svc, conn, str(beneficiary_id))
+    if ref is None:
+        raise refuse("beneficiary_not_found", "no such beneficiary", status=404)
+    return ref
+
+
+@router.get(
+    "/internal/beneficiaries/{beneficiary_id}/contact",
+    tags=["internal"],
+    response_model=m.Contact,
+    responses={404: {"description": "unknown"}, 410: {"description": "erased"}},
+)
+async def beneficiary_contact(
+    beneficiary_id: UUID, _who: InternalService, svc: Service, conn: Tx
+) -> m.Contact:
+    """As the dossier contact, by beneficiary id (the console's sign-in mail)."""
+    state, _ = await streams.load_beneficiary(svc.commands.store, str(beneficiary_id), conn)
+    if state is None:
+        raise refuse("beneficiary_not_found", "no such beneficiary", status=404)
+    return await _contact_of(svc, conn, state)
+
+
+async def _reference(
+    svc: DossierService, conn: Connection, beneficiary_id: str
+) -> m.BeneficiaryRef | None:
+    state, _ = await streams.load_beneficiary(svc.commands.store, beneficiary_id, conn)
+    if state is None or state.erased_at is not None:
+        return None
+    sites = sorted(
+        {site for _d, _s, site in await streams.dossiers_with_sites(conn, beneficiary_id)}
+    )
+    return m.BeneficiaryRef(beneficiary_id=beneficiary_id, site_ids=sites)

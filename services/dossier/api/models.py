@@ -302,6 +302,13 @@ class CommandResult(BaseModel):
     events: list[str]
 
 
+class BeneficiaryRef(BaseModel):
+    """Who a beneficiary is for the console's tokens: an id and the sites of their dossiers."""
+
+    beneficiary_id: str
+    site_ids: list[str]
+
+
 class Contact(BaseModel):
     """A beneficiary's contact details, for services sending them a message."""
 

@@ -13,7 +13,7 @@ from datetime import datetime
 
 import asyncpg
 
-from services.dossier.adapters import streams
+from services.dossier.adapters import email_index, streams
 from services.dossier.application import content_keys
 from services.dossier.application.contract import beneficiary_outbox, dossier_outbox
 from services.dossier.domain import beneficiary as b
@@ -22,6 +22,7 @@ from services.dossier.domain import held_time
 from services.dossier.domain.errors import refuse
 from services.dossier.domain.events import DomainEvent
 from services.dossier.settings import Settings
+from shared.blind_index import email_index as blind_index
 from shared.clock import Clock
 from shared.db import Connection
 from shared.eventstore import ConcurrencyError, PostgresEventStore
@@ -363,6 +364,11 @@ class DossierCommands:
                 await self._restrict(conn, beneficiary_id, True, event.fulfilled_at)
             elif isinstance(event, b.RestrictionLifted):
                 await self._restrict(conn, beneficiary_id, False, event.lifted_at)
+            elif (
+                isinstance(event, b.BeneficiaryRegistered | b.IdentityRectified)
+                and event.sealed_email is not None
+            ):
+                await self.index_email(conn, beneficiary_id, event.sealed_email)
         return BeneficiaryOutcome(new_state, new_version, events)
 
     async def _restrict(
@@ -378,6 +384,35 @@ class DossierCommands:
                 expected_version=None,
             )
 
+    async def index_email(self, conn: Connection, beneficiary_id: str, sealed_email: str) -> None:
+        """Record the blind index of the address, for the console's sign-in look-up."""
+        address = await self.keys.decrypt(
+            beneficiary_id, sealed_email, purpose="identity.email", conn=conn
+        )
+        # An erased address leaves an empty index: nothing finds it, and the back-fill is done.
+        index = (
+            blind_index(self.settings.blind_index_key_bytes(), address)
+            if isinstance(address, str)
+            else ""
+        )
+        await email_index.put(conn, beneficiary_id, index)
+
+    async def backfill_email_index(self, batch: int = 200) -> int:
+        """Index the addresses of beneficiaries registered before the index existed."""
+        done = 0
+        while True:
+            async with self._runtime.pool.acquire() as conn, conn.transaction():
+                pending = await email_index.unindexed(conn, batch)
+                for beneficiary_id in pending:
+                    state, _ = await streams.load_beneficiary(self.store, beneficiary_id, conn)
+                    if state is None or state.erased_at is not None:
+                        await email_index.put(conn, beneficiary_id, "")
+                    else:
+                        await self.index_email(conn, beneficiary_id, state.sealed_email)
+                        done += 1
+            if len(pending) < batch:
+                return done
+
     async def _erase(self, conn: Connection, beneficiary_id: str) -> None:
         # Erasure takes the bilan content of every dossier with it (retention agreements
         # were the person's own choice, which erasure revokes), then the identity key.
@@ -386,6 +421,7 @@ class DossierCommands:
                 conn, dossier_id, constant(d.DestroyAllDocuments()), expected_version=None
             )
         await self.keys.shred(beneficiary_id, conn=conn)
+        await email_index.forget(conn, beneficiary_id)
         self._shredded.set()
         log.info("beneficiary_erased", beneficiary_id=beneficiary_id)
 

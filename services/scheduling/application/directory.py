@@ -193,6 +193,26 @@ class DirectoryService:
             name = plain if isinstance(plain, str) else None
         return row, await rm.staff_records(self._pool(), staff_id), name
 
+    async def people_and_places(
+        self, referent_id: UUID | None, sessions: list[tuple[UUID, UUID | None]]
+    ) -> tuple[dict[UUID, str | None], dict[UUID, str | None]]:
+        """Names of the referent and of the sessions' leaders, and where the sessions are:
+        what a beneficiary needs to read their own bilan's schedule (caller checked access)."""
+        staff_ids = {leader for leader, _ in sessions} | ({referent_id} if referent_id else set())
+        names: dict[UUID, str | None] = {}
+        for staff_id in staff_ids:
+            row = await rm.staff_row(self._pool(), staff_id)
+            names[staff_id] = None
+            if row is not None and row["name_sealed"]:
+                plain = await self._keys().decrypt(
+                    str(staff_id), row["name_sealed"], purpose=NAME_PURPOSE
+                )
+                names[staff_id] = plain if isinstance(plain, str) else None
+        places: dict[UUID, str | None] = {}
+        for room_id in {room for _, room in sessions if room is not None}:
+            places[room_id] = await rm.place_of(self._pool(), room_id)
+        return names, places
+
     async def _record(
         self,
         conn: Connection,

@@ -127,6 +127,8 @@ class Complaint:
     sealed_response: str | None = None
     closed_at: datetime | None = None
     resolution: Resolution | None = None
+    recorded_by: str | None = None
+    """Who registered it (a token's `sub`): the complainant themselves when they filed it."""
 
     def acknowledgement_overdue(self, now: datetime) -> bool:
         """Not acknowledged and past its deadline."""
@@ -151,6 +153,7 @@ def evolve(state: Complaint | None, event: ComplaintEvent) -> Complaint:
             received_at=event.received_at,
             acknowledge_due_at=event.acknowledge_due_at,
             answer_due_at=event.answer_due_at,
+            recorded_by=event.recorded_by,
         )
     assert state is not None, "a complaint starts with ComplaintReceived"
     if isinstance(event, ComplaintAcknowledged):

@@ -222,6 +222,13 @@ async def test_convention_pdf_has_the_mandatory_mentions(harness: Harness) -> No
         h.auth("beneficiary", beneficiary),
     )
     assert pdf.headers["content-type"] == "application/pdf"
+    again = await h.call(
+        "GET",
+        f"/dossiers/{dossier}/conventions/{convention}/document",
+        h.auth("beneficiary", beneficiary),
+    )
+    # The same bytes each time: the SHA-256 of what a beneficiary signs online identifies it.
+    assert again.content == pdf.content
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
     for mention in (
         "Intitulé",

@@ -160,6 +160,20 @@ async def test_a_session_waits_for_the_convention_then_is_held_and_signed(
         assert mine.status_code == 200
         assert len(mine.json()) == 3
         assert mine.json()[0]["session_id"] == session_id
+        # ...and by name whom they meet, and where (the console's schedule page).
+        people = await client.get(
+            f"/dossiers/{dossier_id}/people-and-places", headers=beneficiary_token
+        )
+        assert people.status_code == 200, people.text
+        assert people.json() == {
+            "referent_id": consultant,
+            "staff": [{"staff_id": consultant, "name": "Claire Dubois"}],
+            "rooms": [{"room_id": room_id, "place": "Lyon Part-Dieu, salle B12"}],
+        }
+        someone_else = await client.get(
+            f"/dossiers/{dossier_id}/people-and-places", headers=stranger
+        )
+        assert someone_else.status_code == 404
 
         # Another site's staff learn nothing.
         elsewhere = auth(["site_manager"], [str(uuid.uuid4())])

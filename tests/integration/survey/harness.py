@@ -153,16 +153,16 @@ class Harness:
         self.contacts = Contacts()
         self.group = f"test-survey-{uuid.uuid4().hex[:10]}"
         self.bootstrap = bootstrap
-        self.settings = SurveySettings(
-            database_url=db_dsn,
-            consumer_group=self.group,
-            relay_poll_interval_s=0.05,
-            timer_poll_interval_s=0.05,
-            mail_poll_interval_s=0.05,
-            smtp_port=smtp_port,
-            public_answer_url="http://survey.test/public/surveys/{token}",
-            **overrides,
-        )
+        settings: dict[str, Any] = {
+            "database_url": db_dsn,
+            "consumer_group": self.group,
+            "relay_poll_interval_s": 0.05,
+            "timer_poll_interval_s": 0.05,
+            "mail_poll_interval_s": 0.05,
+            "smtp_port": smtp_port,
+            "public_answer_url": "http://survey.test/public/surveys/{token}",
+        }
+        self.settings = SurveySettings(**{**settings, **overrides})
 
     async def prepare(self) -> None:
         for topic in (DOSSIER_TOPIC, SCHEDULING_TOPIC):

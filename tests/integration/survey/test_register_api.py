@@ -51,10 +51,9 @@ async def test_complaint_goes_through_its_steps_and_is_published_without_its_tex
     start = await end_offsets(kafka_bootstrap, SURVEY_TOPIC)
     lead = auth(["quality_lead"], [SITE])
     # Monday 2 March 2026, 10:00 Paris time.
-    # Received by e-mail, recorded by the site's manager.
-    filed = await client.post(
-        "/complaints", json=_complaint(), headers=auth(["site_manager"], [SITE])
-    )
+    # Received by e-mail, recorded by the site's manager, who follows it as its recorder.
+    filer = auth(["site_manager"], [SITE])
+    filed = await client.post("/complaints", json=_complaint(), headers=filer)
     assert filed.status_code == 201, filed.text
     body = filed.json()
     complaint_id = body["complaint_id"]
@@ -63,6 +62,12 @@ async def test_complaint_goes_through_its_steps_and_is_published_without_its_tex
     assert filed.headers["etag"] == '"1"'
 
     url = f"/complaints/{complaint_id}"
+    # The complainant follows it (no texts); nobody else through that route.
+    mine = await client.get(f"{url}/status", headers=filer)
+    assert (mine.status_code, mine.json()["status"]) == (200, "received")
+    assert "description" not in mine.json() or mine.json()["description"] is None
+    stranger = auth(["beneficiary"], [SITE])
+    assert (await client.get(f"{url}/status", headers=stranger)).status_code == 404
     assert (await client.get(url, headers=auth(["quality_lead"], [OTHER_SITE]))).status_code == 404
     assert (await client.get(url, headers=auth(["consultant"], [SITE]))).status_code == 403
     detail = await client.get(url, headers=lead)

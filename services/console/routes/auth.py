@@ -1,0 +1,173 @@
+"""Sign-in by e-mailed link, sign-out, and the development sign-in page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from services.console.deps import CheckedForm, Console, ConsoleDep, MaybeSession, SignedIn
+from services.console.people import Person
+from services.console.security import new_csrf_token
+from services.console.sessions import COOKIE
+from services.console.signin import LinkOutcome, Requested
+from shared.auth import ALL_SITES, Role
+from shared.logging import get_logger
+from shared.web import Problem
+
+log = get_logger(__name__)
+router = APIRouter(include_in_schema=False)
+MAX_ADDRESS = 254
+
+
+def _looks_like_address(text: str) -> bool:
+    local, at, domain = text.strip().rpartition("@")
+    return bool(
+        at and local and "." in domain and len(text) <= MAX_ADDRESS and " " not in text.strip()
+    )
+
+
+def _client_of(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@router.get("/connexion")
+async def sign_in_page(request: Request, c: ConsoleDep, session: MaybeSession) -> Response:
+    if session is not None:
+        return RedirectResponse("/", status_code=303)
+    return c.pages.render(request, "sign_in.html", email="", error=None)
+
+
+@router.post("/connexion")
+async def ask_for_link(request: Request, c: ConsoleDep, form: CheckedForm) -> Response:
+    email = str(form.get("email", ""))
+    if not _looks_like_address(email):
+        return c.pages.render(
+            request, "sign_in.html", status=422, email=email[:MAX_ADDRESS], error="email"
+        )
+    outcome = await c.links.request(email, _client_of(request), c.clock.now())
+    if outcome is Requested.RATE_LIMITED:
+        return c.pages.render(
+            request,
+            "sign_in_limited.html",
+            status=429,
+            minutes=int(c.settings.sign_in_window_minutes),
+        )
+    # The same page whether the address is known or not.
+    return c.pages.render(
+        request, "sign_in_sent.html", minutes=int(c.settings.sign_in_link_minutes)
+    )
+
+
+@router.get("/connexion/lien/{token}")
+async def confirm_link(request: Request, c: ConsoleDep, token: str) -> Response:
+    """A page with a button: mail scanners that open links do not spend them."""
+    return c.pages.render(request, "sign_in_confirm.html", token=token[:100])
+
+
+@router.post("/connexion/lien")
+async def use_link(request: Request, c: ConsoleDep, form: CheckedForm) -> Response:
+    used = await c.links.use(str(form.get("token", "")), c.clock.now())
+    if used.outcome is not LinkOutcome.OK or used.person is None:
+        status = 404 if used.outcome is LinkOutcome.UNKNOWN else 410
+        return c.pages.render(
+            request, "sign_in_link_problem.html", status=status, outcome=used.outcome.value
+        )
+    return await _open_session(c, used.person, via="email_link")
+
+
+@router.post("/deconnexion")
+async def sign_out(c: ConsoleDep, session: SignedIn, _form: CheckedForm) -> Response:
+    await c.sessions.revoke(session.id_hash, c.clock.now())
+    c.backend.forget(session)
+    log.info("signed_out")
+    response = RedirectResponse("/connexion?au-revoir", status_code=303)
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+async def _open_session(c: Console, person: Person, *, via: str) -> Response:
+    cookie = await c.sessions.create(
+        subject=person.subject,
+        roles=list(person.roles),
+        sites=list(person.sites),
+        via=via,
+        csrf_token=new_csrf_token(),
+        now=c.clock.now(),
+    )
+    log.info("signed_in", via=via, roles=list(person.roles))
+    response = RedirectResponse("/", status_code=303)
+    response.set_cookie(
+        COOKIE,
+        cookie,
+        max_age=int(c.settings.session_absolute().total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=c.settings.secure_cookies,
+        path="/",
+    )
+    return response
+
+
+# --- development ----------------------------------------------------------------------------
+
+DEV_ROLES = ("consultant", "psychologist", "site_manager", "quality_lead")
+
+
+def _require_development(c: Console) -> None:
+    if not c.settings.dev_sign_in_enabled or c.settings.environment != "development":
+        raise Problem(404, "not_found", "no such page")
+
+
+@router.get("/connexion/developpement")
+async def dev_sign_in_page(request: Request, c: ConsoleDep, personne: str = "") -> Response:
+    """The demo's people, for one-click sign-in (development only); `?personne=kind:id`
+    (what `bilan demo` prints) shows that one person's button."""
+    _require_development(c)
+    kind, _, subject = personne.partition(":")
+    if kind in ("beneficiary", "staff", "auditor", "admin"):
+        return c.pages.render(request, "sign_in_dev_one.html", kind=kind, subject=subject[:64])
+    admin = c.backend.admin_token()
+    dossiers = (await c.backend.call("dossier", "GET", "/dossiers?limit=12", token=admin)).body
+    sites = (await c.backend.call("scheduling", "GET", "/sites", token=admin)).body
+    staff: list[dict[str, Any]] = []
+    for site in sites[:3]:
+        members = await c.backend.call(
+            "scheduling", "GET", f"/sites/{site['site_id']}/staff", token=admin
+        )
+        for member in members.body:
+            if member.get("left_at") is None and any(r in DEV_ROLES for r in member["roles"]):
+                staff.append({**member, "site_name": site["name"]})
+    site_names = {s["site_id"]: s["name"] for s in sites}
+    beneficiaries = [{**d, "site_name": site_names.get(d["site_id"], "")} for d in dossiers]
+    return c.pages.render(request, "sign_in_dev.html", beneficiaries=beneficiaries, staff=staff)
+
+
+@router.post("/connexion/developpement")
+async def dev_sign_in(c: ConsoleDep, form: CheckedForm) -> Response:
+    _require_development(c)
+    kind, subject = str(form.get("kind", "")), str(form.get("subject", ""))
+    person: Person | None
+    if kind == "beneficiary":
+        person = await c.people.beneficiary(subject)
+    elif kind == "staff":
+        person = await _staff(c, subject)
+    elif kind in ("auditor", "admin"):
+        person = Person(f"dev-{kind}", (Role(kind).value,), (ALL_SITES,))
+    else:
+        person = None
+    if person is None:
+        raise Problem(404, "person_not_found", "no such person in the demo")
+    return await _open_session(c, person, via="development")
+
+
+async def _staff(c: Console, staff_id: str) -> Person | None:
+    admin = c.backend.admin_token()
+    reply = await c.backend.call(
+        "scheduling", "GET", f"/staff/{staff_id}", token=admin, expect=(200, 404, 422)
+    )
+    if reply.status != 200:
+        return None
+    roles = tuple(r for r in reply.body["roles"] if r in {x.value for x in Role})
+    return Person(staff_id, roles, tuple(str(s) for s in reply.body["site_ids"]))
