@@ -7,6 +7,7 @@ the end-to-end journey does."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from datetime import timedelta
@@ -83,10 +84,14 @@ def test_a_beneficiary_lives_their_bilan_in_the_browser(
     )
     convention = drafted.headers["location"].rsplit("/", 1)[1]
     bilan.on_dossier(j.dossier, f"/conventions/{convention}/sending", j.as_manager())
-    for party in ("employer", "provider"):
-        bilan.on_dossier(
-            j.dossier, f"/conventions/{convention}/signatures", j.as_manager(), {"party": party}
-        )
+    # The employer signed on paper: the manager records it with its scan (a party signs
+    # online only for itself); the manager signs for the provider.
+    employer_scan = {
+        "media_type": "application/pdf",
+        "content_base64": base64.b64encode(b"%PDF-1.4\n% signed by the employer\n").decode(),
+    }
+    for body in ({"party": "employer", "paper_document": employer_scan}, {"party": "provider"}):
+        bilan.on_dossier(j.dossier, f"/conventions/{convention}/signatures", j.as_manager(), body)
     page.goto(f"{CONSOLE}/mon-bilan")
     page.get_by_role("link", name="Convention : à signer").click()
     steps.check(page, "convention")
