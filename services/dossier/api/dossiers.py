@@ -343,9 +343,15 @@ async def sign_convention(
     if Role.BENEFICIARY in who.roles:
         if body.party != "beneficiary":
             raise refuse("sign_for_yourself", "a beneficiary signs only for themselves", status=403)
-        if scan is not None or body.method is not None:
+        if scan is not None or body.method not in (None, "electronic"):
             raise refuse("paper_document_by_staff", "staff record signatures on paper", status=422)
-    elif scan is None and body.method is not None:
+    elif scan is not None and body.method == "electronic":
+        raise refuse(
+            "invalid_method",
+            "a signature recorded with its scan is handwritten or platform, not electronic",
+            status=422,
+        )
+    elif scan is None and body.method not in (None, "electronic"):
         raise refuse(
             "paper_document_required",
             "a handwritten or platform signature is recorded with its scan (paper_document)",
@@ -381,7 +387,11 @@ async def sign_convention(
             at=svc.clock.now(),
         )
         return d.SignConvention(
-            str(convention_id), body.party, signed_at, body.method or "handwritten", document_id
+            str(convention_id),
+            body.party,
+            signed_at,
+            "handwritten" if body.method is None else body.method,
+            document_id,
         )
 
     return await _run(svc, conn, response, dossier_id, build, version, administers(who))

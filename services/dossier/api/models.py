@@ -170,10 +170,11 @@ class SignConvention(Body):
         "or the CPF platform's proof of acceptance with `method: platform`). A party signing "
         "online signs for itself only (the beneficiary; a site manager for the provider).",
     )
-    method: Literal["handwritten", "platform"] | None = Field(
+    method: Literal["electronic", "handwritten", "platform"] | None = Field(
         None,
-        description="With `paper_document`: `handwritten` (the default) or `platform` (accepted "
-        "on the CPF platform). A signature online is `electronic` by itself.",
+        description="`electronic` for a party signing online for itself (the default without "
+        "`paper_document`); with `paper_document`, `handwritten` (the default) or `platform` "
+        "(accepted on the CPF platform).",
     )
 
 

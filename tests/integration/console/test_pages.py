@@ -113,7 +113,7 @@ async def test_the_development_sign_in_is_refused_unless_enabled(console: Consol
             "/connexion/developpement",
             data={"csrf_token": token, "kind": "beneficiary", "subject": beneficiary_id},
         )
-        assert signed.status_code == 303
+        assert signed.status_code == 303, signed.text
         assert (await browser.get("/mon-bilan", follow_redirects=True)).status_code == 200
         token = await csrf_of(browser, "/mon-bilan")  # signed in: the session's token now
         unknown = await browser.post(
@@ -208,7 +208,7 @@ async def test_the_convention_is_signed_online_with_its_evidence(console: Consol
         signed = await browser.post(
             path, data={"csrf_token": token, "consent": "yes", "document_sha256": digest}
         )
-        assert signed.status_code == 303
+        assert signed.status_code == 303, signed.text
         after = await browser.get(path)
         assert "Vous avez signé cette convention" in after.text
     view = (await c.dossier.get(f"/dossiers/{dossier_id}", headers=manager)).json()

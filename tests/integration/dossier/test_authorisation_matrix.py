@@ -181,6 +181,10 @@ ROUTES = [
     route("GET", f"{B}/export", "beneficiary@mine"),
     route("GET", f"{B}/access-log", f"beneficiary@mine {DATA_PROTECTION}"),
     route("GET", "/internal/dossiers/{dossier_id}/contact", "service"),
+    # The console's sign-in look-ups: the internal service token only.
+    route("GET", "/internal/beneficiaries", "service", params={"email_index": "0" * 64}),
+    route("GET", "/internal/beneficiaries/{beneficiary_id}", "service"),
+    route("GET", "/internal/beneficiaries/{beneficiary_id}/contact", "service"),
 ]
 OPERATIONS_ROUTES = [("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics")]
 
