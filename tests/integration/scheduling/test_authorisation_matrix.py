@@ -65,6 +65,12 @@ ROUTES = [
         "phase": "investigation", "modality": "remote", "consultant_id": "{staff_id}",
         "starts_at": "{later}", "planned_minutes": 60}),
     route("GET", "/dossiers/{dossier_id}/sessions", f"beneficiary@mine {MANAGERS} {LEADERS_HERE}"),
+    # Names and places of the dossier's sessions (the console's "my bilan"): the same readers.
+    route(
+        "GET",
+        "/dossiers/{dossier_id}/people-and-places",
+        f"beneficiary@mine {MANAGERS} {LEADERS_HERE}",
+    ),
     route("GET", S, f"beneficiary@mine {MANAGERS} {LEADERS_HERE}"),
     route("POST", f"{S}/reschedule", ACTORS,
           {"starts_at": "{later}", "requested_by": "beneficiary"}, version_of=S),

@@ -54,6 +54,9 @@ ROUTES = [
         "category": "organisation", "channel": "phone", "description": "Retards"}),
     route("GET", "/complaints", HANDLERS_ANYWHERE),
     route("GET", "/complaints/overdue", HANDLERS_ANYWHERE),
+    # Only whoever recorded the complaint follows it there (here a manager outside the
+    # matrix's callers): nobody of the matrix gets a 2xx.
+    route("GET", f"{C}/status", ""),
     route("GET", C, HANDLERS_HERE),
     route("POST", f"{C}/acknowledgement", HANDLERS_HERE, {}, version_of=C),
     route("POST", f"{C}/answer", HANDLERS_HERE, {"response": "Revu"}, version_of=C),
