@@ -86,6 +86,13 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root.setLevel(max(numeric, logging.INFO) if numeric < logging.INFO else numeric)
     for noisy in ("aiokafka", "kafka", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # uvicorn's own logging configuration (applied by any uvicorn.run in the process) gives
+    # its loggers a plain-text handler and stops them propagating: undo it, so that they too
+    # reach the JSON handler above.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        library = logging.getLogger(name)
+        library.handlers.clear()
+        library.propagate = True
 
 
 def get_logger(name: str | None = None) -> Any:

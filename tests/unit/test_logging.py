@@ -61,3 +61,19 @@ def test_a_logger_taken_before_configuration_logs_json(capsys: pytest.CaptureFix
     assert line["logger"] == "shared.relay"
     assert line["service"] == "survey"
     assert line["email"] == REDACTED
+
+
+def test_uvicorn_loggers_are_json_even_after_uvicorn_configured_them(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import logging.config
+
+    import uvicorn.config
+
+    # Any uvicorn.run in the process (a test server, the console's) applies this: a plain-text
+    # handler on "uvicorn" that does not propagate to the JSON root handler.
+    logging.config.dictConfig(uvicorn.config.LOGGING_CONFIG)
+    configure_logging("dossier")
+    logging.getLogger("uvicorn.error").warning("port busy")
+    line = json.loads(capsys.readouterr().out)
+    assert (line["message"], line["service"]) == ("port busy", "dossier")
