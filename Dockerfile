@@ -23,5 +23,5 @@ COPY --from=build /app /app
 ENV PATH=/app/.venv/bin:$PATH PYTHONUNBUFFERED=1
 USER bilan
 # Services listen on 0.0.0.0 inside the container; the compose file and manifests set it.
-EXPOSE 8001 8002 8003 8004
+EXPOSE 8000 8001 8002 8003 8004
 CMD ["python", "-m", "deploy.init"]

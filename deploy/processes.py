@@ -102,6 +102,7 @@ PROCESSES: Final[tuple[ProcessSpec, ...]] = (
             # Development: a page lists the demo's people for sign-in without e-mail.
             "BILAN_CONSOLE_DEV_SIGN_IN_ENABLED": "true",
         },
+        in_image=True,
     ),
     _service("dossier", 8001),
     _service("scheduling", 8002),

@@ -13,11 +13,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, Final
 
 import click
@@ -129,13 +132,38 @@ def _service_env(spec: ProcessSpec, internal_token: str) -> dict[str, str]:
     }
 
 
+def _console_key(folder: Path) -> Path:
+    """A copy of the console's development signing key the container's user may read.
+
+    The console signs people's tokens with it; the host's copy is the host user's alone
+    (mode 600), and a read-only container cannot make one. A development key only."""
+    from services.console.issuer import ensure_signing_key  # the console's own key format
+
+    source = DEV_KEYS_DIR / "console-signing.pem"
+    ensure_signing_key(source)
+    copy = folder / "console-signing.pem"
+    shutil.copyfile(source, copy)
+    folder.chmod(0o755)
+    copy.chmod(0o644)
+    return copy
+
+
 @contextlib.contextmanager
 def _containers(docker: Docker, image: str, specs: Sequence[ProcessSpec]) -> Iterator[list[str]]:
     token = dev_token(["service"], subject="internal", lifetime=timedelta(hours=3))
     names: list[str] = []
+    keys = Path(tempfile.mkdtemp(prefix="bilan-containers-keys-"))
     try:
         for spec in specs:
             name = f"bilan-test-{spec.name}"
+            console: list[str] = []
+            if spec.name == "console":
+                console = [
+                    "--volume",
+                    f"{_console_key(keys)}:/keys/console-signing.pem:ro",
+                    "--env",
+                    "BILAN_CONSOLE_SIGNING_KEY_FILE=/keys/console-signing.pem",
+                ]
             docker.run(
                 "run",
                 "--detach",
@@ -146,6 +174,7 @@ def _containers(docker: Docker, image: str, specs: Sequence[ProcessSpec]) -> Ite
                 *HARDENING,
                 "--volume",
                 f"{DEV_KEYS_DIR}/dev-jwt-public.pem:/keys/dev-jwt-public.pem:ro",
+                *console,
                 *_env_args(_service_env(spec, token)),
                 image,
                 "python",
@@ -162,6 +191,7 @@ def _containers(docker: Docker, image: str, specs: Sequence[ProcessSpec]) -> Ite
         if names:
             docker.run("rm", "-f", *names, what="docker rm")
             say(f"removed {', '.join(names)}")
+        shutil.rmtree(keys, ignore_errors=True)
 
 
 def _save_log(docker: Docker, name: str) -> None:
