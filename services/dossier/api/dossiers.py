@@ -31,6 +31,7 @@ from services.dossier.application.views import (
     enforce,
     parties,
     refuse_if_restricted,
+    restricted_view,
 )
 from services.dossier.domain import access
 from services.dossier.domain import dossier as d
@@ -205,8 +206,13 @@ async def get_dossier(
     dossier_id: UUID, who: Anyone, svc: Service, conn: Tx, response: Response
 ) -> dict[str, Any]:
     state, version = await svc.reader.load(conn, str(dossier_id))
-    enforce(access.administrative(reader_of(who), parties(state)))
+    reader = reader_of(who)
+    enforce(access.administrative(reader, parties(state)))
     set_etag(response, version)
+    if state.processing_restricted and "beneficiary" not in reader.roles:
+        # Restricted (GDPR art. 18): the dossier is only stored. Staff learn that it exists
+        # and why nothing can be done with it, not its facts.
+        return restricted_view(state)
     return administrative_view(state, await svc.reader.held_minutes(conn, str(dossier_id)))
 
 
@@ -697,6 +703,42 @@ async def revoke_consent(
         )
     command = d.RevokeDisclosureConsent(recipient, svc.clock.now())
     return await _run(svc, conn, response, dossier_id, constant(command), version, administers(who))
+
+
+@router.post(
+    "/dossiers/{dossier_id}/disclosure-consents/{recipient}/withdrawal",
+    response_model=m.CommandResult,
+)
+async def record_written_withdrawal(
+    dossier_id: UUID,
+    recipient: DisclosureRecipient,
+    body: m.WrittenWithdrawal,
+    who: Managers,
+    svc: Service,
+    conn: Tx,
+    version: IfMatch,
+    response: Response,
+) -> m.CommandResult:
+    """A withdrawal the beneficiary sent in writing, recorded by the site's staff with its scan
+    (the beneficiary withdraws online with `DELETE …/disclosure-consents/{recipient}`)."""
+    now = svc.clock.now()
+
+    async def build(c: Connection, state: d.Dossier | None) -> d.Command:
+        dossier = _exists(state)
+        await paper_documents.store(
+            c,
+            svc.commands.keys,
+            beneficiary_id=dossier.beneficiary_id,
+            dossier_id=str(dossier_id),
+            backs=f"disclosure_consent_withdrawal:{recipient}",
+            media_type=body.written_withdrawal.media_type,
+            content=body.written_withdrawal.content(),
+            recorded_by=who.subject,
+            at=now,
+        )
+        return d.RevokeDisclosureConsent(recipient, now)
+
+    return await _run(svc, conn, response, dossier_id, build, version, administers(who))
 
 
 @router.post("/dossiers/{dossier_id}/synthesis/disclosures", response_model=m.CommandResult)

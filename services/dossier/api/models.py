@@ -248,6 +248,12 @@ class GiveDisclosureConsent(DisclosureConsent):
     )
 
 
+class WrittenWithdrawal(Body):
+    """The beneficiary's withdrawal of a consent, sent in writing: its scan."""
+
+    written_withdrawal: ScannedDocument
+
+
 class CompleteDossier(Body):
     model_config = _example()
     completed_at: When = None

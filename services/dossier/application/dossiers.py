@@ -287,6 +287,13 @@ class DossierCommands:
                 raise refuse("beneficiary_not_found", "no such beneficiary", status=404)
             if existing.erased_at is not None:
                 raise refuse("beneficiary_erased", "this beneficiary's data was erased", status=410)
+            if existing.restricted:
+                raise refuse(
+                    "processing_restricted",
+                    "the beneficiary restricted the processing of their data (GDPR art. 18): "
+                    "no new dossier until the restriction is lifted",
+                    status=409,
+                )
         dossier_id = str(uuid.uuid4())
         outcome = await self.execute(
             conn,

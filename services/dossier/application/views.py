@@ -50,6 +50,17 @@ def refuse_if_restricted(reader: Reader, state: d.Dossier) -> None:
         )
 
 
+def restricted_view(state: d.Dossier) -> dict[str, Any]:
+    """What staff see of a dossier under a restriction: that it exists, where, and that it is
+    only stored (GDPR art. 18), not its facts."""
+    return {
+        "dossier_id": state.dossier_id,
+        "site_id": state.site_id,
+        "status": state.status,
+        "processing_restricted": True,
+    }
+
+
 def administrative_view(state: d.Dossier, held_minutes: int) -> dict[str, Any]:
     """Facts anyone of the site may see: dates, phases, durations, convention; no content."""
     convention = state.convention

@@ -4,6 +4,8 @@ and a data request."""
 
 from __future__ import annotations
 
+import base64
+
 from tests.integration.authz.matrix import (
     READER,
     callers,
@@ -33,6 +35,10 @@ SITE_STAFF = (
 REFERENT = "consultant@mine"
 DATA_PROTECTION = "quality_lead@site admin@site"
 AT = {"at": None}
+PDF_SCAN = {
+    "media_type": "application/pdf",
+    "content_base64": base64.b64encode(b"%PDF-1.4\n% a letter\n").decode(),
+}
 
 ROUTES = [
     route("GET", "/deontology-notice", f"beneficiary@mine beneficiary@other {STAFF_ANYWHERE}"),
@@ -130,6 +136,14 @@ ROUTES = [
         version_of=D,
     ),
     route("DELETE", f"{D}/disclosure-consents/{{recipient}}", "beneficiary@mine", version_of=D),
+    # A withdrawal sent in writing: the site's staff record it with its scan.
+    route(
+        "POST",
+        f"{D}/disclosure-consents/{{recipient}}/withdrawal",
+        OWN_SITE_MANAGERS,
+        {"written_withdrawal": PDF_SCAN},
+        version_of=D,
+    ),
     route(
         "POST", f"{D}/synthesis/disclosures", REFERENT, {"recipient": "cep_operator"}, version_of=D
     ),

@@ -120,3 +120,17 @@ async def test_only_the_beneficiary_consents_or_staff_record_a_written_consent(
     await h.command(f"{url}/funder", ben, dossier_id=dossier, method="DELETE")
     view = await h.call("GET", f"/dossiers/{dossier}", h.as_manager())
     assert view.json()["disclosure_consents"] == ["cep_operator"]
+
+    # A withdrawal the beneficiary sent in writing: staff record it, only with its scan.
+    withdrawal = f"{url}/cep_operator/withdrawal"
+    unscanned = await h.command(withdrawal, h.as_manager(), {}, dossier_id=dossier, expect=422)
+    assert unscanned.status_code == 422
+    await h.command(withdrawal, ben, {"written_withdrawal": SCAN}, dossier_id=dossier, expect=403)
+    await h.command(withdrawal, h.as_manager(), {"written_withdrawal": SCAN}, dossier_id=dossier)
+    view = await h.call("GET", f"/dossiers/{dossier}", h.as_manager())
+    assert view.json()["disclosure_consents"] == []
+    backing = await h.service.pool.fetchval(
+        "SELECT count(*) FROM paper_documents WHERE backs = $1",
+        "disclosure_consent_withdrawal:cep_operator",
+    )
+    assert backing == 1

@@ -257,7 +257,29 @@ async def test_under_a_restriction_the_dossier_is_only_stored_until_it_is_lifted
         version=await version(),
     )
     assert (await h.call("GET", person, me)).json()["processing_restricted"] is True
-    assert (await h.call("GET", url, h.as_manager())).json()["processing_restricted"] is True
+    # Staff learn that the dossier is only stored, not its facts; the beneficiary sees theirs.
+    stub = (await h.call("GET", url, h.as_manager())).json()
+    assert stub == {
+        "dossier_id": dossier,
+        "site_id": h.site,
+        "status": "open",
+        "processing_restricted": True,
+    }
+    assert "needs_analysis_recorded" in (await h.call("GET", url, me)).json()
+    # Nor is a new dossier opened for the person meanwhile.
+    reopened = await h.call(
+        "POST",
+        "/dossiers",
+        h.as_manager(),
+        {
+            "site_id": h.site,
+            "funding_route": "cpf",
+            "beneficiary_id": beneficiary,
+            "enquiry_received_at": h.clock.now().isoformat(),
+        },
+        expect=409,
+    )
+    assert reopened.json()["code"] == "processing_restricted"
 
     refused = [
         await h.call("GET", f"{url}/content", h.as_consultant(), expect=409),
@@ -286,6 +308,7 @@ async def test_under_a_restriction_the_dossier_is_only_stored_until_it_is_lifted
     assert own.json()["needs_analysis"] == "Wants to teach", "the beneficiary's own access stays"
 
     await h.call("POST", f"{person}/restriction/lifting", lead, {}, version=await version())
+    assert "needs_analysis_recorded" in (await h.call("GET", url, h.as_manager())).json()
     await h.call("GET", f"{url}/content", h.as_consultant())
     await h.command(
         f"{url}/programme",
