@@ -48,12 +48,15 @@ async def ask_for_link(request: Request, c: ConsoleDep, form: CheckedForm) -> Re
         )
     outcome = await c.links.request(email, _client_of(request), c.clock.now())
     if outcome is Requested.RATE_LIMITED:
-        return c.pages.render(
+        limited = c.pages.render(
             request,
             "sign_in_limited.html",
             status=429,
             minutes=int(c.settings.sign_in_window_minutes),
         )
+        # Machines read when to come back; people read the page.
+        limited.headers["Retry-After"] = str(int(c.settings.sign_in_window_minutes * 60))
+        return limited
     # The same page whether the address is known or not.
     return c.pages.render(
         request, "sign_in_sent.html", minutes=int(c.settings.sign_in_link_minutes)

@@ -107,6 +107,7 @@ async def test_links_are_rate_limited_per_address_and_per_client(console: Consol
         limited = await ask_for_link(browser, email)
         assert limited.status_code == 429
         assert "Trop de demandes" in limited.text
+        assert int(limited.headers["retry-after"]) > 0
     # From another client the same address is still limited; another address is not.
     async with c.browser("198.51.100.2") as browser:
         assert (await ask_for_link(browser, email)).status_code == 429
