@@ -43,6 +43,38 @@ def dlq_topic(topic: str) -> str:
     return topic + DLQ_SUFFIX
 
 
+Send = Callable[..., Awaitable[Any]]
+"""`AIOKafkaProducer.send_and_wait`, or a callable taking the same arguments."""
+
+
+async def park(
+    send: Send, record: Any, *, consumer: str, error: str, backoff_cap_s: float = 5.0
+) -> None:
+    """Put `record` on its topic's `.dlq` with why and where from in headers.
+
+    Retried with back-off until the broker takes it: a record must be parked before its
+    offset may be committed (or its position stored), never skipped. Every consumer parks
+    through here, the services' and reporting's.
+    """
+    headers = [
+        *(record.headers or ()),
+        ("bilan_error", error.encode("utf-8", "replace")),
+        ("bilan_consumer", consumer.encode()),
+        ("bilan_source_topic", record.topic.encode()),
+        ("bilan_source_partition", str(record.partition).encode()),
+        ("bilan_source_offset", str(record.offset).encode()),
+    ]
+    attempt = 0
+    while True:
+        try:
+            await send(dlq_topic(record.topic), value=record.value, key=record.key, headers=headers)
+            return
+        except KafkaError as exc:
+            log.warning("dead_letter_failed", attempt=attempt + 1, error=type(exc).__name__)
+            await asyncio.sleep(backoff_s(attempt, cap_s=backoff_cap_s))
+            attempt += 1
+
+
 class IdempotentConsumer:
     """One service's consumer group over the topics it needs."""
 
@@ -255,27 +287,13 @@ class IdempotentConsumer:
 
     async def _dead_letter(self, record: ConsumerRecord[Any, Any], error: str) -> None:
         assert self._dlq is not None
-        headers = [
-            *(record.headers or ()),
-            ("bilan_error", error.encode("utf-8", "replace")),
-            ("bilan_consumer", self.name.encode()),
-            ("bilan_source_topic", record.topic.encode()),
-            ("bilan_source_partition", str(record.partition).encode()),
-            ("bilan_source_offset", str(record.offset).encode()),
-        ]
-        attempt = 0
-        while True:
-            try:
-                await self._dlq.send_and_wait(
-                    dlq_topic(record.topic), value=record.value, key=record.key, headers=headers
-                )
-                return
-            except KafkaError as exc:
-                # The record must be parked before its offset may be committed: wait for
-                # the broker rather than skip it.
-                log.warning("dead_letter_failed", attempt=attempt + 1, error=type(exc).__name__)
-                await asyncio.sleep(backoff_s(attempt, cap_s=self._transient_backoff_cap_s))
-                attempt += 1
+        await park(
+            self._dlq.send_and_wait,
+            record,
+            consumer=self.name,
+            error=error,
+            backoff_cap_s=self._transient_backoff_cap_s,
+        )
 
     def _count(self, outcome: str) -> str:
         CONSUMED.labels(self.name, outcome).inc()

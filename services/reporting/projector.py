@@ -16,6 +16,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 
+from shared.consumer import park
 from shared.envelope import Envelope, EnvelopeError, decode
 from shared.logging import get_logger
 from shared.transient import backoff_s, is_transient
@@ -25,7 +26,6 @@ from .facts import FactStore, apply
 from .indicators import QueryEngine
 
 log = get_logger(__name__)
-DLQ_SUFFIX = ".dlq"
 
 
 class Record(Protocol):
@@ -76,27 +76,11 @@ class KafkaDeadLetters:
             self._started = False
 
     async def send(self, record: Record, reason: str) -> None:
-        headers = [
-            *(list(record.headers or ())),
-            ("bilan_error", reason.encode("utf-8", "replace")),
-            ("bilan_consumer", b"reporting"),
-            ("bilan_source_topic", record.topic.encode()),
-            ("bilan_source_partition", str(record.partition).encode()),
-            ("bilan_source_offset", str(record.offset).encode()),
-        ]
-        attempt = 0
-        while True:
-            try:
-                await self._connect()
-                await self._producer.send_and_wait(
-                    record.topic + DLQ_SUFFIX, value=record.value, key=record.key, headers=headers
-                )
-                return
-            except KafkaError as exc:
-                # Parked before its offset is stored, or not at all: wait for the broker.
-                log.warning("dead_letter_failed", attempt=attempt + 1, error=type(exc).__name__)
-                await asyncio.sleep(backoff_s(attempt))
-                attempt += 1
+        await park(self._send, record, consumer="reporting", error=reason)
+
+    async def _send(self, *args: Any, **kwargs: Any) -> Any:
+        await self._connect()  # Kafka may have been away at start
+        return await self._producer.send_and_wait(*args, **kwargs)
 
 
 class GapReader(Protocol):
