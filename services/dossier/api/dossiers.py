@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -381,16 +382,14 @@ async def sign_convention(
                 "paper signatures are recorded by a site manager, an admin or the referent",
                 status=403,
             )
-        document_id = await paper_documents.store(
+        document_id = await _file_scan(
             c,
-            svc.commands.keys,
-            beneficiary_id=dossier.beneficiary_id,
-            dossier_id=str(dossier_id),
-            backs=f"convention_signature:{convention_id}:{body.party}",
-            media_type=scan.media_type,
-            content=scan.content(),
-            recorded_by=who.subject,
-            at=svc.clock.now(),
+            svc,
+            who,
+            dossier,
+            scan,
+            f"convention_signature:{convention_id}:{body.party}",
+            svc.clock.now(),
         )
         return d.SignConvention(
             str(convention_id),
@@ -668,16 +667,8 @@ async def give_consent(
 
     async def build(c: Connection, state: d.Dossier | None) -> d.Command:
         dossier = _exists(state)
-        document_id = await paper_documents.store(
-            c,
-            svc.commands.keys,
-            beneficiary_id=dossier.beneficiary_id,
-            dossier_id=str(dossier_id),
-            backs=f"disclosure_consent:{body.recipient}",
-            media_type=scan.media_type,
-            content=scan.content(),
-            recorded_by=who.subject,
-            at=now,
+        document_id = await _file_scan(
+            c, svc, who, dossier, scan, f"disclosure_consent:{body.recipient}", now
         )
         return d.GiveDisclosureConsent(body.recipient, now, "handwritten", document_id)
 
@@ -725,16 +716,14 @@ async def record_written_withdrawal(
 
     async def build(c: Connection, state: d.Dossier | None) -> d.Command:
         dossier = _exists(state)
-        await paper_documents.store(
+        await _file_scan(
             c,
-            svc.commands.keys,
-            beneficiary_id=dossier.beneficiary_id,
-            dossier_id=str(dossier_id),
-            backs=f"disclosure_consent_withdrawal:{recipient}",
-            media_type=body.written_withdrawal.media_type,
-            content=body.written_withdrawal.content(),
-            recorded_by=who.subject,
-            at=now,
+            svc,
+            who,
+            dossier,
+            body.written_withdrawal,
+            f"disclosure_consent_withdrawal:{recipient}",
+            now,
         )
         return d.RevokeDisclosureConsent(recipient, now)
 
@@ -831,3 +820,27 @@ async def read_assessment(
 async def read_synthesis(dossier_id: UUID, who: Anyone, svc: Service, conn: Tx) -> dict[str, Any]:
     """The beneficiary downloads the delivered synthesis; the referent reads the latest draft."""
     return await svc.reader.synthesis(conn, str(dossier_id), reader_of(who))
+
+
+async def _file_scan(
+    c: Connection,
+    svc: Service,
+    who: Principal,
+    dossier: d.Dossier,
+    scan: m.ScannedDocument,
+    backs: str,
+    at: datetime,
+) -> str:
+    """Store the scan backing what staff record for someone else (sealed under the
+    beneficiary's key); returns its document id."""
+    return await paper_documents.store(
+        c,
+        svc.commands.keys,
+        beneficiary_id=dossier.beneficiary_id,
+        dossier_id=dossier.dossier_id,
+        backs=backs,
+        media_type=scan.media_type,
+        content=scan.content(),
+        recorded_by=who.subject,
+        at=at,
+    )
