@@ -17,6 +17,8 @@ from collections.abc import AsyncIterator, Callable
 
 from fastapi import HTTPException, Request, status
 
+from shared.aggregate.refusal import RefusalKind, Refused
+
 MAX_CLIENTS = 100_000
 """Buckets kept at most; the least recently seen are forgotten first."""
 
@@ -62,7 +64,13 @@ COUNTED_STATUSES = frozenset({404, 410})
 """Refusals that count as a failed attempt: what a guessed or stale link gets."""
 
 
+COUNTED_REFUSALS = frozenset({RefusalKind.NOT_FOUND, RefusalKind.GONE})
+"""The domain's refusals that a guessed or stale link gets (answered 404 and 410)."""
+
+
 def _status_of(exc: BaseException) -> int | None:
+    if isinstance(exc, Refused):
+        return 404 if exc.kind in COUNTED_REFUSALS else None
     for name in ("status_hint", "status", "status_code"):
         value = getattr(exc, name, None)
         if isinstance(value, int):

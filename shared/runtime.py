@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from shared.eventstore import OutboxMessage, PostgresEventStore
 from shared.idempotency import IdempotencyMiddleware
 from shared.keystore import KeyStore
 from shared.logging import current_context, get_logger
+from shared.mail import STOP_TIMEOUT_S, MailSender
 from shared.relay import OutboxRelay, OutboxSignal, kafka_producer_factory
 from shared.settings import ServiceSettings
 from shared.timers import TimerHandler, TimerLoop
@@ -78,6 +79,22 @@ class ServiceRuntime:
         self.due_work: dict[str, DueWork] = {}
         """What else than the timers falls due on this service's clock (its mail sender, by
         name): the development clock stops at each due time when it moves (`shared.devclock`)."""
+        self._started_hooks: list[Callable[[], Awaitable[None]]] = []
+        self._mail_factory: Callable[[ServiceRuntime], MailSender] | None = None
+        self.mail: MailSender | None = None
+        """The service's mail sender, when it sends mail (`use_mail`), once started."""
+        self._mail_task: asyncio.Task[None] | None = None
+
+    def on_started(self, hook: Callable[[], Awaitable[None]]) -> None:
+        """Run `hook` once the database is migrated and the stores exist, before the
+        background loops start (e.g. seeding reference data)."""
+        self._started_hooks.append(hook)
+
+    def use_mail(self, factory: Callable[[ServiceRuntime], MailSender]) -> None:
+        """The service sends mail: `factory(runtime)` makes its sender once the pool exists;
+        the runtime runs it with the other loops (`mail` in `/readyz`), lets the development
+        clock stop at its due times, and stops it between two sends."""
+        self._mail_factory = factory
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -128,6 +145,11 @@ class ServiceRuntime:
                 handlers=self.event_handlers,
                 max_retries=s.consumer_max_retries,
             )
+        for hook in self._started_hooks:
+            await hook()
+        if self._mail_factory is not None and self.mail is None:
+            self.mail = self._mail_factory(self)
+            self.due_work["mail"] = self.mail
         if self._run_background:
             await self.start_background()
 
@@ -139,6 +161,12 @@ class ServiceRuntime:
         if self.consumer is not None:
             await self.consumer.start()
             self._spawn("consumer", self.consumer.run())
+        if self.mail is not None:
+            # Not `_spawn`: the mail loop is stopped between two sends, never cancelled.
+            self._mail_task = asyncio.create_task(
+                self.mail.run(), name=f"{self.settings.service_name}-mail"
+            )
+            self.watch("mail", self._mail_task)
 
     def _spawn(self, name: str, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coro, name=f"{self.settings.service_name}-{name}")
@@ -170,7 +198,22 @@ class ServiceRuntime:
     def loop_states(self) -> dict[str, str]:
         return dict(self.loops)
 
+    async def _stop_mail(self) -> None:
+        if self._mail_task is not None and self.mail is not None:
+            # The loop returns between two sends: a mail being sent is finished first and its
+            # outcome recorded (cancelling it would leave it uncertain).
+            self.forget("mail")
+            self.mail.stop()
+            try:
+                await asyncio.wait_for(self._mail_task, STOP_TIMEOUT_S)
+            except Exception as exc:  # a timeout, or the loop had died already
+                log.warning("mail_loop_stopped_abruptly", error=type(exc).__name__)
+            self._mail_task = None
+        if self.mail is not None:
+            await self.mail.aclose()
+
     async def stop(self) -> None:
+        await self._stop_mail()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

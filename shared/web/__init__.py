@@ -401,3 +401,36 @@ async def _run_check(check: ReadinessCheck) -> str:
         return "ok"
     except Exception as exc:
         return f"unavailable: {type(exc).__name__}"
+
+
+# The command kit (If-Match, ETag, transaction, refusals) lives in shared.web.commands; it is
+# imported last because it builds on the problems above.
+from shared.web.commands import (  # noqa: E402
+    CommandContext,
+    IfMatch,
+    IfMatchHeader,
+    OnAggregate,
+    Tx,
+    install_refusal_handler,
+    parse_if_match,
+    set_etag,
+)
+
+__all__ = [
+    "RUNNING",
+    "BodySizeLimitMiddleware",
+    "CommandContext",
+    "IfMatch",
+    "IfMatchHeader",
+    "OnAggregate",
+    "Problem",
+    "RequestContextMiddleware",
+    "Tx",
+    "declare_problems",
+    "install_problem_handlers",
+    "install_refusal_handler",
+    "operations_router",
+    "parse_if_match",
+    "problem_response",
+    "set_etag",
+]
