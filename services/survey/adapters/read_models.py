@@ -1,6 +1,11 @@
-"""Read-model rows, rewritten from an aggregate's state in the transaction that changed it."""
+"""Read-model rows, rewritten from an aggregate's state in the transaction that changed it, and
+the queries the API lists them with."""
 
 from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
 
 from services.survey.domain.action import ImprovementAction
 from services.survey.domain.complaint import Complaint
@@ -8,7 +13,9 @@ from services.survey.domain.survey import Survey
 from shared.db import Connection
 
 
-async def project_survey(conn: Connection, state: Survey, version: int) -> None:
+async def project_survey(
+    conn: Connection, _before: Survey | None, state: Survey, version: int
+) -> None:
     """Upsert the survey's row (no answers' content: that stays in the events, sealed)."""
     await conn.execute(
         """INSERT INTO surveys (survey_id, dossier_id, site_id, campaign, respondent_role,
@@ -42,7 +49,9 @@ async def project_survey(conn: Connection, state: Survey, version: int) -> None:
     )
 
 
-async def project_complaint(conn: Connection, state: Complaint, version: int) -> None:
+async def project_complaint(
+    conn: Connection, _before: Complaint | None, state: Complaint, version: int
+) -> None:
     """Upsert the complaint's row (no description or response: they stay sealed in events)."""
     await conn.execute(
         """INSERT INTO complaints (complaint_id, site_id, dossier_id, complainant_role, category,
@@ -72,7 +81,9 @@ async def project_complaint(conn: Connection, state: Complaint, version: int) ->
     )
 
 
-async def project_action(conn: Connection, state: ImprovementAction, version: int) -> None:
+async def project_action(
+    conn: Connection, _before: ImprovementAction | None, state: ImprovementAction, version: int
+) -> None:
     """Upsert the improvement action's row."""
     await conn.execute(
         """INSERT INTO improvement_actions (action_id, source, source_id, site_id, owner_id,
@@ -90,3 +101,100 @@ async def project_action(conn: Connection, state: ImprovementAction, version: in
         state.completed_at,
         version,
     )
+
+
+async def _rows(conn: Connection, query: str, *args: object) -> list[dict[str, Any]]:
+    return [dict(r) for r in await conn.fetch(query, *args)]
+
+
+async def list_surveys(
+    conn: Connection,
+    *,
+    campaign: str | None,
+    status: str | None,
+    all_sites: bool,
+    sites: list[str],
+    limit: int,
+) -> list[dict[str, Any]]:
+    """Survey rows of the given sites (every site with `all_sites`), newest first."""
+    return await _rows(
+        conn,
+        """SELECT * FROM surveys WHERE ($1::text IS NULL OR campaign = $1)
+             AND ($2::text IS NULL OR status = $2) AND ($3 OR site_id = ANY($4::text[]))
+           ORDER BY created_at DESC LIMIT $5""",
+        campaign,
+        status,
+        all_sites,
+        sites,
+        limit,
+    )
+
+
+async def list_complaints(
+    conn: Connection, *, status: str | None, all_sites: bool, sites: list[str], limit: int
+) -> list[dict[str, Any]]:
+    """The register's rows, newest first."""
+    return await _rows(
+        conn,
+        """SELECT * FROM complaints WHERE ($1::text IS NULL OR status = $1)
+             AND ($2 OR site_id::text = ANY($3::text[]))
+           ORDER BY received_at DESC LIMIT $4""",
+        status,
+        all_sites,
+        sites,
+        limit,
+    )
+
+
+async def overdue_complaints(
+    conn: Connection, *, now: datetime, all_sites: bool, sites: list[str]
+) -> list[dict[str, Any]]:
+    """Rows past their acknowledgement or answer deadline (`complaint.past_due` as SQL)."""
+    return await _rows(
+        conn,
+        """SELECT * FROM complaints
+           WHERE ((acknowledged_at IS NULL AND acknowledge_due_at < $1)
+                  OR (answered_at IS NULL AND answer_due_at < $1))
+             AND ($2 OR site_id::text = ANY($3::text[]))
+           ORDER BY least(acknowledge_due_at, answer_due_at)""",
+        now,
+        all_sites,
+        sites,
+    )
+
+
+async def list_actions(
+    conn: Connection, *, all_sites: bool, sites: list[str], limit: int
+) -> list[dict[str, Any]]:
+    """Improvement actions of the given sites, soonest due first."""
+    return await _rows(
+        conn,
+        """SELECT * FROM improvement_actions
+           WHERE $1 OR site_id::text = ANY($2::text[]) ORDER BY due_at LIMIT $3""",
+        all_sites,
+        sites,
+        limit,
+    )
+
+
+async def overdue_actions(
+    conn: Connection, *, now: datetime, all_sites: bool, sites: list[str]
+) -> list[dict[str, Any]]:
+    """Actions past their due date and not completed (`complaint.past_due` as SQL)."""
+    return await _rows(
+        conn,
+        """SELECT * FROM improvement_actions
+           WHERE completed_at IS NULL AND due_at < $1
+             AND ($2 OR site_id::text = ANY($3::text[])) ORDER BY due_at""",
+        now,
+        all_sites,
+        sites,
+    )
+
+
+async def dossier_of(conn: Connection, dossier_id: UUID) -> dict[str, Any] | None:
+    """The beneficiary and site this service learnt of a dossier, if it knows it."""
+    row = await conn.fetchrow(
+        "SELECT beneficiary_id, site_id FROM survey_dossiers WHERE dossier_id = $1", dossier_id
+    )
+    return dict(row) if row is not None else None

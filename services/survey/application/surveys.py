@@ -20,7 +20,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
-from services.survey.adapters.codec import EventCodec
+from services.survey.adapters import read_models
 from services.survey.adapters.mail import (
     INVITATION,
     REMINDER,
@@ -32,7 +32,6 @@ from services.survey.adapters.mail import (
     token_hash,
 )
 from services.survey.adapters.read_models import project_survey
-from services.survey.adapters.repository import Loaded, Repository
 from services.survey.application import questionnaires
 from services.survey.application.contract import survey_outbox
 from services.survey.domain import survey as s
@@ -41,6 +40,8 @@ from services.survey.domain.questionnaire import Campaign, Questionnaire, valida
 from services.survey.settings import SurveySettings
 from shared import contracts as ct
 from shared import timers
+from shared.aggregate import EventCodec
+from shared.aggregate.repository import Loaded, Repository
 from shared.db import Connection
 from shared.envelope import ORGANISATION_SITE, Envelope
 from shared.logging import get_logger
@@ -65,6 +66,7 @@ SURVEY_EVENTS = (
     s.SurveyExpired,
     s.SurveyCancelled,
 )
+SURVEY_CODEC = EventCodec[s.SurveyEvent](SURVEY_EVENTS)
 
 
 def _reminder_timer_key(survey_id: UUID, number: int) -> str:
@@ -90,7 +92,7 @@ class SurveyCampaigns:
         self._tokens = tokens
         self.repository: Repository[s.Survey, s.SurveyEvent] = Repository(
             prefix="survey",
-            codec=EventCodec[s.SurveyEvent](*SURVEY_EVENTS),
+            codec=SURVEY_CODEC,
             evolve=s.evolve,
             outbox=survey_outbox,
             project=project_survey,
@@ -243,7 +245,7 @@ class SurveyCampaigns:
             loaded = await self._lock_and_load(conn, survey_id)
             assert loaded.state is not None
             events = s.decide(loaded.state, s.CancelSurvey(reason), self._now())
-            await self.repository.save(conn, survey_id, loaded, events)
+            await self.repository.append(survey_id, loaded, events, conn=conn)
             await cancel_mail(conn, mail_key(survey_id))
             await self._stop_follow_ups(conn, survey_id)
             ended.append(survey_id)
@@ -401,7 +403,7 @@ class SurveyCampaigns:
     ) -> None:
         now = self._now()
         events = s.decide(None, command, now)
-        await self.repository.save(conn, command.survey_id, Loaded(None, 0), events)
+        await self.repository.append(command.survey_id, Loaded(None, 0), events, conn=conn)
         await enqueue(
             conn,
             key=mail_key(command.survey_id),
@@ -421,8 +423,8 @@ class SurveyCampaigns:
         async def record(survey_id: UUID, link_hash: str) -> None:
             loaded = await self._lock_and_load(conn, survey_id)
             command = s.RecordInvitationSent(link_hash, self._settings.answer_window())
-            saved = await self.repository.save(
-                conn, survey_id, loaded, s.decide(loaded.state, command, sent_at)
+            saved = await self.repository.append(
+                survey_id, loaded, s.decide(loaded.state, command, sent_at), conn=conn
             )
             state = saved.state
             if state is None or saved.version == loaded.version or state.expires_at is None:
@@ -456,7 +458,7 @@ class SurveyCampaigns:
             loaded = await self._lock_and_load(conn, survey_id)
             events = s.decide(loaded.state, s.RecordReminderSent(number, link_hash), sent_at)
             if events:
-                await self.repository.save(conn, survey_id, loaded, events)
+                await self.repository.append(survey_id, loaded, events, conn=conn)
                 await self._add_link(conn, survey_id, link_hash)
 
         await self._record_mail(conn, mail, record)
@@ -530,7 +532,7 @@ class SurveyCampaigns:
         loaded = await self._lock_and_load(conn, survey_id)
         events = s.decide(loaded.state, s.ExpireSurvey(), self._now())
         if events:
-            await self.repository.save(conn, survey_id, loaded, events)
+            await self.repository.append(survey_id, loaded, events, conn=conn)
             await self._stop_follow_ups(conn, survey_id)
 
     # --- Answering --------------------------------------------------------------------------
@@ -540,7 +542,7 @@ class SurveyCampaigns:
         link_hash = token_hash(token)
         async with self._runtime.pool.acquire() as conn:
             survey_id = await self._survey_of_link(conn, link_hash)
-            loaded = await self.repository.load(conn, survey_id)
+            loaded = await self.repository.load(survey_id, conn=conn)
             assert loaded.state is not None
             s.ensure_answerable(loaded.state, link_hash, self._now())
             q = await questionnaires.version(
@@ -571,10 +573,33 @@ class SurveyCampaigns:
             events = s.decide(
                 state, s.AnswerSurvey(link_hash, replace(valid, free_text=sealed)), now
             )
-            saved = await self.repository.save(conn, survey_id, loaded, events)
+            saved = await self.repository.append(survey_id, loaded, events, conn=conn)
             await self._stop_follow_ups(conn, survey_id)
         assert saved.state is not None
         return saved.state
+
+    async def listing(
+        self,
+        conn: Connection,
+        *,
+        campaign: str | None,
+        status: str | None,
+        all_sites: bool,
+        sites: list[str],
+        limit: int,
+    ) -> list[dict[str, Any]]:
+        """Survey rows of the given sites, newest first, with their answers' figures."""
+        found = []
+        for row in await read_models.list_surveys(
+            conn, campaign=campaign, status=status, all_sites=all_sites, sites=sites, limit=limit
+        ):
+            if row["scores"] is None and row["answered_at"] is not None:
+                # Answered before the list kept the answers' figures: read them from events.
+                state = (await self.repository.load(row["survey_id"], conn=conn)).state
+                if state is not None:
+                    row = {**row, "scores": dict(state.scores), "situation": state.situation}
+            found.append({**row, "scores": row["scores"] or {}})
+        return found
 
     async def read_free_text(self, state: s.Survey) -> dict[str, str | None]:
         """The answers' free text for staff allowed to read it; None where it was erased."""
@@ -599,7 +624,7 @@ class SurveyCampaigns:
 
     async def _lock_and_load(self, conn: Connection, survey_id: UUID) -> Loaded[s.Survey]:
         await conn.execute("SELECT 1 FROM surveys WHERE survey_id = $1 FOR UPDATE", survey_id)
-        return await self.repository.load(conn, survey_id)
+        return await self.repository.load(survey_id, conn=conn)
 
     async def _stop_follow_ups(self, conn: Connection, survey_id: UUID) -> None:
         """A closed survey sends nothing more, and forgets its stakeholder's address."""

@@ -11,8 +11,9 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from services.survey.domain.complaint import FUTURE_LEEWAY
+from services.survey.domain.complaint import FUTURE_LEEWAY, past_due
 from services.survey.domain.errors import InvalidCommand, NotAllowedNow, NotFound
+from shared.aggregate.events import DomainEvent
 
 Source = Literal["complaint", "survey", "abandonment", "audit", "other"]
 SOURCES_WITH_ID: frozenset[Source] = frozenset({"complaint", "survey", "abandonment"})
@@ -20,7 +21,7 @@ SOURCES_WITH_ID: frozenset[Source] = frozenset({"complaint", "survey", "abandonm
 
 
 @dataclass(frozen=True, slots=True)
-class ActionOpened:
+class ActionOpened(DomainEvent):
     action_id: UUID
     source: Source
     source_id: UUID | None
@@ -32,7 +33,7 @@ class ActionOpened:
 
 
 @dataclass(frozen=True, slots=True)
-class ActionCompleted:
+class ActionCompleted(DomainEvent):
     completed_at: datetime
 
 
@@ -72,7 +73,7 @@ class ImprovementAction:
 
     def overdue(self, now: datetime) -> bool:
         """Not completed and past its due date."""
-        return self.completed_at is None and now > self.due_at
+        return past_due(self.completed_at, self.due_at, now)
 
 
 def evolve(state: ImprovementAction | None, event: ActionEvent) -> ImprovementAction:

@@ -14,6 +14,7 @@ from uuid import UUID
 
 from services.survey.domain.calendar import add_working_days
 from services.survey.domain.errors import InvalidCommand, NotAllowedNow, NotFound
+from shared.aggregate.events import DomainEvent
 
 ComplainantRole = Literal["beneficiary", "funder", "employer", "staff", "other"]
 Category = Literal["organisation", "content", "consultant", "billing", "accessibility", "other"]
@@ -37,7 +38,7 @@ class ComplaintPolicy:
 
 
 @dataclass(frozen=True, slots=True)
-class ComplaintReceived:
+class ComplaintReceived(DomainEvent):
     complaint_id: UUID
     site_id: UUID
     dossier_id: UUID | None
@@ -52,18 +53,18 @@ class ComplaintReceived:
 
 
 @dataclass(frozen=True, slots=True)
-class ComplaintAcknowledged:
+class ComplaintAcknowledged(DomainEvent):
     acknowledged_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
-class ComplaintAnswered:
+class ComplaintAnswered(DomainEvent):
     sealed_response: str
     answered_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
-class ComplaintClosed:
+class ComplaintClosed(DomainEvent):
     resolution: Resolution
     closed_at: datetime
 
@@ -132,11 +133,17 @@ class Complaint:
 
     def acknowledgement_overdue(self, now: datetime) -> bool:
         """Not acknowledged and past its deadline."""
-        return self.acknowledged_at is None and now > self.acknowledge_due_at
+        return past_due(self.acknowledged_at, self.acknowledge_due_at, now)
 
     def answer_overdue(self, now: datetime) -> bool:
         """Not answered and past its deadline."""
-        return self.answered_at is None and now > self.answer_due_at
+        return past_due(self.answered_at, self.answer_due_at, now)
+
+
+def past_due(done_at: datetime | None, due_at: datetime, now: datetime) -> bool:
+    """The overdue rule of the register's steps (and of improvement actions): not done yet and
+    past its due time. Read models apply it to their rows through this function."""
+    return done_at is None and now > due_at
 
 
 def evolve(state: Complaint | None, event: ComplaintEvent) -> Complaint:

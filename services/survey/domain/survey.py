@@ -16,6 +16,7 @@ from uuid import UUID
 
 from services.survey.domain.errors import Gone, InvalidCommand, NotAllowedNow, NotFound
 from services.survey.domain.questionnaire import Campaign, Situation, ValidAnswers
+from shared.aggregate.events import DomainEvent
 
 RespondentRole = Literal["beneficiary", "funder", "employer", "staff"]
 Status = Literal["created", "open", "answered", "expired", "cancelled"]
@@ -25,7 +26,7 @@ CancelReason = Literal["beneficiary_erased", "dossier_withdrawn", "beneficiary_o
 
 
 @dataclass(frozen=True, slots=True)
-class SurveyCreated:
+class SurveyCreated(DomainEvent):
     survey_id: UUID
     dossier_id: UUID | None
     site_id: str
@@ -38,21 +39,21 @@ class SurveyCreated:
 
 
 @dataclass(frozen=True, slots=True)
-class InvitationSent:
+class InvitationSent(DomainEvent):
     token_hash: str
     sent_at: datetime
     expires_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
-class ReminderSent:
+class ReminderSent(DomainEvent):
     reminder_number: int
     token_hash: str
     sent_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
-class SurveyAnswered:
+class SurveyAnswered(DomainEvent):
     satisfaction_score: int
     scores: dict[str, int]
     situation: Situation | None
@@ -62,12 +63,12 @@ class SurveyAnswered:
 
 
 @dataclass(frozen=True, slots=True)
-class SurveyExpired:
+class SurveyExpired(DomainEvent):
     expired_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
-class SurveyCancelled:
+class SurveyCancelled(DomainEvent):
     reason: CancelReason
     cancelled_at: datetime
 

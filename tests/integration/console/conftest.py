@@ -207,7 +207,7 @@ async def console(
         survey.settings, clock=survey.clock, contact_resolver=survey.contacts
     )
     survey_transport = httpx.ASGITransport(app=survey_app)
-    await survey_service.start()
+    await survey_service.runtime.start()
     app = create_app(
         settings,
         clock=clock,
@@ -236,5 +236,5 @@ async def console(
                 survey=survey,
             )
     finally:
-        await survey_service.stop()
+        await survey_service.runtime.stop()
         smtp.stop()

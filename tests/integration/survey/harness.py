@@ -17,7 +17,8 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from deploy.tokens import dev_token
-from services.survey.bootstrap import SurveyService, build_service
+from services.survey.api.deps import SurveyService
+from services.survey.bootstrap import build_service
 from services.survey.settings import SurveySettings
 from shared import contracts as ct
 from shared.clock import FakeClock
@@ -174,11 +175,11 @@ class Harness:
         app, service = build_service(
             self.settings, clock=self.clock, contact_resolver=self.contacts
         )
-        await service.start()
+        await service.runtime.start()
         try:
             async with httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=app), base_url="http://survey.test"
             ) as client:
                 yield client, service
         finally:
-            await service.stop()
+            await service.runtime.stop()

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from services.survey.bootstrap import SurveyService
+from services.survey.api.deps import SurveyService
 from tests.integration.authz.matrix import (
     EVERYONE,
     READER,

@@ -10,7 +10,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from services.survey.bootstrap import SurveyService
+from services.survey.api.deps import SurveyService
 from shared import contracts as ct
 from tests.integration.kafka_reading import end_offsets, read_envelopes
 from tests.integration.survey.harness import SURVEY_TOPIC, Harness, auth

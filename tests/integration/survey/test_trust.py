@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from deploy.tokens import dev_token
-from services.survey.bootstrap import SurveyService
+from services.survey.api.deps import SurveyService
 from shared import contracts as ct
 from tests.integration.survey.harness import Harness, Publisher, auth, eventually
 

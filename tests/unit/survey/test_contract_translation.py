@@ -3,9 +3,8 @@
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
-from services.survey.adapters.codec import EventCodec
 from services.survey.application.contract import action_outbox, complaint_outbox, survey_outbox
-from services.survey.application.surveys import SURVEY_EVENTS
+from services.survey.application.surveys import SURVEY_CODEC
 from services.survey.domain import action as a
 from services.survey.domain import complaint as c
 from services.survey.domain import survey as s
@@ -153,7 +152,7 @@ def test_complaint_and_action_events_carry_no_text() -> None:
 
 def test_stored_survey_events_read_back_identical() -> None:
     events, _ = _run("six_months", "in_training")
-    codec = EventCodec[s.SurveyEvent](*SURVEY_EVENTS)
+    codec = SURVEY_CODEC
     for version, event in enumerate(events, start=1):
         new = codec.encode(event)
         stored = StoredEvent("survey-x", version, new.event_id, new.type, new.data, {}, T0, version)

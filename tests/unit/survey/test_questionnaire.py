@@ -119,8 +119,8 @@ def test_a_definition_survives_its_json_form() -> None:
 
 
 def test_the_satisfaction_question_is_shown_with_the_range_it_accepts() -> None:
+    from services.survey.api.schemas import question_out
     from services.survey.domain.questionnaire import Question
-    from services.survey.schemas import question_out
 
     shown = question_out(Question("overall_satisfaction", "satisfaction", "Overall?"))
     assert (shown.min_score, shown.max_score) == (1, 5)
