@@ -1,31 +1,30 @@
-"""Composition root: wires the runtime, the application services and the routes."""
+"""Composition root: wires the runtime, the application services and the routes.
+
+Like every command service: build the `ServiceRuntime`, the application on it, register its
+reactions, timers and mail sender (`use_mail`), then the app (`create_service_app`) with the
+service's parts on `app.state` and the api package's routes."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 from uuid import UUID
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
-from services.scheduling.api import build_router
+from services.scheduling.api import install_routes
+from services.scheduling.api.deps import SchedulingService
 from services.scheduling.application.calendars import CalendarService
 from services.scheduling.application.directory import SHRED_NAME, DirectoryService
 from services.scheduling.application.reactions import dossier_handlers
 from services.scheduling.application.reminders import TEMPLATE, reminder_renderer
 from services.scheduling.application.sessions import SessionService
-from services.scheduling.domain.rejection import Rejected, RejectionKind
 from services.scheduling.settings import Settings
 from shared.auth import internal_token_provider
 from shared.clock import Clock
 from shared.db import Connection
 from shared.logging import get_logger
 from shared.mail import (
-    STOP_TIMEOUT_S,
     ContactResolver,
     HttpContactResolver,
     Mail,
@@ -35,64 +34,13 @@ from shared.mail import (
 )
 from shared.runtime import ServiceRuntime, create_service_app
 from shared.settings import DEV_JWT_PRIVATE_KEY_FILE
-from shared.web import problem_response
 
 log = get_logger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-STATUS = {
-    RejectionKind.NOT_FOUND: 404,
-    RejectionKind.CONFLICT: 409,
-    RejectionKind.INVALID: 422,
-    RejectionKind.FORBIDDEN: 403,
-}
 DESCRIPTION = """Sites, rooms and staff (qualifications, habilitations, continuous training,
 evaluations); sessions of bilans with convention gating, referent rule, confidential rooms, no
 double booking and the 24-hour cap; attendance signatures and sheet; e-mail reminders; iCalendar
 feeds and free slots. Errors are RFC 9457 problem documents with a `code`."""
-
-
-class SchedulingRuntime(ServiceRuntime):
-    """The platform runtime plus the mail loop that sends session reminders."""
-
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        mail_sender_factory: Callable[[SchedulingRuntime], MailSender],
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(settings, **kwargs)
-        self._mail_sender_factory = mail_sender_factory
-        self.mail_sender: MailSender | None = None
-        self._mail_task: asyncio.Task[None] | None = None
-
-    def ensure_mail_sender(self) -> MailSender:
-        """The mail sender (made once the pool exists)."""
-        if self.mail_sender is None:
-            self.mail_sender = self._mail_sender_factory(self)
-            self.due_work["mail"] = self.mail_sender
-        return self.mail_sender
-
-    async def start_background(self) -> None:
-        await super().start_background()
-        self._mail_task = asyncio.create_task(
-            self.ensure_mail_sender().run(), name="scheduling-mail"
-        )
-        self.watch("mail", self._mail_task)
-
-    async def stop(self) -> None:
-        if self._mail_task is not None:
-            # The loop returns between two sends: a mail being sent is finished first.
-            self.forget("mail")
-            self.ensure_mail_sender().stop()
-            try:
-                await asyncio.wait_for(self._mail_task, STOP_TIMEOUT_S)
-            except Exception as exc:  # a timeout, or the loop had died already
-                log.warning("mail_loop_stopped_abruptly", error=type(exc).__name__)
-            self._mail_task = None
-        if self.mail_sender is not None:
-            await self.mail_sender.aclose()
-        await super().stop()
 
 
 # Creating commands whose POST accepts an Idempotency-Key (their answers hold ids, not
@@ -110,7 +58,7 @@ def create_app(
 ) -> FastAPI:
     """The scheduling service's app; nothing connects before its lifespan starts."""
 
-    def make_sender(runtime: SchedulingRuntime) -> MailSender:
+    def make_sender(runtime: ServiceRuntime) -> MailSender:
         resolver = contact_resolver or HttpContactResolver(
             settings.dossier_contact_url,
             internal_token_provider(
@@ -144,9 +92,8 @@ def create_app(
         sessions.wake_mail = sender.wake
         return sender
 
-    runtime = SchedulingRuntime(
+    runtime = ServiceRuntime(
         settings,
-        mail_sender_factory=make_sender,
         migrations=[MIGRATIONS],
         consumer_topics=[settings.dossier_events_topic],
         event_handlers=dossier_handlers(
@@ -172,6 +119,7 @@ def create_app(
         name_retention=timedelta(days=settings.staff_name_retention_days),
     )
     runtime.timer_handlers[SHRED_NAME] = directory.shred_name
+    runtime.use_mail(make_sender)
     calendars = CalendarService(pool=lambda: runtime.pool, clock=runtime.clock, settings=settings)
     app = create_service_app(
         runtime,
@@ -179,10 +127,8 @@ def create_app(
         description=DESCRIPTION,
         idempotent_paths=IDEMPOTENT_PATHS,
     )
-    app.include_router(build_router(sessions, directory, calendars))
-
-    @app.exception_handler(Rejected)
-    async def _rejected(request: Request, exc: Rejected) -> JSONResponse:
-        return problem_response(request, STATUS[exc.kind], exc.code, exc.detail, **exc.extra)
-
+    app.state.scheduling_service = SchedulingService(
+        runtime=runtime, sessions=sessions, directory=directory, calendars=calendars
+    )
+    install_routes(app)
     return app

@@ -54,7 +54,7 @@ class FakeKeys:
 
 @dataclass
 class FakeConnection:
-    """A connection whose reads find nothing; it records the statements written through it."""
+    """A connection whose reads find nothing; it records every statement sent through it."""
 
     statements: list[str] = field(default_factory=list)
 
@@ -66,12 +66,15 @@ class FakeConnection:
         self.statements.append(" ".join(query.split()))
 
     async def fetch(self, query: str, *args: Any) -> list[Any]:
+        self.statements.append(" ".join(query.split()))
         return []
 
     async def fetchrow(self, query: str, *args: Any) -> Any:
+        self.statements.append(" ".join(query.split()))
         return None
 
     async def fetchval(self, query: str, *args: Any) -> Any:
+        self.statements.append(" ".join(query.split()))
         return None
 
     @asynccontextmanager
@@ -105,3 +108,27 @@ class FakeRuntime:
     def published(self) -> list[str]:
         """The contract event types written to the outbox, in order."""
         return [type(m.event).__name__ for _, m in self.store.outbox]
+
+
+@dataclass
+class FakePool:
+    """A pool whose one connection is a `FakeConnection` (for handlers that open their own
+    `unit_of_work`)."""
+
+    conn: FakeConnection = field(default_factory=FakeConnection)
+
+    @asynccontextmanager
+    async def acquire(self) -> AsyncIterator[FakeConnection]:
+        yield self.conn
+
+    async def fetchval(self, query: str, *args: Any) -> Any:
+        return await self.conn.fetchval(query, *args)
+
+    async def fetchrow(self, query: str, *args: Any) -> Any:
+        return await self.conn.fetchrow(query, *args)
+
+    async def fetch(self, query: str, *args: Any) -> list[Any]:
+        return await self.conn.fetch(query, *args)
+
+    async def execute(self, query: str, *args: Any) -> str:
+        return await self.conn.execute(query, *args)

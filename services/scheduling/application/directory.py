@@ -27,7 +27,7 @@ from shared import timers
 from shared.auth import Principal
 from shared.clock import Clock
 from shared.db import Connection
-from shared.eventstore import ConcurrencyError, PostgresEventStore
+from shared.eventstore import ConcurrencyError, EventStore
 from shared.keystore import KeyStore
 from shared.logging import get_logger
 from shared.runtime import outbox_message
@@ -48,7 +48,7 @@ class DirectoryService:
         self,
         *,
         pool: Callable[[], asyncpg.Pool],
-        store: Callable[[], PostgresEventStore],
+        store: Callable[[], EventStore],
         keys: Callable[[], KeyStore],
         clock: Clock,
         name_retention: timedelta,

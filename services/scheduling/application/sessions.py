@@ -38,7 +38,7 @@ from services.scheduling.settings import Settings
 from shared.auth import Principal, Role
 from shared.clock import Clock
 from shared.db import Connection
-from shared.eventstore import ConcurrencyError, PostgresEventStore
+from shared.eventstore import ConcurrencyError, EventStore
 from shared.runtime import outbox_message
 from shared.unit_of_work import once_committed, unit_of_work
 
@@ -62,7 +62,7 @@ class SessionService:
         self,
         *,
         pool: Callable[[], asyncpg.Pool],
-        store: Callable[[], PostgresEventStore],
+        store: Callable[[], EventStore],
         clock: Clock,
         settings: Settings,
     ) -> None:

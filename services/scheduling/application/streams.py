@@ -9,7 +9,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from services.scheduling.domain import sessions, staff
 from shared.db import Connection
-from shared.eventstore import NewEvent, PostgresEventStore
+from shared.eventstore import EventStore, NewEvent
 
 _SESSION_EVENTS: TypeAdapter[sessions.Event] = TypeAdapter(sessions.Event)
 _STAFF_EVENTS: TypeAdapter[staff.Event] = TypeAdapter(staff.Event)
@@ -44,7 +44,7 @@ def new_events(events: list[Any]) -> list[NewEvent]:
 
 
 async def load_session(
-    store: PostgresEventStore, conn: Connection, session_id: UUID
+    store: EventStore, conn: Connection, session_id: UUID
 ) -> tuple[sessions.Session | None, int]:
     stored = await store.read_stream(session_stream(session_id), conn=conn)
     events = [_SESSION_EVENTS.validate_python(e.data) for e in stored]
@@ -52,7 +52,7 @@ async def load_session(
 
 
 async def load_staff(
-    store: PostgresEventStore, conn: Connection, staff_id: UUID
+    store: EventStore, conn: Connection, staff_id: UUID
 ) -> tuple[staff.StaffMember | None, int]:
     stored = await store.read_stream(staff_stream(staff_id), conn=conn)
     events = [_STAFF_EVENTS.validate_python(e.data) for e in stored]

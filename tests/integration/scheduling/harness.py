@@ -16,13 +16,14 @@ from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
 from deploy.tokens import dev_token
-from services.scheduling.bootstrap import SchedulingRuntime, create_app
+from services.scheduling.bootstrap import create_app
 from services.scheduling.settings import Settings
 from shared.clock import FakeClock
 from shared.contracts import dossier as d
 from shared.contracts.base import IntegrationEvent
 from shared.envelope import Envelope, encode
 from shared.mail import Contact
+from shared.runtime import ServiceRuntime
 from tests.integration.kafka_reading import end_offsets, read_envelopes
 from tests.integration.survey.harness import start_group_at_end
 
@@ -108,8 +109,8 @@ class Running:
     clock: FakeClock
 
     @property
-    def runtime(self) -> SchedulingRuntime:
-        runtime: SchedulingRuntime = self.app.state.runtime
+    def runtime(self) -> ServiceRuntime:
+        runtime: ServiceRuntime = self.app.state.runtime
         return runtime
 
 
@@ -150,7 +151,7 @@ class Harness:
             await start_group_at_end(self.kafka_bootstrap, self.group, "bilan.dossier.events")
             self._positioned = True
         app = create_app(self.settings(), clock=self.clock, contact_resolver=self._resolve)
-        runtime: SchedulingRuntime = app.state.runtime
+        runtime: ServiceRuntime = app.state.runtime
         await runtime.start()
         try:
             async with httpx.AsyncClient(

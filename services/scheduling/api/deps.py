@@ -1,0 +1,66 @@
+"""What every route needs: the service's parts, the callers' roles, a session's answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request, Response
+
+from services.scheduling.api import schemas as b
+from services.scheduling.application.access import LEADERS, MANAGERS, STAFF_READERS
+from services.scheduling.application.calendars import CalendarService
+from services.scheduling.application.directory import DirectoryService
+from services.scheduling.application.sessions import SessionService
+from services.scheduling.domain import sessions as s
+from shared.auth import Principal, Role, require_roles
+from shared.runtime import ServiceRuntime
+from shared.web import set_etag
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulingService:
+    """The parts the routes call (built by the bootstrap, kept on `app.state`)."""
+
+    runtime: ServiceRuntime
+    sessions: SessionService
+    directory: DirectoryService
+    calendars: CalendarService
+
+
+async def service(request: Request) -> SchedulingService:
+    found: SchedulingService = request.app.state.scheduling_service
+    return found
+
+
+Service = Annotated[SchedulingService, Depends(service)]
+
+Manager = Annotated[Principal, Depends(require_roles(*MANAGERS))]
+Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
+StaffReader = Annotated[Principal, Depends(require_roles(*STAFF_READERS))]
+TrainingReader = Annotated[Principal, Depends(require_roles(*MANAGERS, Role.QUALITY_LEAD))]
+Scheduler = Annotated[Principal, Depends(require_roles(*MANAGERS, *LEADERS))]
+Signer = Annotated[Principal, Depends(require_roles(Role.BENEFICIARY, *LEADERS))]
+SessionReader = Annotated[Principal, Depends(require_roles(Role.BENEFICIARY, *MANAGERS, *LEADERS))]
+
+
+def session_out(state: s.Session, version: int, response: Response | None = None) -> b.SessionOut:
+    if response is not None:
+        set_etag(response, version)
+    return b.SessionOut(
+        session_id=state.session_id,
+        dossier_id=state.dossier_id,
+        site_id=state.site_id,
+        consultant_id=state.consultant_id,
+        room_id=state.room_id,
+        modality=state.modality,
+        phase=state.phase,
+        starts_at=state.starts_at,
+        planned_minutes=state.planned_minutes,
+        status=state.status,
+        join_link=state.join_link,
+        held_started_at=state.held_started_at,
+        held_minutes=state.held_minutes,
+        signatures=b.Signatures(**state.signatures),
+        version=version,
+    )

@@ -1,0 +1,179 @@
+"""Sessions of a dossier: scheduling, moving, cancelling, no-show, held, attendance."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Response
+
+from services.scheduling.api import schemas as b
+from services.scheduling.api.deps import (
+    Scheduler,
+    Service,
+    SessionReader,
+    Signer,
+    session_out,
+)
+from services.scheduling.application.sessions import ScheduleRequest
+from shared.web import IfMatchHeader, parse_if_match
+
+router = APIRouter(tags=["sessions"])
+
+
+@router.post(
+    "/dossiers/{dossier_id}/sessions",
+    status_code=201,
+    response_model=b.SessionOut,
+    summary="Schedule a session of a dossier",
+)
+async def schedule(
+    dossier_id: UUID, body: b.ScheduleBody, who: Scheduler, svc: Service, response: Response
+) -> b.SessionOut:
+    request = ScheduleRequest(**body.model_dump())
+    state, version = await svc.sessions.schedule(who, dossier_id, request)
+    return session_out(state, version, response)
+
+
+@router.get(
+    "/dossiers/{dossier_id}/sessions",
+    response_model=list[b.SessionOut],
+    summary="Sessions of a dossier",
+)
+async def list_sessions(dossier_id: UUID, who: SessionReader, svc: Service) -> list[b.SessionOut]:
+    return [session_out(x, v) for x, v in await svc.sessions.sessions_of(who, dossier_id)]
+
+
+@router.get(
+    "/dossiers/{dossier_id}/people-and-places",
+    response_model=b.PeopleAndPlacesOut,
+    summary="Who leads a dossier's sessions, its referent, and where the sessions are",
+)
+async def people_and_places(
+    dossier_id: UUID, who: SessionReader, svc: Service
+) -> b.PeopleAndPlacesOut:
+    dossier = await svc.sessions.dossier_for(who, dossier_id)
+    booked = [
+        (x.consultant_id, x.room_id) for x, _ in await svc.sessions.sessions_of(who, dossier_id)
+    ]
+    names, places = await svc.directory.people_and_places(dossier.referent_id, booked)
+    return b.PeopleAndPlacesOut(
+        referent_id=dossier.referent_id,
+        staff=[b.NamedStaff(staff_id=k, name=v) for k, v in sorted(names.items())],
+        rooms=[b.Place(room_id=k, place=v) for k, v in sorted(places.items())],
+    )
+
+
+@router.get(
+    "/sessions/{session_id}",
+    response_model=b.SessionOut,
+    summary="A session, with its version as ETag",
+)
+async def get_session(
+    session_id: UUID, who: SessionReader, svc: Service, response: Response
+) -> b.SessionOut:
+    state, version = await svc.sessions.session_for(who, session_id)
+    return session_out(state, version, response)
+
+
+@router.post(
+    "/sessions/{session_id}/reschedule",
+    response_model=b.SessionOut,
+    summary="Move a session (who asked)",
+)
+async def reschedule(
+    session_id: UUID,
+    body: b.RescheduleBody,
+    who: Scheduler,
+    svc: Service,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> b.SessionOut:
+    state, version = await svc.sessions.reschedule(
+        who, session_id, parse_if_match(if_match), body.starts_at, body.requested_by
+    )
+    return session_out(state, version, response)
+
+
+@router.post(
+    "/sessions/{session_id}/cancellation",
+    response_model=b.SessionOut,
+    summary="Cancel a session (by whom, why); notice is computed",
+)
+async def cancel(
+    session_id: UUID,
+    body: b.CancelBody,
+    who: Scheduler,
+    svc: Service,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> b.SessionOut:
+    state, version = await svc.sessions.cancel(
+        who, session_id, parse_if_match(if_match), body.cancelled_by, body.reason
+    )
+    return session_out(state, version, response)
+
+
+@router.post(
+    "/sessions/{session_id}/no-show",
+    response_model=b.SessionOut,
+    summary="Record that the beneficiary did not come",
+)
+async def no_show(
+    session_id: UUID,
+    who: Scheduler,
+    svc: Service,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> b.SessionOut:
+    state, version = await svc.sessions.record_no_show(who, session_id, parse_if_match(if_match))
+    return session_out(state, version, response)
+
+
+@router.post(
+    "/sessions/{session_id}/held",
+    response_model=b.SessionOut,
+    summary="Record that a session took place (actual start, duration)",
+)
+async def held(
+    session_id: UUID,
+    body: b.HeldBody,
+    who: Scheduler,
+    svc: Service,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> b.SessionOut:
+    state, version = await svc.sessions.record_held(
+        who, session_id, parse_if_match(if_match), body.started_at, body.duration_minutes
+    )
+    return session_out(state, version, response)
+
+
+@router.post(
+    "/sessions/{session_id}/signatures",
+    response_model=b.SessionOut,
+    summary="Sign the attendance sheet (the beneficiary or the consultant)",
+)
+async def sign(
+    session_id: UUID,
+    body: b.SignBody,
+    who: Signer,
+    svc: Service,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> b.SessionOut:
+    state, version = await svc.sessions.sign(
+        who, session_id, parse_if_match(if_match), body.signed_at
+    )
+    return session_out(state, version, response)
+
+
+@router.get(
+    "/dossiers/{dossier_id}/attendance-sheet.pdf",
+    response_class=Response,
+    summary="The dossier's attendance sheet (PDF): held sessions and both signatures",
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+async def attendance_sheet(dossier_id: UUID, who: Scheduler, svc: Service) -> Response:
+    dossier = await svc.sessions.dossier_for(who, dossier_id)
+    pdf = await svc.calendars.attendance_sheet(dossier)
+    return Response(pdf, media_type="application/pdf")
