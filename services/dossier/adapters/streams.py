@@ -10,7 +10,7 @@ from services.dossier.domain import dossier as d
 from services.dossier.domain import held_time
 from services.dossier.domain.events import DomainEvent, load_event
 from shared.db import Connection
-from shared.eventstore import NewEvent, OutboxMessage, PostgresEventStore
+from shared.eventstore import EventStore, NewEvent, OutboxMessage
 
 
 def dossier_stream(dossier_id: str) -> str:
@@ -26,7 +26,7 @@ def beneficiary_stream(beneficiary_id: str) -> str:
 
 
 async def load_history(
-    store: PostgresEventStore, stream_id: str, conn: Connection
+    store: EventStore, stream_id: str, conn: Connection
 ) -> tuple[list[DomainEvent], int]:
     """The stream's domain events and its version (0 when it does not exist)."""
     stored = await store.read_stream(stream_id, conn=conn)
@@ -34,28 +34,28 @@ async def load_history(
 
 
 async def load_dossier(
-    store: PostgresEventStore, dossier_id: str, conn: Connection
+    store: EventStore, dossier_id: str, conn: Connection
 ) -> tuple[d.Dossier | None, int]:
     events, version = await load_history(store, dossier_stream(dossier_id), conn)
     return d.fold(events), version
 
 
 async def load_held_time(
-    store: PostgresEventStore, dossier_id: str, conn: Connection
+    store: EventStore, dossier_id: str, conn: Connection
 ) -> tuple[held_time.HeldTime, int]:
     events, version = await load_history(store, held_time_stream(dossier_id), conn)
     return held_time.fold(events), version
 
 
 async def load_beneficiary(
-    store: PostgresEventStore, beneficiary_id: str, conn: Connection
+    store: EventStore, beneficiary_id: str, conn: Connection
 ) -> tuple[b.Beneficiary | None, int]:
     events, version = await load_history(store, beneficiary_stream(beneficiary_id), conn)
     return b.fold(events), version
 
 
 async def append(
-    store: PostgresEventStore,
+    store: EventStore,
     conn: Connection,
     stream_id: str,
     version: int,

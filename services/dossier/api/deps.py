@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated
+from uuid import UUID
 
 import asyncpg
-from fastapi import Depends, Header, Request, Response
+from fastapi import Depends, Request, Response
 
-from services.dossier.application.dossiers import DossierCommands
+from services.dossier.api.models import CommandResult
+from services.dossier.application.dossiers import DossierBuild, DossierCheck, DossierCommands
 from services.dossier.application.views import ContentReader
 from services.dossier.domain.access import Reader
 from services.dossier.settings import Settings
@@ -19,10 +19,11 @@ from shared.auth import Principal, Role, require_roles
 from shared.clock import Clock
 from shared.db import Connection
 from shared.runtime import ServiceRuntime
-from shared.unit_of_work import unit_of_work
-from shared.web import Problem
+from shared.web import CommandContext, OnAggregate, Problem
+from shared.web import IfMatch as IfMatch  # the platform's, re-exported for the routes
+from shared.web import Tx as Tx
+from shared.web import set_etag as set_etag
 
-_ETAG = re.compile(r'^(?:W/)?"?(\d{1,9})"?$')
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
@@ -52,42 +53,50 @@ async def service(request: Request) -> DossierService:
 Service = Annotated[DossierService, Depends(service)]
 
 
-async def transaction(svc: Service) -> AsyncIterator[Connection]:
-    """One transaction per request: a refused command leaves nothing behind."""
-    async with unit_of_work(svc.pool) as conn:
-        yield conn
+@dataclass(frozen=True, slots=True)
+class DossierCommand:
+    """Run one command on the dossier of the route: the request's transaction, its `If-Match`
+    version and its response, with the service. A route keeps its decorator, its role, its
+    body and the line that builds its command, and ends in `await run(dossier_id, build,
+    check)`."""
 
+    svc: DossierService
+    context: CommandContext
 
-# Function scope: the transaction commits before the response leaves, so a client never gets a
-# success for a commit that then fails, nor reads its own write too early.
-Tx = Annotated[Connection, Depends(transaction, scope="function")]
+    @property
+    def conn(self) -> Connection:
+        return self.context.conn
 
+    @property
+    def response(self) -> Response:
+        return self.context.response
 
-async def expected_version(
-    raw: Annotated[
-        str | None,
-        Header(
-            alias="If-Match",
-            description='The version read (ETag), e.g. "3": required; a stale one gets 409.',
-        ),
-    ] = None,
-) -> int:
-    """The stream version from `If-Match` (428 when absent, 400 when not a version)."""
-    if raw is None:
-        raise Problem(
-            428, "precondition_required", 'send If-Match: "<version>" from the ETag you read'
+    def time(self, value: datetime | None) -> datetime:
+        """The fact's business time as given, or now (`business_time`)."""
+        return business_time(value, self.svc.clock)
+
+    async def __call__(
+        self, dossier_id: UUID, build: DossierBuild, check: DossierCheck
+    ) -> CommandResult:
+        outcome = await self.svc.commands.execute(
+            self.conn,
+            str(dossier_id),
+            build,
+            expected_version=self.context.expected_version,
+            authorize=check,
         )
-    match = _ETAG.match(raw.strip())
-    if match is None:
-        raise Problem(400, "bad_if_match", 'If-Match must be a version, e.g. "3"')
-    return int(match.group(1))
+        self.context.answered(outcome.version)
+        return CommandResult(
+            id=str(dossier_id), version=outcome.version, events=[e.type for e in outcome.events]
+        )
 
 
-IfMatch = Annotated[int, Depends(expected_version)]
+async def dossier_command(svc: Service, context: OnAggregate) -> DossierCommand:
+    return DossierCommand(svc, context)
 
 
-def set_etag(response: Response, version: int) -> None:
-    response.headers["ETag"] = f'"{version}"'
+RunCommand = Annotated[DossierCommand, Depends(dossier_command)]
+"""The dependency of a command on an existing dossier (service, transaction, If-Match)."""
 
 
 def reader_of(principal: Principal) -> Reader:

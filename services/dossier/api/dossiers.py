@@ -15,9 +15,9 @@ from services.dossier.api.deps import (
     Anyone,
     Assigners,
     Conductors,
-    IfMatch,
     Managers,
     ManagersOrBeneficiary,
+    RunCommand,
     Service,
     Staff,
     Tx,
@@ -26,7 +26,7 @@ from services.dossier.api.deps import (
     set_etag,
 )
 from services.dossier.api.problems import PROBLEMS
-from services.dossier.application.dossiers import DossierBuild, DossierCheck, constant
+from services.dossier.application.dossiers import DossierCheck, constant
 from services.dossier.application.views import (
     administrative_view,
     enforce,
@@ -93,24 +93,6 @@ def administers_tests(principal: Principal) -> DossierCheck:
         refuse_if_restricted(reader, _exists(state))
 
     return check
-
-
-async def _run(
-    svc: Service,
-    conn: Connection,
-    response: Response,
-    dossier_id: UUID,
-    build: DossierBuild,
-    version: int,
-    check: DossierCheck,
-) -> m.CommandResult:
-    outcome = await svc.commands.execute(
-        conn, str(dossier_id), build, expected_version=version, authorize=check
-    )
-    set_etag(response, outcome.version)
-    return m.CommandResult(
-        id=str(dossier_id), version=outcome.version, events=[e.type for e in outcome.events]
-    )
 
 
 @router.get("/deontology-notice", summary="The current deontology notice and its version")
@@ -222,16 +204,13 @@ async def acknowledge_deontology(
     dossier_id: UUID,
     body: m.AcknowledgeDeontology,
     who: ManagersOrBeneficiary,
-    svc: Service,
-    conn: Tx,
-    version: IfMatch,
-    response: Response,
+    run: RunCommand,
 ) -> m.CommandResult:
     """The beneficiary acknowledged the versioned deontology notice (L6313-4)."""
     command = d.AcknowledgeDeontology(
-        body.notice_version, frozenset(NOTICES), business_time(body.acknowledged_at, svc.clock)
+        body.notice_version, frozenset(NOTICES), run.time(body.acknowledged_at)
     )
-    return await _run(svc, conn, response, dossier_id, constant(command), version, administers(who))
+    return await run(dossier_id, constant(command), administers(who))
 
 
 @router.put(
@@ -241,19 +220,18 @@ async def record_needs_analysis(
     dossier_id: UUID,
     body: m.RecordNeedsAnalysis,
     who: Conductors,
-    svc: Service,
-    conn: Tx,
-    version: IfMatch,
-    response: Response,
+    run: RunCommand,
 ) -> m.CommandResult:
     """The needs analysis (narrative encrypted under the dossier's working-documents key)."""
-    at = business_time(body.recorded_at, svc.clock)
+    at = run.time(body.recorded_at)
 
     async def build(c: Connection, _s: d.Dossier | None) -> d.Command:
-        sealed = await svc.commands.seal_work(c, str(dossier_id), "needs_analysis", body.narrative)
+        sealed = await run.svc.commands.seal_work(
+            c, str(dossier_id), "needs_analysis", body.narrative
+        )
         return d.RecordNeedsAnalysis(sealed, body.disability_accommodation_requested, at)
 
-    return await _run(svc, conn, response, dossier_id, build, version, conducts(who))
+    return await run(dossier_id, build, conducts(who))
 
 
 @router.put("/dossiers/{dossier_id}/programme", response_model=m.CommandResult)
@@ -261,16 +239,11 @@ async def agree_programme(
     dossier_id: UUID,
     body: m.AgreeProgramme,
     who: Conductors,
-    svc: Service,
-    conn: Tx,
-    version: IfMatch,
-    response: Response,
+    run: RunCommand,
 ) -> m.CommandResult:
     """The personalised programme agreed with the beneficiary (R6313-4 1° c)."""
-    command = d.AgreeProgramme(
-        body.planned_minutes, body.modality, business_time(body.agreed_at, svc.clock)
-    )
-    return await _run(svc, conn, response, dossier_id, constant(command), version, conducts(who))
+    command = d.AgreeProgramme(body.planned_minutes, body.modality, run.time(body.agreed_at))
+    return await run(dossier_id, constant(command), conducts(who))
 
 
 @router.post("/dossiers/{dossier_id}/conventions", status_code=201, response_model=m.CommandResult)
@@ -278,10 +251,7 @@ async def draft_convention(
     dossier_id: UUID,
     body: m.DraftConvention,
     who: Managers,
-    svc: Service,
-    conn: Tx,
-    version: IfMatch,
-    response: Response,
+    run: RunCommand,
 ) -> m.CommandResult:
     """Draft the convention with its mandatory mentions (R6313-8); parties follow the kind."""
     mentions = {k: getattr(body, k) for k in d.MANDATORY_MENTIONS}
@@ -292,12 +262,10 @@ async def draft_convention(
         mentions,
         body.duration_minutes,
         body.price_cents,
-        svc.clock.now(),
+        run.svc.clock.now(),
     )
-    result = await _run(
-        svc, conn, response, dossier_id, constant(command), version, administers(who)
-    )
-    response.headers["Location"] = f"/dossiers/{dossier_id}/conventions/{convention_id}"
+    result = await run(dossier_id, constant(command), administers(who))
+    run.response.headers["Location"] = f"/dossiers/{dossier_id}/conventions/{convention_id}"
     return result
 
 
@@ -309,22 +277,21 @@ async def send_convention(
     convention_id: UUID,
     body: m.SendConvention,
     who: Managers,
-    svc: Service,
-    conn: Tx,
-    version: IfMatch,
-    response: Response,
+    run: RunCommand,
 ) -> m.CommandResult:
     """Send for signature; the acceptance deadline follows the kind (10 days, R6313-8)."""
-    sent_at = business_time(body.sent_at, svc.clock)
+    sent_at = run.time(body.sent_at)
 
     async def build(_c: Connection, state: d.Dossier | None) -> d.Command:
         convention = next(
             (c for c in _exists(state).conventions if c.convention_id == str(convention_id)), None
         )
         kind = convention.kind if convention else "tripartite"
-        return d.SendConvention(str(convention_id), svc.settings.acceptance_period(kind), sent_at)
+        return d.SendConvention(
+            str(convention_id), run.svc.settings.acceptance_period(kind), sent_at
+        )
 
-    return await _run(svc, conn, response, dossier_id, build, version, administers(who))
+    return await run(dossier_id, build, administers(who))
 
 
 @router.post(
@@ -335,17 +302,14 @@ async def sign_convention(
     convention_id: UUID,
     body: m.SignConvention,
     who: ManagersOrBeneficiary,
-    svc: Service,
-    conn: Tx,
-    version: IfMatch,
-    response: Response,
+    run: RunCommand,
 ) -> m.CommandResult:
     """One party signs; the last required signature makes the convention signed.
 
     A party signs online for itself only: the beneficiary as the beneficiary, a site manager
     (or an admin) as the provider. Another party's signature on paper is recorded by a site
     manager, an admin or the referent, with its scan."""
-    signed_at = business_time(body.signed_at, svc.clock)
+    signed_at = run.time(body.signed_at)
     scan = body.paper_document
     if Role.BENEFICIARY in who.roles:
         if body.party != "beneficiary":
@@ -384,12 +348,12 @@ async def sign_convention(
             )
         document_id = await _file_scan(
             c,
-            svc,
+            run.svc,
             who,
             dossier,
             scan,
             f"convention_signature:{convention_id}:{body.party}",
-            svc.clock.now(),
+            run.svc.clock.now(),
         )
         return d.SignConvention(
             str(convention_id),
@@ -399,7 +363,7 @@ async def sign_convention(
             document_id,
         )
 
-    return await _run(svc, conn, response, dossier_id, build, version, administers(who))
+    return await run(dossier_id, build, administers(who))
 
 
 @router.post(
@@ -410,19 +374,16 @@ async def exercise_withdrawal(
     convention_id: UUID,
     body: m.ExerciseWithdrawal,
     who: ManagersOrBeneficiary,
-    svc: Service,
-    conn: Tx,
-    version: IfMatch,
-    response: Response,
+    run: RunCommand,
 ) -> m.CommandResult:
     """Withdrawal within the funding route's period (L6353-5; CPF terms)."""
-    at = business_time(body.exercised_at, svc.clock)
+    at = run.time(body.exercised_at)
 
     async def build(_c: Connection, state: d.Dossier | None) -> d.Command:
-        period = svc.settings.withdrawal_period(_exists(state).funding_route)
+        period = run.svc.settings.withdrawal_period(_exists(state).funding_route)
         return d.ExerciseWithdrawal(str(convention_id), period, at)
 
-    return await _run(svc, conn, response, dossier_id, build, version, administers(who))
+    return await run(dossier_id, build, administers(who))
 
 
 @router.get(
@@ -454,19 +415,16 @@ async def assign_referent(
     dossier_id: UUID,
     body: m.AssignReferent,
     who: Assigners,
-    svc: Service,
-    conn: Tx,
-    version: IfMatch,
-    response: Response,
+    run: RunCommand,
 ) -> m.CommandResult:
     """Name the referent: an active consultant or psychologist of the dossier's site."""
-    at = svc.clock.now()
+    at = run.svc.clock.now()
 
     async def build(c: Connection, _s: d.Dossier | None) -> d.Command:
         staff = await staff_directory.find(c, str(body.consultant_id))
         return d.AssignReferent(staff, body.reason, at, who.subject)
 
-    return await _run(svc, conn, response, dossier_id, build, version, administers(who))
+    return await run(dossier_id, build, administers(who))
 
 
 @router.post("/dossiers/{dossier_id}/phases/{phase}/start", response_model=m.CommandResult)
@@ -475,14 +433,11 @@ async def start_phase(
     phase: Phase,
     body: m.PhaseTransition,
     who: Conductors,
-    svc: Service,
-    conn: Tx,
-    version: IfMatch,
-    response: Response,
+    run: RunCommand,
 ) -> m.CommandResult:
     """Start a phase, in the order of R6313-4 (rules 3 and 4)."""
-    command = d.StartPhase(phase, business_time(body.at, svc.clock))
-    return await _run(svc, conn, response, dossier_id, constant(command), version, conducts(who))
+    command = d.StartPhase(phase, run.time(body.at))
+    return await run(dossier_id, constant(command), conducts(who))
 
 
 @router.post("/dossiers/{dossier_id}/phases/{phase}/completion", response_model=m.CommandResult)
@@ -491,13 +446,10 @@ async def complete_phase(
     phase: Phase,
     body: m.PhaseTransition,
     who: Conductors,
-    svc: Service,
-    conn: Tx,
-    version: IfMatch,
-    response: Response,
+    run: RunCommand,
 ) -> m.CommandResult:
-    command = d.CompletePhase(phase, business_time(body.at, svc.clock))
-    return await _run(svc, conn, response, dossier_id, constant(command), version, conducts(who))
+    command = d.CompletePhase(phase, run.time(body.at))
+    return await run(dossier_id, constant(command), conducts(who))
 
 
 @router.post(
@@ -510,23 +462,22 @@ async def administer_assessment(
     dossier_id: UUID,
     body: m.AdministerAssessment,
     who: Conductors,
-    svc: Service,
-    conn: Tx,
-    version: IfMatch,
-    response: Response,
+    run: RunCommand,
 ) -> m.CommandResult:
     """Record a test given by the caller; one needing a habilitation needs its holder (rule 6)."""
-    at = business_time(body.administered_at, svc.clock)
+    at = run.time(body.administered_at)
     assessment_id = str(uuid.uuid4())
 
     async def build(c: Connection, _s: d.Dossier | None) -> d.Command:
         staff = await staff_directory.find(c, who.subject)
-        sealed = await svc.commands.seal_work(c, str(dossier_id), "assessment_result", body.result)
+        sealed = await run.svc.commands.seal_work(
+            c, str(dossier_id), "assessment_result", body.result
+        )
         instrument = CATALOGUE.get(str(body.instrument_id))
         return d.AdministerAssessment(assessment_id, instrument, staff, sealed, at)
 
-    result = await _run(svc, conn, response, dossier_id, build, version, administers_tests(who))
-    response.headers["Location"] = f"/dossiers/{dossier_id}/assessments/{assessment_id}"
+    result = await run(dossier_id, build, administers_tests(who))
+    run.response.headers["Location"] = f"/dossiers/{dossier_id}/assessments/{assessment_id}"
     return result
 
 
@@ -537,23 +488,20 @@ async def complete_field_inquiry(
     dossier_id: UUID,
     body: m.CompleteFieldInquiry,
     who: Conductors,
-    svc: Service,
-    conn: Tx,
-    version: IfMatch,
-    response: Response,
+    run: RunCommand,
 ) -> m.CommandResult:
     """A contact with the world of work; its notes are a working document."""
-    at = business_time(body.completed_at, svc.clock)
+    at = run.time(body.completed_at)
 
     async def build(c: Connection, _s: d.Dossier | None) -> d.Command:
         notes = None
         if body.notes:
-            notes = await svc.commands.seal_work(
+            notes = await run.svc.commands.seal_work(
                 c, str(dossier_id), "field_inquiry_notes", body.notes
             )
         return d.CompleteFieldInquiry(body.contact_type, notes, at)
 
-    return await _run(svc, conn, response, dossier_id, build, version, conducts(who))
+    return await run(dossier_id, build, conducts(who))
 
 
 @router.post(
@@ -563,23 +511,20 @@ async def identify_training_need(
     dossier_id: UUID,
     body: m.IdentifyTrainingNeed,
     who: Conductors,
-    svc: Service,
-    conn: Tx,
-    version: IfMatch,
-    response: Response,
+    run: RunCommand,
 ) -> m.CommandResult:
     """A training or VAE need; the certification code is public, the description is content."""
-    at = business_time(body.identified_at, svc.clock)
+    at = run.time(body.identified_at)
 
     async def build(c: Connection, _s: d.Dossier | None) -> d.Command:
         text = None
         if body.description:
-            text = await svc.commands.seal_work(
+            text = await run.svc.commands.seal_work(
                 c, str(dossier_id), "training_need", body.description
             )
         return d.IdentifyTrainingNeed(body.kind, body.certification_code, text, at)
 
-    return await _run(svc, conn, response, dossier_id, build, version, conducts(who))
+    return await run(dossier_id, build, conducts(who))
 
 
 @router.post("/dossiers/{dossier_id}/detailed-results-handover", response_model=m.CommandResult)
@@ -587,13 +532,10 @@ async def hand_over_results(
     dossier_id: UUID,
     body: m.HandOverResults,
     who: Conductors,
-    svc: Service,
-    conn: Tx,
-    version: IfMatch,
-    response: Response,
+    run: RunCommand,
 ) -> m.CommandResult:
-    command = d.HandOverDetailedResults(business_time(body.handed_over_at, svc.clock))
-    return await _run(svc, conn, response, dossier_id, constant(command), version, conducts(who))
+    command = d.HandOverDetailedResults(run.time(body.handed_over_at))
+    return await run(dossier_id, constant(command), conducts(who))
 
 
 @router.post(
@@ -606,19 +548,16 @@ async def draft_synthesis(
     dossier_id: UUID,
     body: m.DraftSynthesis,
     who: Conductors,
-    svc: Service,
-    conn: Tx,
-    version: IfMatch,
-    response: Response,
+    run: RunCommand,
 ) -> m.CommandResult:
     """A new version of the synthesis, encrypted under the dossier's synthesis key."""
-    at = svc.clock.now()
+    at = run.svc.clock.now()
 
     async def build(c: Connection, _s: d.Dossier | None) -> d.Command:
-        sealed = await svc.commands.seal_synthesis(c, str(dossier_id), body.content)
+        sealed = await run.svc.commands.seal_synthesis(c, str(dossier_id), body.content)
         return d.DraftSynthesis(who.subject, sealed, at)
 
-    return await _run(svc, conn, response, dossier_id, build, version, conducts(who))
+    return await run(dossier_id, build, conducts(who))
 
 
 @router.post("/dossiers/{dossier_id}/synthesis/delivery", response_model=m.CommandResult)
@@ -626,14 +565,11 @@ async def deliver_synthesis(
     dossier_id: UUID,
     body: m.DeliverSynthesis,
     who: Conductors,
-    svc: Service,
-    conn: Tx,
-    version: IfMatch,
-    response: Response,
+    run: RunCommand,
 ) -> m.CommandResult:
     """The latest version reached the beneficiary through `channel`."""
-    command = d.DeliverSynthesis(body.channel, business_time(body.delivered_at, svc.clock))
-    return await _run(svc, conn, response, dossier_id, constant(command), version, conducts(who))
+    command = d.DeliverSynthesis(body.channel, run.time(body.delivered_at))
+    return await run(dossier_id, constant(command), conducts(who))
 
 
 @router.post("/dossiers/{dossier_id}/disclosure-consents", response_model=m.CommandResult)
@@ -641,23 +577,18 @@ async def give_consent(
     dossier_id: UUID,
     body: m.GiveDisclosureConsent,
     who: ManagersOrBeneficiary,
-    svc: Service,
-    conn: Tx,
-    version: IfMatch,
-    response: Response,
+    run: RunCommand,
 ) -> m.CommandResult:
     """The beneficiary's consent to disclose results and synthesis to a third party (L6313-4):
     given by the beneficiary, or recorded by the site's staff with the written consent's scan.
     """
-    now = svc.clock.now()
+    now = run.svc.clock.now()
     scan = body.written_consent
     if Role.BENEFICIARY in who.roles:
         if scan is not None:
             raise refuse("written_consent_by_staff", "staff record written consents", status=422)
         command = d.GiveDisclosureConsent(body.recipient, now)
-        return await _run(
-            svc, conn, response, dossier_id, constant(command), version, administers(who)
-        )
+        return await run(dossier_id, constant(command), administers(who))
     if scan is None:
         raise refuse(
             "consent_by_beneficiary",
@@ -668,11 +599,11 @@ async def give_consent(
     async def build(c: Connection, state: d.Dossier | None) -> d.Command:
         dossier = _exists(state)
         document_id = await _file_scan(
-            c, svc, who, dossier, scan, f"disclosure_consent:{body.recipient}", now
+            c, run.svc, who, dossier, scan, f"disclosure_consent:{body.recipient}", now
         )
         return d.GiveDisclosureConsent(body.recipient, now, "handwritten", document_id)
 
-    return await _run(svc, conn, response, dossier_id, build, version, administers(who))
+    return await run(dossier_id, build, administers(who))
 
 
 @router.delete(
@@ -682,18 +613,15 @@ async def revoke_consent(
     dossier_id: UUID,
     recipient: DisclosureRecipient,
     who: ManagersOrBeneficiary,
-    svc: Service,
-    conn: Tx,
-    version: IfMatch,
-    response: Response,
+    run: RunCommand,
 ) -> m.CommandResult:
     """The beneficiary withdraws their consent (L6313-4: at any time)."""
     if Role.BENEFICIARY not in who.roles:
         raise refuse(
             "consent_by_beneficiary", "only the beneficiary withdraws their consent", status=403
         )
-    command = d.RevokeDisclosureConsent(recipient, svc.clock.now())
-    return await _run(svc, conn, response, dossier_id, constant(command), version, administers(who))
+    command = d.RevokeDisclosureConsent(recipient, run.svc.clock.now())
+    return await run(dossier_id, constant(command), administers(who))
 
 
 @router.post(
@@ -705,20 +633,17 @@ async def record_written_withdrawal(
     recipient: DisclosureRecipient,
     body: m.WrittenWithdrawal,
     who: Managers,
-    svc: Service,
-    conn: Tx,
-    version: IfMatch,
-    response: Response,
+    run: RunCommand,
 ) -> m.CommandResult:
     """A withdrawal the beneficiary sent in writing, recorded by the site's staff with its scan
     (the beneficiary withdraws online with `DELETE …/disclosure-consents/{recipient}`)."""
-    now = svc.clock.now()
+    now = run.svc.clock.now()
 
     async def build(c: Connection, state: d.Dossier | None) -> d.Command:
         dossier = _exists(state)
         await _file_scan(
             c,
-            svc,
+            run.svc,
             who,
             dossier,
             body.written_withdrawal,
@@ -727,7 +652,7 @@ async def record_written_withdrawal(
         )
         return d.RevokeDisclosureConsent(recipient, now)
 
-    return await _run(svc, conn, response, dossier_id, build, version, administers(who))
+    return await run(dossier_id, build, administers(who))
 
 
 @router.post("/dossiers/{dossier_id}/synthesis/disclosures", response_model=m.CommandResult)
@@ -735,15 +660,12 @@ async def disclose_synthesis(
     dossier_id: UUID,
     body: m.DisclosureConsent,
     who: Conductors,
-    svc: Service,
-    conn: Tx,
-    version: IfMatch,
-    response: Response,
+    run: RunCommand,
 ) -> m.CommandResult:
     """Record that the delivered synthesis went to a third party; refused (403) unless the
     beneficiary's consent for that recipient is in force (L6313-4)."""
-    command = d.DiscloseSynthesis(body.recipient, svc.clock.now())
-    return await _run(svc, conn, response, dossier_id, constant(command), version, conducts(who))
+    command = d.DiscloseSynthesis(body.recipient, run.svc.clock.now())
+    return await run(dossier_id, constant(command), conducts(who))
 
 
 @router.post("/dossiers/{dossier_id}/completion", response_model=m.CommandResult)
@@ -751,19 +673,16 @@ async def complete_dossier(
     dossier_id: UUID,
     body: m.CompleteDossier,
     who: Conductors,
-    svc: Service,
-    conn: Tx,
-    version: IfMatch,
-    response: Response,
+    run: RunCommand,
 ) -> m.CommandResult:
     """Complete the bilan (rule 5) with its held time; documents are destroyed after the grace
     period."""
-    at = business_time(body.completed_at, svc.clock)
+    at = run.time(body.completed_at)
 
     async def build(c: Connection, _s: d.Dossier | None) -> d.Command:
-        return d.CompleteDossier(await svc.commands.held_minutes(c, str(dossier_id)), at)
+        return d.CompleteDossier(await run.svc.commands.held_minutes(c, str(dossier_id)), at)
 
-    return await _run(svc, conn, response, dossier_id, build, version, conducts(who))
+    return await run(dossier_id, build, conducts(who))
 
 
 @router.post("/dossiers/{dossier_id}/abandonment", response_model=m.CommandResult)
@@ -771,15 +690,10 @@ async def abandon_dossier(
     dossier_id: UUID,
     body: m.AbandonDossier,
     who: Managers,
-    svc: Service,
-    conn: Tx,
-    version: IfMatch,
-    response: Response,
+    run: RunCommand,
 ) -> m.CommandResult:
-    command = d.AbandonDossier(
-        body.reason_category, body.initiated_by, business_time(body.abandoned_at, svc.clock)
-    )
-    return await _run(svc, conn, response, dossier_id, constant(command), version, administers(who))
+    command = d.AbandonDossier(body.reason_category, body.initiated_by, run.time(body.abandoned_at))
+    return await run(dossier_id, constant(command), administers(who))
 
 
 @router.post("/dossiers/{dossier_id}/retention", response_model=m.CommandResult)
@@ -787,19 +701,16 @@ async def agree_retention(
     dossier_id: UUID,
     body: m.AgreeRetention,
     who: Managers,
-    svc: Service,
-    conn: Tx,
-    version: IfMatch,
-    response: Response,
+    run: RunCommand,
 ) -> m.CommandResult:
     """Record the beneficiary's written agreement to keep documents, one year at most."""
     command = d.AgreeRetention(
         tuple(body.document_classes),
         body.justification,
         body.expires_at,
-        business_time(body.agreed_at, svc.clock),
+        run.time(body.agreed_at),
     )
-    return await _run(svc, conn, response, dossier_id, constant(command), version, administers(who))
+    return await run(dossier_id, constant(command), administers(who))
 
 
 @router.get("/dossiers/{dossier_id}/content", tags=[CONTENT_TAG])

@@ -25,7 +25,7 @@ from services.dossier.settings import Settings
 from shared.blind_index import email_index as blind_index
 from shared.clock import Clock
 from shared.db import Connection
-from shared.eventstore import ConcurrencyError, PostgresEventStore
+from shared.eventstore import ConcurrencyError, EventStore
 from shared.keystore import KeyStore
 from shared.logging import get_logger
 from shared.runtime import ServiceRuntime
@@ -115,7 +115,7 @@ class DossierCommands:
     # The store and key store exist once the runtime has started; handlers are registered
     # before that, so they are looked up at each use.
     @property
-    def store(self) -> PostgresEventStore:
+    def store(self) -> EventStore:
         return self._runtime.store
 
     @property

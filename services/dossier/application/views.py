@@ -15,7 +15,7 @@ from services.dossier.domain.access import Access, DossierParties, Reader
 from services.dossier.domain.errors import refuse
 from shared.clock import Clock
 from shared.db import Connection
-from shared.eventstore import PostgresEventStore
+from shared.eventstore import EventStore
 from shared.keystore import ERASED, KeyStore
 from shared.runtime import ServiceRuntime
 
@@ -160,7 +160,7 @@ class ContentReader:
         self._runtime = runtime
 
     @property
-    def store(self) -> PostgresEventStore:
+    def store(self) -> EventStore:
         return self._runtime.store
 
     @property
