@@ -8,23 +8,19 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
-from services.dossier.api import beneficiaries, dossiers
+from services.dossier.api import install_routes
 from services.dossier.api.deps import DossierService
 from services.dossier.application.deadlines import timer_handlers
 from services.dossier.application.dossiers import DossierCommands
 from services.dossier.application.reactions import event_handlers
 from services.dossier.application.views import ContentReader
-from services.dossier.domain.errors import DomainError
 from services.dossier.settings import Settings
 from shared.clock import Clock
 from shared.contracts import SessionHeld, StaffMemberOnboarded
-from shared.keystore import SubjectErased
 from shared.logging import get_logger
 from shared.runtime import ServiceRuntime, create_service_app
-from shared.web import problem_response
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 log = get_logger(__name__)
@@ -71,16 +67,7 @@ def create_app(
         runtime=runtime, commands=commands, reader=ContentReader(runtime), settings=settings
     )
 
-    @app.exception_handler(DomainError)
-    async def _refused(request: Request, exc: DomainError) -> JSONResponse:
-        return problem_response(request, exc.status, exc.code, exc.detail)
-
-    @app.exception_handler(SubjectErased)
-    async def _erased(request: Request, _exc: SubjectErased) -> JSONResponse:
-        return problem_response(request, 410, "subject_erased", "this data was erased for good")
-
-    app.include_router(dossiers.router)
-    app.include_router(beneficiaries.router)
+    install_routes(app)
     platform_lifespan = app.router.lifespan_context
 
     @contextlib.asynccontextmanager

@@ -8,7 +8,7 @@ from uuid import UUID
 from services.dossier.domain import beneficiary as b
 from services.dossier.domain import dossier as d
 from services.dossier.domain import held_time
-from services.dossier.domain.events import DomainEvent, load_event
+from services.dossier.domain.events import DomainEvent, codec
 from shared.db import Connection
 from shared.eventstore import EventStore, NewEvent, OutboxMessage
 
@@ -30,7 +30,8 @@ async def load_history(
 ) -> tuple[list[DomainEvent], int]:
     """The stream's domain events and its version (0 when it does not exist)."""
     stored = await store.read_stream(stream_id, conn=conn)
-    return [load_event(e.type, e.data) for e in stored], (stored[-1].version if stored else 0)
+    decode = codec().decode
+    return [decode(e) for e in stored], (stored[-1].version if stored else 0)
 
 
 async def load_dossier(
@@ -63,7 +64,8 @@ async def append(
     outbox: Sequence[OutboxMessage],
 ) -> int:
     """Append domain events (and their contract events) at the expected version."""
-    new = [NewEvent(e.type, e.to_data()) for e in events]
+    encode = codec().encode
+    new = [NewEvent(x.type, x.data, x.metadata, x.event_id) for x in map(encode, events)]
     return await store.append(stream_id, version, new, outbox=outbox, conn=conn)
 
 

@@ -26,7 +26,7 @@ from services.dossier.api.problems import PROBLEMS
 from services.dossier.application.dossiers import BeneficiaryBuild, BeneficiaryCheck
 from services.dossier.application.views import DESTROYED, request_view
 from services.dossier.domain import beneficiary as b
-from services.dossier.domain.errors import refuse
+from services.dossier.domain.errors import GONE, NOT_FOUND, refuse
 from shared.auth import CurrentPrincipal, Principal, Role
 from shared.db import Connection
 
@@ -47,12 +47,12 @@ async def _own_or_data_protection(
         sites = await streams.dossiers_with_sites(conn, str(beneficiary_id))
         if any(principal.can_act_on_site(site_id) for _, _, site_id in sites):
             return
-    raise refuse("beneficiary_not_found", "no such beneficiary", status=404)
+    raise refuse("beneficiary_not_found", "no such beneficiary", kind=NOT_FOUND)
 
 
 def _exists(state: b.Beneficiary | None) -> None:
     if state is None:
-        raise refuse("beneficiary_not_found", "no such beneficiary", status=404)
+        raise refuse("beneficiary_not_found", "no such beneficiary", kind=NOT_FOUND)
 
 
 async def _run(
@@ -128,7 +128,7 @@ async def receive_data_request(
 
     async def build(c: Connection, state: b.Beneficiary | None) -> b.Command:
         if state is not None and state.erased_at is not None:
-            raise refuse("beneficiary_erased", "this beneficiary's data was erased", status=410)
+            raise refuse("beneficiary_erased", "this beneficiary's data was erased", kind=GONE)
         return b.ReceiveDataRequest(
             request_id,
             body.kind,
@@ -246,20 +246,20 @@ async def contact(dossier_id: UUID, _who: InternalService, svc: Service, conn: T
     """A beneficiary's contact at send time, so that no other service stores it."""
     beneficiary_id = await streams.beneficiary_of(conn, str(dossier_id))
     if beneficiary_id is None:
-        raise refuse("dossier_not_found", "no such dossier", status=404)
+        raise refuse("dossier_not_found", "no such dossier", kind=NOT_FOUND)
     state, _ = await streams.load_beneficiary(svc.commands.store, beneficiary_id, conn)
     if state is None:
-        raise refuse("beneficiary_erased", "this beneficiary's data was erased", status=410)
+        raise refuse("beneficiary_erased", "this beneficiary's data was erased", kind=GONE)
     return await _contact_of(svc, conn, state)
 
 
 async def _contact_of(svc: DossierService, conn: Connection, state: b.Beneficiary) -> m.Contact:
     if state.erased_at is not None:
-        raise refuse("beneficiary_erased", "this beneficiary's data was erased", status=410)
+        raise refuse("beneficiary_erased", "this beneficiary's data was erased", kind=GONE)
     identity = await svc.reader.identity(conn, state)
     name, email = identity["name"], identity["email"]
     if name in (None, DESTROYED) or email in (None, DESTROYED):
-        raise refuse("beneficiary_erased", "this beneficiary's data was erased", status=410)
+        raise refuse("beneficiary_erased", "this beneficiary's data was erased", kind=GONE)
     assert name is not None
     assert email is not None
     phone = identity["phone"]
@@ -302,7 +302,7 @@ async def beneficiary_reference(
     """A beneficiary's id and the sites of their dossiers: what the console's tokens say."""
     ref = await _reference(svc, conn, str(beneficiary_id))
     if ref is None:
-        raise refuse("beneficiary_not_found", "no such beneficiary", status=404)
+        raise refuse("beneficiary_not_found", "no such beneficiary", kind=NOT_FOUND)
     return ref
 
 
@@ -318,7 +318,7 @@ async def beneficiary_contact(
     """As the dossier contact, by beneficiary id (the console's sign-in mail)."""
     state, _ = await streams.load_beneficiary(svc.commands.store, str(beneficiary_id), conn)
     if state is None:
-        raise refuse("beneficiary_not_found", "no such beneficiary", status=404)
+        raise refuse("beneficiary_not_found", "no such beneficiary", kind=NOT_FOUND)
     return await _contact_of(svc, conn, state)
 
 

@@ -39,7 +39,7 @@ from services.dossier.domain import dossier as d
 from services.dossier.domain.access import Access
 from services.dossier.domain.catalogue import CATALOGUE
 from services.dossier.domain.deontology import CURRENT_VERSION, NOTICES
-from services.dossier.domain.errors import refuse
+from services.dossier.domain.errors import FORBIDDEN, INVALID, NOT_FOUND, refuse
 from shared.auth import Principal, Role
 from shared.contracts.dossier import DisclosureRecipient, Phase
 from shared.db import Connection
@@ -53,7 +53,7 @@ CONTENT_TAG = "bilan content (need-to-know, logged)"
 
 def _exists(state: d.Dossier | None) -> d.Dossier:
     if state is None:
-        raise refuse("dossier_not_found", "no such dossier", status=404)
+        raise refuse("dossier_not_found", "no such dossier", kind=NOT_FOUND)
     return state
 
 
@@ -126,14 +126,14 @@ async def open_dossier(
     if body.beneficiary_id is None:
         if body.name is None or body.email is None:
             raise refuse(
-                "identity_required", "a new beneficiary needs a name and an e-mail", status=422
+                "identity_required", "a new beneficiary needs a name and an e-mail", kind=INVALID
             )
         identity = (body.name, body.email, body.phone)
     elif body.name or body.email or body.phone:
         raise refuse(
             "identity_with_existing_beneficiary",
             "identity is corrected through a rectification request, not a new dossier",
-            status=422,
+            kind=INVALID,
         )
     outcome, beneficiary_id = await svc.commands.open_dossier(
         conn,
@@ -313,27 +313,31 @@ async def sign_convention(
     scan = body.paper_document
     if Role.BENEFICIARY in who.roles:
         if body.party != "beneficiary":
-            raise refuse("sign_for_yourself", "a beneficiary signs only for themselves", status=403)
+            raise refuse(
+                "sign_for_yourself", "a beneficiary signs only for themselves", kind=FORBIDDEN
+            )
         if scan is not None or body.method not in (None, "electronic"):
-            raise refuse("paper_document_by_staff", "staff record signatures on paper", status=422)
+            raise refuse(
+                "paper_document_by_staff", "staff record signatures on paper", kind=INVALID
+            )
     elif scan is not None and body.method == "electronic":
         raise refuse(
             "invalid_method",
             "a signature recorded with its scan is handwritten or platform, not electronic",
-            status=422,
+            kind=INVALID,
         )
     elif scan is None and body.method not in (None, "electronic"):
         raise refuse(
             "paper_document_required",
             "a handwritten or platform signature is recorded with its scan (paper_document)",
-            status=422,
+            kind=INVALID,
         )
     elif scan is None and (body.party != "provider" or not who.has_any_role(REPRESENTATIVES)):
         raise refuse(
             "sign_for_yourself",
             "a party signs for itself; staff record another party's handwritten signature "
             "with its scan (paper_document)",
-            status=403,
+            kind=FORBIDDEN,
         )
 
     async def build(c: Connection, state: d.Dossier | None) -> d.Command:
@@ -344,7 +348,7 @@ async def sign_convention(
             raise refuse(
                 "not_the_referent",
                 "paper signatures are recorded by a site manager, an admin or the referent",
-                status=403,
+                kind=FORBIDDEN,
             )
         document_id = await _file_scan(
             c,
@@ -399,7 +403,7 @@ async def convention_document(
     enforce(access.administrative(reader_of(who), parties(state)))
     convention = next((c for c in state.conventions if c.convention_id == str(convention_id)), None)
     if convention is None:
-        raise refuse("convention_not_found", "no such convention", status=404)
+        raise refuse("convention_not_found", "no such convention", kind=NOT_FOUND)
     beneficiary, _ = await streams.load_beneficiary(svc.commands.store, state.beneficiary_id, conn)
     name = "[effacé]"
     if beneficiary is not None:
@@ -586,14 +590,14 @@ async def give_consent(
     scan = body.written_consent
     if Role.BENEFICIARY in who.roles:
         if scan is not None:
-            raise refuse("written_consent_by_staff", "staff record written consents", status=422)
+            raise refuse("written_consent_by_staff", "staff record written consents", kind=INVALID)
         command = d.GiveDisclosureConsent(body.recipient, now)
         return await run(dossier_id, constant(command), administers(who))
     if scan is None:
         raise refuse(
             "consent_by_beneficiary",
             "only the beneficiary consents; staff record a written consent with its scan",
-            status=403,
+            kind=FORBIDDEN,
         )
 
     async def build(c: Connection, state: d.Dossier | None) -> d.Command:
@@ -618,7 +622,7 @@ async def revoke_consent(
     """The beneficiary withdraws their consent (L6313-4: at any time)."""
     if Role.BENEFICIARY not in who.roles:
         raise refuse(
-            "consent_by_beneficiary", "only the beneficiary withdraws their consent", status=403
+            "consent_by_beneficiary", "only the beneficiary withdraws their consent", kind=FORBIDDEN
         )
     command = d.RevokeDisclosureConsent(recipient, run.svc.clock.now())
     return await run(dossier_id, constant(command), administers(who))

@@ -19,7 +19,7 @@ from services.dossier.application.contract import beneficiary_outbox, dossier_ou
 from services.dossier.domain import beneficiary as b
 from services.dossier.domain import dossier as d
 from services.dossier.domain import held_time
-from services.dossier.domain.errors import refuse
+from services.dossier.domain.errors import CONFLICT, GONE, INVALID, NOT_FOUND, refuse
 from services.dossier.domain.events import DomainEvent
 from services.dossier.settings import Settings
 from shared.blind_index import email_index as blind_index
@@ -258,7 +258,9 @@ class DossierCommands:
         if beneficiary_id is None:
             if identity is None:
                 raise refuse(
-                    "identity_required", "a new beneficiary needs a name and an e-mail", status=422
+                    "identity_required",
+                    "a new beneficiary needs a name and an e-mail",
+                    kind=INVALID,
                 )
             beneficiary_id = str(uuid.uuid4())
             name, email, phone = identity
@@ -284,15 +286,15 @@ class DossierCommands:
         else:
             existing, _ = await streams.load_beneficiary(self.store, beneficiary_id, conn)
             if existing is None:
-                raise refuse("beneficiary_not_found", "no such beneficiary", status=404)
+                raise refuse("beneficiary_not_found", "no such beneficiary", kind=NOT_FOUND)
             if existing.erased_at is not None:
-                raise refuse("beneficiary_erased", "this beneficiary's data was erased", status=410)
+                raise refuse("beneficiary_erased", "this beneficiary's data was erased", kind=GONE)
             if existing.restricted:
                 raise refuse(
                     "processing_restricted",
                     "the beneficiary restricted the processing of their data (GDPR art. 18): "
                     "no new dossier until the restriction is lifted",
-                    status=409,
+                    kind=CONFLICT,
                 )
         dossier_id = str(uuid.uuid4())
         outcome = await self.execute(

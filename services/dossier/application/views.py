@@ -12,7 +12,7 @@ from services.dossier.domain import access
 from services.dossier.domain import beneficiary as b
 from services.dossier.domain import dossier as d
 from services.dossier.domain.access import Access, DossierParties, Reader
-from services.dossier.domain.errors import refuse
+from services.dossier.domain.errors import CONFLICT, FORBIDDEN, GONE, NOT_FOUND, refuse
 from shared.clock import Clock
 from shared.db import Connection
 from shared.eventstore import EventStore
@@ -32,9 +32,9 @@ def parties(state: d.Dossier) -> DossierParties:
 def enforce(decision: Access) -> None:
     """Turn a policy decision into the answer: 404 hides, 403 forbids."""
     if decision is Access.HIDDEN:
-        raise refuse("dossier_not_found", "no such dossier", status=404)
+        raise refuse("dossier_not_found", "no such dossier", kind=NOT_FOUND)
     if decision is Access.FORBIDDEN:
-        raise refuse("forbidden", "professional secrecy: you may not see this", status=403)
+        raise refuse("forbidden", "professional secrecy: you may not see this", kind=FORBIDDEN)
 
 
 def refuse_if_restricted(reader: Reader, state: d.Dossier) -> None:
@@ -46,7 +46,7 @@ def refuse_if_restricted(reader: Reader, state: d.Dossier) -> None:
             "processing_restricted",
             "the beneficiary restricted the processing of their data (GDPR art. 18): only "
             "storage until the restriction is lifted",
-            status=409,
+            kind=CONFLICT,
         )
 
 
@@ -217,7 +217,7 @@ class ContentReader:
     async def load(self, conn: Connection, dossier_id: str) -> tuple[d.Dossier, int]:
         state, version = await streams.load_dossier(self.store, dossier_id, conn)
         if state is None:
-            raise refuse("dossier_not_found", "no such dossier", status=404)
+            raise refuse("dossier_not_found", "no such dossier", kind=NOT_FOUND)
         return state, version
 
     async def working_documents(self, conn: Connection, state: d.Dossier) -> dict[str, Any]:
@@ -258,7 +258,7 @@ class ContentReader:
             raise refuse(
                 "content_destroyed",
                 "the working documents were destroyed at the end of the bilan (R6313-7)",
-                status=410,
+                kind=GONE,
             )
         await self._log(conn, state, reader, "working_documents")
         return {"dossier_id": dossier_id, **await self.working_documents(conn, state)}
@@ -279,9 +279,9 @@ class ContentReader:
         )
         refuse_if_restricted(reader, state)
         if found is None:
-            raise refuse("assessment_not_found", "no such assessment", status=404)
+            raise refuse("assessment_not_found", "no such assessment", kind=NOT_FOUND)
         if "working_documents" in state.destroyed:
-            raise refuse("content_destroyed", "the test results were destroyed", status=410)
+            raise refuse("content_destroyed", "the test results were destroyed", kind=GONE)
         await self._log(conn, state, reader, f"assessment_result:{assessment_id}")
         key = content_keys.work_key(dossier_id)
         return {
@@ -299,7 +299,7 @@ class ContentReader:
             state, reader, access.content(reader, parties(state)), "synthesis"
         )
         if "synthesis" in state.destroyed:
-            raise refuse("content_destroyed", "the synthesis was destroyed (R6313-7)", status=410)
+            raise refuse("content_destroyed", "the synthesis was destroyed (R6313-7)", kind=GONE)
         wanted: d.SynthesisDrafted | None = None
         if "beneficiary" in reader.roles:
             delivered = state.synthesis_delivered
@@ -308,7 +308,7 @@ class ContentReader:
         elif state.synthesis_drafts:
             wanted = state.synthesis_drafts[-1]
         if wanted is None:
-            raise refuse("no_synthesis", "there is no synthesis to read yet", status=404)
+            raise refuse("no_synthesis", "there is no synthesis to read yet", kind=NOT_FOUND)
         await self._log(conn, state, reader, f"synthesis:v{wanted.synthesis_version}")
         text = await self._open(
             conn, content_keys.synthesis_key(dossier_id), wanted.sealed_content, "synthesis"
@@ -333,10 +333,10 @@ class ContentReader:
     async def export(self, conn: Connection, beneficiary_id: str, reader: Reader) -> dict[str, Any]:
         """Everything held on the beneficiary (GDPR art. 15), for themselves."""
         if "beneficiary" not in reader.roles or reader.subject != beneficiary_id:
-            raise refuse("beneficiary_not_found", "no such beneficiary", status=404)
+            raise refuse("beneficiary_not_found", "no such beneficiary", kind=NOT_FOUND)
         state, _ = await streams.load_beneficiary(self.store, beneficiary_id, conn)
         if state is None:
-            raise refuse("beneficiary_not_found", "no such beneficiary", status=404)
+            raise refuse("beneficiary_not_found", "no such beneficiary", kind=NOT_FOUND)
         dossiers = []
         for dossier_id, _status in await streams.dossiers_of(conn, beneficiary_id):
             dossier, _ = await self.load(conn, dossier_id)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 
-from services.dossier.domain.errors import refuse
+from services.dossier.domain.errors import GONE, INVALID, NOT_FOUND, refuse
 from services.dossier.domain.events import DomainEvent
 
 REQUEST_KINDS = ("access", "rectification", "erasure", "restriction", "objection")
@@ -182,16 +182,16 @@ def decide(state: Beneficiary | None, command: Command, now: datetime) -> list[D
             )
         ]
     if state is None:
-        raise refuse("beneficiary_not_found", "no such beneficiary", status=404)
+        raise refuse("beneficiary_not_found", "no such beneficiary", kind=NOT_FOUND)
     if state.erased_at is not None:
-        raise refuse("beneficiary_erased", "this beneficiary's data was erased", status=410)
+        raise refuse("beneficiary_erased", "this beneficiary's data was erased", kind=GONE)
     if isinstance(command, LiftRestriction):
         if not state.restricted:
             raise refuse("not_restricted", "no restriction of processing is in force")
         return [RestrictionLifted(command.lifted_at)]
     if isinstance(command, ReceiveDataRequest):
         if command.kind not in REQUEST_KINDS:
-            raise refuse("unknown_request_kind", "no such data-subject right", status=422)
+            raise refuse("unknown_request_kind", "no such data-subject right", kind=INVALID)
         if command.request_id in state.requests:
             raise refuse("request_exists", "a request with this id exists")
         has_changes = any((command.sealed_name, command.sealed_email, command.sealed_phone))
@@ -199,7 +199,7 @@ def decide(state: Beneficiary | None, command: Command, now: datetime) -> list[D
             raise refuse(
                 "rectification_changes",
                 "a rectification names the corrected values, and only a rectification does",
-                status=422,
+                kind=INVALID,
             )
         return [
             DataSubjectRequestReceived(
@@ -214,12 +214,12 @@ def decide(state: Beneficiary | None, command: Command, now: datetime) -> list[D
         ]
     request = state.requests.get(command.request_id)
     if request is None:
-        raise refuse("request_not_found", "no such request", status=404)
+        raise refuse("request_not_found", "no such request", kind=NOT_FOUND)
     if request.status != "open":
         raise refuse("request_answered", "this request has already been answered")
     if isinstance(command, RefuseDataRequest):
         if command.legal_ground not in LEGAL_GROUNDS:
-            raise refuse("unknown_legal_ground", "name a legal ground of the list", status=422)
+            raise refuse("unknown_legal_ground", "name a legal ground of the list", kind=INVALID)
         return [
             DataSubjectRequestRefused(
                 request.request_id, request.kind, command.legal_ground, command.refused_at

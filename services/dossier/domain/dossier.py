@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from services.dossier.domain.catalogue import Instrument
-from services.dossier.domain.errors import refuse
+from services.dossier.domain.errors import FORBIDDEN, INVALID, NOT_FOUND, refuse
 from services.dossier.domain.events import DomainEvent
 from services.dossier.domain.held_time import MAX_HELD_MINUTES
 from services.dossier.domain.staff import StaffFacts
@@ -589,7 +589,9 @@ def decide(state: Dossier | None, command: Command, now: datetime) -> list[Domai
         if state is not None:
             raise refuse("dossier_exists", "this dossier is already open")
         if command.enquiry_received_at > now:
-            raise refuse("enquiry_in_future", "the enquiry cannot come from the future", status=422)
+            raise refuse(
+                "enquiry_in_future", "the enquiry cannot come from the future", kind=INVALID
+            )
         return [
             DossierOpened(
                 command.dossier_id,
@@ -601,7 +603,7 @@ def decide(state: Dossier | None, command: Command, now: datetime) -> list[Domai
             )
         ]
     if state is None:
-        raise refuse("dossier_not_found", "no such dossier", status=404)
+        raise refuse("dossier_not_found", "no such dossier", kind=NOT_FOUND)
     if isinstance(command, RestrictProcessing):
         if command.restricted == state.processing_restricted:
             return []
@@ -626,7 +628,7 @@ def _decide_open(state: Dossier, command: Command, now: datetime) -> list[Domain
     if isinstance(command, AcknowledgeDeontology):
         if command.notice_version not in command.known_versions:
             raise refuse(
-                "unknown_notice_version", "no deontology notice has that version", status=422
+                "unknown_notice_version", "no deontology notice has that version", kind=INVALID
             )
         if state.notice_version == command.notice_version:
             raise refuse("already_acknowledged", "this notice version is already acknowledged")
@@ -644,7 +646,7 @@ def _decide_open(state: Dossier, command: Command, now: datetime) -> list[Domain
         _before_phase(state, "investigation", "the programme is agreed in the preliminary phase")
         if not 1 <= command.planned_minutes <= MAX_HELD_MINUTES:
             raise refuse(
-                "planned_minutes_out_of_range", "a bilan lasts 1 to 1,440 minutes", status=422
+                "planned_minutes_out_of_range", "a bilan lasts 1 to 1,440 minutes", kind=INVALID
             )
         return [
             PersonalisedProgrammeAgreed(
@@ -759,7 +761,7 @@ def _not_before(at: datetime, **earlier: datetime | None) -> None:
         raise refuse(
             "time_order",
             "this fact cannot be dated before: " + ", ".join(late),
-            status=422,
+            kind=INVALID,
         )
 
 
@@ -777,7 +779,7 @@ def _convention(state: Dossier, convention_id: str) -> Convention:
     for convention in state.conventions:
         if convention.convention_id == convention_id:
             return convention
-    raise refuse("convention_not_found", "no such convention on this dossier", status=404)
+    raise refuse("convention_not_found", "no such convention on this dossier", kind=NOT_FOUND)
 
 
 def _draft_convention(state: Dossier, command: DraftConvention) -> list[DomainEvent]:
@@ -787,18 +789,18 @@ def _draft_convention(state: Dossier, command: DraftConvention) -> list[DomainEv
             "convention_exists", "the dossier has a convention that is not refused or withdrawn"
         )
     if command.kind not in REQUIRED_PARTIES:
-        raise refuse("unknown_convention_kind", "no such convention kind", status=422)
+        raise refuse("unknown_convention_kind", "no such convention kind", kind=INVALID)
     missing = [m for m in MANDATORY_MENTIONS if not command.mentions.get(m, "").strip()]
     if missing:
         raise refuse(
             "mandatory_mentions_missing",
             "R6313-8 requires these mentions: " + ", ".join(missing),
-            status=422,
+            kind=INVALID,
         )
     if not 1 <= command.duration_minutes <= MAX_HELD_MINUTES:
-        raise refuse("duration_out_of_range", "a bilan lasts 1 to 1,440 minutes", status=422)
+        raise refuse("duration_out_of_range", "a bilan lasts 1 to 1,440 minutes", kind=INVALID)
     if command.price_cents < 0:
-        raise refuse("negative_price", "the price cannot be negative", status=422)
+        raise refuse("negative_price", "the price cannot be negative", kind=INVALID)
     return [
         ConventionDrafted(
             command.convention_id,
@@ -826,11 +828,11 @@ def _sign(state: Dossier, command: SignConvention) -> list[DomainEvent]:
         raise refuse("acceptance_deadline_passed", "the acceptance deadline has passed")
     if convention.sent_at is not None and command.signed_at < convention.sent_at:
         raise refuse(
-            "signed_before_sent", "a party cannot sign before the convention was sent", status=422
+            "signed_before_sent", "a party cannot sign before the convention was sent", kind=INVALID
         )
     if command.method == "handwritten" and command.document_id is None:
         raise refuse(
-            "paper_document_required", "a handwritten signature needs its scan", status=422
+            "paper_document_required", "a handwritten signature needs its scan", kind=INVALID
         )
     events: list[DomainEvent] = [
         ConventionSignedByParty(
@@ -877,17 +879,17 @@ def _assign_referent(state: Dossier, command: AssignReferent) -> list[DomainEven
         raise refuse(
             "referent_not_eligible",
             "the referent must be an active consultant or psychologist of the dossier's site",
-            status=422,
+            kind=INVALID,
         )
     if staff.staff_id == state.referent_id:
         raise refuse("already_referent", "this person is already the referent")
     previous = state.referent_id
     if previous is None and command.reason != "initial":
         raise refuse(
-            "first_assignment_is_initial", "the first assignment has reason 'initial'", status=422
+            "first_assignment_is_initial", "the first assignment has reason 'initial'", kind=INVALID
         )
     if previous is not None and command.reason == "initial":
-        raise refuse("change_needs_reason", "a change of referent needs its reason", status=422)
+        raise refuse("change_needs_reason", "a change of referent needs its reason", kind=INVALID)
     return [
         ReferentConsultantAssigned(
             staff.staff_id, previous, command.reason, command.assigned_at, command.assigned_by
@@ -944,13 +946,13 @@ def _assessment(state: Dossier, command: AdministerAssessment) -> list[DomainEve
     _in_phase(state, "investigation", "assessments are administered from the investigation on")
     instrument = command.instrument
     if instrument is None:
-        raise refuse("unknown_instrument", "no such instrument in the catalogue", status=422)
+        raise refuse("unknown_instrument", "no such instrument in the catalogue", kind=INVALID)
     staff = command.administrator
     if staff is None or not staff.can_conduct_bilans_at(state.site_id):
         raise refuse(
             "administrator_not_eligible",
             "assessments are administered by an active consultant or psychologist of the site",
-            status=403,
+            kind=FORBIDDEN,
         )
     required = instrument.required_habilitation
     if required is not None and required not in staff.habilitations:
@@ -958,7 +960,7 @@ def _assessment(state: Dossier, command: AdministerAssessment) -> list[DomainEve
         raise refuse(
             "habilitation_required",
             f"this instrument requires the habilitation {required}",
-            status=403,
+            kind=FORBIDDEN,
         )
     return [
         AssessmentAdministered(
@@ -984,7 +986,7 @@ def _consent(
             raise refuse(
                 "no_disclosure_consent",
                 "the beneficiary has not agreed to disclosure to this recipient",
-                status=403,
+                kind=FORBIDDEN,
             )
         if state.synthesis_delivered is None:
             raise refuse("no_synthesis_delivered", "the beneficiary receives the synthesis first")
@@ -999,7 +1001,9 @@ def _consent(
         if command.recipient in state.consents:
             raise refuse("consent_already_given", "consent for this recipient is in force")
         if command.method == "handwritten" and command.document_id is None:
-            raise refuse("written_consent_required", "a written consent needs its scan", status=422)
+            raise refuse(
+                "written_consent_required", "a written consent needs its scan", kind=INVALID
+            )
         return [
             ThirdPartyDisclosureConsentGiven(
                 command.recipient, command.given_at, command.method, command.document_id
@@ -1017,19 +1021,21 @@ def _retention(state: Dossier, command: AgreeRetention) -> list[DomainEvent]:
         raise refuse("retention_exists", "a retention agreement is already recorded")
     classes = tuple(dict.fromkeys(command.document_classes))
     if not classes or any(c not in DOCUMENT_CLASSES for c in classes):
-        raise refuse("bad_document_classes", "name synthesis and/or working_documents", status=422)
+        raise refuse(
+            "bad_document_classes", "name synthesis and/or working_documents", kind=INVALID
+        )
     gone = [c for c in classes if c in state.destroyed]
     if gone:
         raise refuse("documents_destroyed", "already destroyed: " + ", ".join(gone))
     if command.expires_at <= command.agreed_at:
         raise refuse(
-            "retention_expiry_in_past", "the retention must end after it is agreed", status=422
+            "retention_expiry_in_past", "the retention must end after it is agreed", kind=INVALID
         )
     if command.expires_at > state.ended_at + MAX_RETENTION:
         raise refuse(
             "retention_too_long",
             "documents may be kept at most one year after the end of the bilan (R6313-7)",
-            status=422,
+            kind=INVALID,
         )
     return [RetentionAgreed(classes, command.justification, command.agreed_at, command.expires_at)]
 

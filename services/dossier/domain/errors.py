@@ -1,22 +1,37 @@
-"""The refusal every domain decision raises: a machine-readable code and a status hint."""
+"""The refusal every domain decision raises: the platform's `Refused`, with a kind.
+
+`kind` is `CONFLICT` when the command conflicts with the aggregate's state (wrong order,
+already done), `INVALID` when its values break a rule whatever the state (a period too long),
+`NOT_FOUND`, `FORBIDDEN` or `GONE` (erased). The API answers each kind with its status
+(`services.dossier.api.REFUSAL_STATUS`).
+"""
 
 from __future__ import annotations
 
+from shared.aggregate.refusal import RefusalKind, Refused
 
-class DomainError(Exception):
-    """A command the rules refuse; `code` is stable and machine-readable.
+CONFLICT = RefusalKind.CONFLICT
+INVALID = RefusalKind.INVALID
+NOT_FOUND = RefusalKind.NOT_FOUND
+FORBIDDEN = RefusalKind.FORBIDDEN
+GONE = RefusalKind.GONE
 
-    `status` is 409 when the command conflicts with the aggregate's state (wrong order, already
-    done) and 422 when its values break a rule whatever the state (a period too long).
-    """
-
-    def __init__(self, code: str, detail: str, *, status: int = 409) -> None:
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
-        self.status = status
+_CONVENTIONAL_STATUS = {NOT_FOUND: 404, FORBIDDEN: 403, CONFLICT: 409, INVALID: 422, GONE: 410}
 
 
-def refuse(code: str, detail: str, *, status: int = 409) -> DomainError:
+class DomainError(Refused):
+    """A command the rules refuse; `code` is stable and machine-readable."""
+
+    def __init__(self, code: str, detail: str, *, kind: RefusalKind = CONFLICT) -> None:
+        super().__init__(kind, code, detail)
+
+    @property
+    def status(self) -> int:
+        """The conventional HTTP status of the kind, for callers that read it (the API uses
+        its own `REFUSAL_STATUS`, which agrees: a test holds them together)."""
+        return _CONVENTIONAL_STATUS[self.kind]
+
+
+def refuse(code: str, detail: str, *, kind: RefusalKind = CONFLICT) -> DomainError:
     """Build the error to raise (reads better at the call site: `raise refuse(...)`)."""
-    return DomainError(code, detail, status=status)
+    return DomainError(code, detail, kind=kind)

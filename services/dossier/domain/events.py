@@ -1,56 +1,37 @@
-"""Domain events as frozen dataclasses, with a registry to store and reload them as JSON.
+"""Domain events of the dossier service: the platform's `DomainEvent` dataclasses, registered
+by name, and the one codec that stores and reloads them as JSON (`shared.aggregate.codec`).
 
 Only JSON-ready values live in events: str, int, bool, None, tuples of str, dicts of str, and
 timezone-aware datetimes (stored as RFC 3339). Content fields hold already-sealed ciphertext.
+A stored event that lacks a field is refused unless an upcaster (`UPCASTERS`) brings it to
+the version this code reads, or the class gives the field a default.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import types
-import typing
-from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
+
+from shared.aggregate.codec import EventCodec, Upcaster
+from shared.aggregate.events import DomainEvent as _PlatformEvent
 
 _REGISTRY: dict[str, type[DomainEvent]] = {}
 
+UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+"""(event type, stored version) -> the data of the next version; none yet."""
 
-class DomainEvent:
-    """Base of every domain event (subclasses are frozen dataclasses), registered by name."""
+
+class DomainEvent(_PlatformEvent):
+    """Base of every domain event of this service (subclasses are frozen dataclasses)."""
 
     __slots__ = ()
 
-    published: ClassVar[bool] = True
-    """False for internal facts that have no contract event (e.g. a held session's minutes)."""
-
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        _REGISTRY[cls.__name__] = cls
-
-    @property
-    def type(self) -> str:
-        return type(self).__name__
+        _REGISTRY[cls.event_type] = cls
 
     def to_data(self) -> dict[str, Any]:
         """JSON-ready data of the event."""
-        return {f.name: _dump(getattr(self, f.name)) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
-
-
-def _dump(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, tuple):
-        return [_dump(v) for v in value]
-    return value
-
-
-def _is_datetime(hint: Any) -> bool:
-    if hint is datetime:
-        return True
-    return typing.get_origin(hint) in (
-        typing.Union,
-        types.UnionType,
-    ) and datetime in typing.get_args(hint)
+        return codec().encode(self).data
 
 
 def registered_events() -> list[type[DomainEvent]]:
@@ -58,29 +39,21 @@ def registered_events() -> list[type[DomainEvent]]:
     return list(_REGISTRY.values())
 
 
-_FIELDS: dict[str, tuple[tuple[str, bool], ...]] = {}
+_CODEC: dict[int, EventCodec[DomainEvent]] = {}
+"""The codec, by the number of event types it was made for."""
 
 
-def _fields_of(cls: type[DomainEvent]) -> tuple[tuple[str, bool], ...]:
-    """(name, is a datetime) of each field: resolving type hints is slow, so once per type."""
-    found = _FIELDS.get(cls.__name__)
+def codec() -> EventCodec[DomainEvent]:
+    """The codec of every registered event (made again if a module registered more since)."""
+    found = _CODEC.get(len(_REGISTRY))
     if found is None:
-        hints = typing.get_type_hints(cls)
-        fields = dataclasses.fields(cls)  # type: ignore[arg-type]
-        found = _FIELDS[cls.__name__] = tuple((f.name, _is_datetime(hints[f.name])) for f in fields)
+        _CODEC.clear()
+        found = _CODEC[len(_REGISTRY)] = EventCodec(_REGISTRY.values(), upcasters=UPCASTERS)
     return found
 
 
-def load_event(type_name: str, data: dict[str, Any]) -> DomainEvent:
-    """Rebuild a stored event; raises KeyError for a type this code does not know."""
-    cls = _REGISTRY[type_name]
-    values: dict[str, Any] = {}
-    for name, is_datetime in _fields_of(cls):
-        raw = data.get(name)
-        if raw is not None and is_datetime:
-            values[name] = datetime.fromisoformat(raw)
-        elif isinstance(raw, list):
-            values[name] = tuple(raw)
-        else:
-            values[name] = raw
-    return cls(**values)
+def load_event(
+    type_name: str, data: dict[str, Any], metadata: dict[str, Any] | None = None
+) -> DomainEvent:
+    """Rebuild a stored event; raises `UnknownEventType` (a KeyError) for an unknown type."""
+    return codec().decode(type_name, data, metadata)

@@ -5,13 +5,11 @@ the bootstrap: it gets the service's parts from `app.state.scheduling_service`
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
 from services.scheduling.api import calendars, sessions, sites, staff
-from services.scheduling.domain.rejection import Rejected
 from shared.aggregate import RefusalKind
-from shared.web import install_refusal_handler, problem_response
+from shared.web import install_refusal_handler
 
 REFUSAL_STATUS = {
     RefusalKind.NOT_FOUND: 404,
@@ -26,11 +24,6 @@ REFUSAL_STATUS = {
 def install_routes(app: FastAPI) -> None:
     """Mount every router and answer the domain's refusals as problem documents."""
     install_refusal_handler(app, REFUSAL_STATUS)
-
-    @app.exception_handler(Rejected)
-    async def _rejected(request: Request, exc: Rejected) -> JSONResponse:
-        status = REFUSAL_STATUS[RefusalKind(exc.kind.value)]
-        return problem_response(request, status, exc.code, exc.detail, **exc.extra)
 
     for module in (sites, staff, sessions, calendars):
         app.include_router(module.router)

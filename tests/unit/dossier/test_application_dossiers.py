@@ -8,10 +8,12 @@ from typing import Any, cast
 
 import pytest
 
+from services.dossier.api import REFUSAL_STATUS
 from services.dossier.application.dossiers import DossierCommands, constant
 from services.dossier.domain import dossier as d
-from services.dossier.domain.errors import DomainError
+from services.dossier.domain.errors import NOT_FOUND, DomainError
 from services.dossier.settings import Settings
+from shared.aggregate import RefusalKind
 from shared.eventstore import ConcurrencyError
 from tests.unit.application_fakes import T0, FakeConnection, FakeRuntime
 from tests.unit.dossier.builders import MENTIONS
@@ -93,9 +95,14 @@ async def test_a_stale_or_refused_command_records_nothing() -> None:
     assert refused.value.code == "convention_not_found"
 
     def nobody(_state: d.Dossier | None) -> None:
-        raise DomainError("dossier_not_found", "no such dossier", status=404)
+        raise DomainError("dossier_not_found", "no such dossier", kind=NOT_FOUND)
 
     with pytest.raises(DomainError):
         await commands.execute(conn, dossier_id, agree, expected_version=1, authorize=nobody)
     assert await runtime.types(f"dossier-{dossier_id}") == ["DossierOpened"]
     assert runtime.published() == published
+
+
+def test_the_api_answers_each_kind_with_the_status_a_refusal_names() -> None:
+    for kind in RefusalKind:
+        assert REFUSAL_STATUS[kind] == DomainError("code", "detail", kind=kind).status
