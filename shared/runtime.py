@@ -84,6 +84,14 @@ class ServiceRuntime:
         self.mail: MailSender | None = None
         """The service's mail sender, when it sends mail (`use_mail`), once started."""
         self._mail_task: asyncio.Task[None] | None = None
+        self._alongside: list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]] = []
+        self._alongside_tasks: list[asyncio.Task[None]] = []
+
+    def alongside(self, name: str, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run `work()` once started, whether or not the background loops run, and cancel it
+        first when stopping. Unlike the loops it is not watched: it may end (a one-off
+        back-fill) without making the service unhealthy, and handles its own failures."""
+        self._alongside.append((name, work))
 
     def on_started(self, hook: Callable[[], Awaitable[None]]) -> None:
         """Run `hook` once the database is migrated and the stores exist, before the
@@ -152,6 +160,10 @@ class ServiceRuntime:
             self.due_work["mail"] = self.mail
         if self._run_background:
             await self.start_background()
+        for name, work in self._alongside:
+            self._alongside_tasks.append(
+                asyncio.create_task(work(), name=f"{s.service_name}-{name}")
+            )
 
     async def start_background(self) -> None:
         """Start the relay, the NOTIFY forwarder, the timer loop and the consumer."""
@@ -213,6 +225,12 @@ class ServiceRuntime:
             await self.mail.aclose()
 
     async def stop(self) -> None:
+        for task in self._alongside_tasks:
+            task.cancel()
+        for task in self._alongside_tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._alongside_tasks.clear()
         await self._stop_mail()
         for task in self._tasks:
             task.cancel()

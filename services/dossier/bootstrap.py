@@ -1,10 +1,12 @@
-"""Composition root: wires the runtime, the commands, the reactions, the timers and the API."""
+"""Composition root: wires the runtime, the commands, the reactions, the timers and the API.
+
+Like every command service: build the `ServiceRuntime`, the application on it, register its
+reactions, timers and the work it runs alongside (`runtime.alongside`: the key vacuum and the
+e-mail index back-fill), then the app (`create_service_app`) with the service's parts on
+`app.state` and the api package's routes."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
@@ -57,6 +59,8 @@ def create_app(
     commands = DossierCommands(runtime, settings)
     runtime.event_handlers.update(event_handlers(commands))
     runtime.timer_handlers.update(timer_handlers(commands))
+    runtime.alongside("key-vacuum", commands.vacuum_after_shredding)
+    runtime.alongside("email-index-backfill", lambda: _backfill(commands))
     app = create_service_app(
         runtime,
         title="Bilan — dossier service",
@@ -66,24 +70,7 @@ def create_app(
     app.state.dossier_service = DossierService(
         runtime=runtime, commands=commands, reader=ContentReader(runtime), settings=settings
     )
-
     install_routes(app)
-    platform_lifespan = app.router.lifespan_context
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with platform_lifespan(app):
-            vacuum = asyncio.create_task(commands.vacuum_after_shredding(), name="key-vacuum")
-            backfill = asyncio.create_task(_backfill(commands), name="email-index-backfill")
-            try:
-                yield
-            finally:
-                for task in (vacuum, backfill):
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
-
-    app.router.lifespan_context = lifespan
     return app
 
 
