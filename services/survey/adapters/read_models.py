@@ -3,7 +3,6 @@ the queries the API lists them with."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -146,18 +145,17 @@ async def list_complaints(
     )
 
 
-async def overdue_complaints(
-    conn: Connection, *, now: datetime, all_sites: bool, sites: list[str]
+async def unfinished_complaints(
+    conn: Connection, *, all_sites: bool, sites: list[str]
 ) -> list[dict[str, Any]]:
-    """Rows past their acknowledgement or answer deadline (`complaint.past_due` as SQL)."""
+    """Rows still waiting for their acknowledgement or their answer, soonest due first (which
+    of them are overdue is the domain's rule, `complaint.past_due`)."""
     return await _rows(
         conn,
         """SELECT * FROM complaints
-           WHERE ((acknowledged_at IS NULL AND acknowledge_due_at < $1)
-                  OR (answered_at IS NULL AND answer_due_at < $1))
-             AND ($2 OR site_id::text = ANY($3::text[]))
+           WHERE (acknowledged_at IS NULL OR answered_at IS NULL)
+             AND ($1 OR site_id::text = ANY($2::text[]))
            ORDER BY least(acknowledge_due_at, answer_due_at)""",
-        now,
         all_sites,
         sites,
     )
@@ -177,16 +175,15 @@ async def list_actions(
     )
 
 
-async def overdue_actions(
-    conn: Connection, *, now: datetime, all_sites: bool, sites: list[str]
+async def unfinished_actions(
+    conn: Connection, *, all_sites: bool, sites: list[str]
 ) -> list[dict[str, Any]]:
-    """Actions past their due date and not completed (`complaint.past_due` as SQL)."""
+    """Actions not completed, soonest due first (which are overdue is the domain's rule)."""
     return await _rows(
         conn,
         """SELECT * FROM improvement_actions
-           WHERE completed_at IS NULL AND due_at < $1
-             AND ($2 OR site_id::text = ANY($3::text[])) ORDER BY due_at""",
-        now,
+           WHERE completed_at IS NULL
+             AND ($1 OR site_id::text = ANY($2::text[])) ORDER BY due_at""",
         all_sites,
         sites,
     )

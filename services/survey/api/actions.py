@@ -91,10 +91,10 @@ async def actions(
 @router.get("/overdue", summary="Actions past their due date and not completed")
 async def overdue(who: QualityLead, service: Service, conn: Tx) -> list[ActionOut]:
     now = service.clock.now()
-    rows = await read_models.overdue_actions(
-        conn, now=now, all_sites=who.all_sites, sites=list(who.sites)
+    rows = await read_models.unfinished_actions(
+        conn, all_sites=who.all_sites, sites=list(who.sites)
     )
-    return [action_row_out(r, now) for r in rows]
+    return [x for x in (action_row_out(r, now) for r in rows) if x.overdue]
 
 
 @router.get("/{action_id}", summary="One action, with its description", responses={404: PROBLEM})

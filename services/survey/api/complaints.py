@@ -145,10 +145,11 @@ async def register(
 @router.get("/overdue", summary="Complaints past their acknowledgement or answer deadline")
 async def overdue(who: Handler, service: Service, conn: Tx) -> list[ComplaintOut]:
     now = service.clock.now()
-    rows = await read_models.overdue_complaints(
-        conn, now=now, all_sites=who.all_sites, sites=list(who.sites)
+    rows = await read_models.unfinished_complaints(
+        conn, all_sites=who.all_sites, sites=list(who.sites)
     )
-    return [complaint_row_out(r, now) for r in rows]
+    found = [complaint_row_out(r, now) for r in rows]
+    return [x for x in found if x.acknowledgement_overdue or x.answer_overdue]
 
 
 @router.get("/{complaint_id}", summary="One complaint, with its texts", responses={404: PROBLEM})
