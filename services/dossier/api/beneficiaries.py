@@ -14,16 +14,14 @@ from services.dossier.api import models as m
 from services.dossier.api.deps import (
     DataProtection,
     DossierService,
-    IfMatch,
     InternalService,
+    RunOnBeneficiary,
     Service,
     Tx,
-    business_time,
     reader_of,
     set_etag,
 )
 from services.dossier.api.problems import PROBLEMS
-from services.dossier.application.dossiers import BeneficiaryBuild, BeneficiaryCheck
 from services.dossier.application.views import DESTROYED, request_view
 from services.dossier.domain import beneficiary as b
 from services.dossier.domain.errors import GONE, NOT_FOUND, refuse
@@ -53,24 +51,6 @@ async def _own_or_data_protection(
 def _exists(state: b.Beneficiary | None) -> None:
     if state is None:
         raise refuse("beneficiary_not_found", "no such beneficiary", kind=NOT_FOUND)
-
-
-async def _run(
-    svc: Service,
-    conn: Connection,
-    response: Response,
-    beneficiary_id: UUID,
-    build: BeneficiaryBuild,
-    version: int,
-    check: BeneficiaryCheck = _exists,
-) -> m.CommandResult:
-    outcome = await svc.commands.execute_beneficiary(
-        conn, str(beneficiary_id), build, expected_version=version, authorize=check
-    )
-    set_etag(response, outcome.version)
-    return m.CommandResult(
-        id=str(beneficiary_id), version=outcome.version, events=[e.type for e in outcome.events]
-    )
 
 
 @router.get("/beneficiaries/{beneficiary_id}", summary="Dossiers and requests of a beneficiary")
@@ -107,21 +87,18 @@ async def receive_data_request(
     beneficiary_id: UUID,
     body: m.ReceiveDataRequest,
     who: CurrentPrincipal,
-    svc: Service,
-    conn: Tx,
-    version: IfMatch,
-    response: Response,
+    run: RunOnBeneficiary,
 ) -> m.CommandResult:
     """Register a GDPR request (art. 15 to 21), due one calendar month later (art. 12(3))."""
-    await _own_or_data_protection(who, beneficiary_id, conn)
+    await _own_or_data_protection(who, beneficiary_id, run.conn)
     request_id = str(uuid.uuid4())
-    at = business_time(body.received_at, svc.clock)
+    at = run.time(body.received_at)
     subject = str(beneficiary_id)
 
     async def seal(conn: Connection, field: str, value: str | None) -> str | None:
         if value is None:
             return None
-        sealed = await svc.commands.keys.encrypt(
+        sealed = await run.svc.commands.keys.encrypt(
             subject, value, purpose=f"identity.{field}", conn=conn
         )
         return sealed.text
@@ -138,8 +115,8 @@ async def receive_data_request(
             await seal(c, "phone", body.phone),
         )
 
-    result = await _run(svc, conn, response, beneficiary_id, build, version)
-    response.headers["Location"] = f"/beneficiaries/{beneficiary_id}/data-requests/{request_id}"
+    result = await run(beneficiary_id, build, _exists)
+    run.response.headers["Location"] = f"/beneficiaries/{beneficiary_id}/data-requests/{request_id}"
     return result
 
 
@@ -151,22 +128,19 @@ async def fulfil_data_request(
     beneficiary_id: UUID,
     request_id: UUID,
     who: DataProtection,
-    svc: Service,
-    conn: Tx,
-    version: IfMatch,
-    response: Response,
+    run: RunOnBeneficiary,
 ) -> m.CommandResult:
     """Answer a request: rectification applies the values, erasure shreds the beneficiary's key
     and every dossier's content keys (refused while a bilan is under way), access points the
     person to their export."""
-    await _own_or_data_protection(who, beneficiary_id, conn)
-    now = svc.clock.now()
+    await _own_or_data_protection(who, beneficiary_id, run.conn)
+    now = run.svc.clock.now()
 
     async def build(c: Connection, _s: b.Beneficiary | None) -> b.Command:
-        in_progress = await svc.commands.dossiers_in_progress(c, str(beneficiary_id))
+        in_progress = await run.svc.commands.dossiers_in_progress(c, str(beneficiary_id))
         return b.FulfilDataRequest(str(request_id), in_progress, now)
 
-    return await _run(svc, conn, response, beneficiary_id, build, version)
+    return await run(beneficiary_id, build, _exists)
 
 
 @router.post(
@@ -178,19 +152,16 @@ async def refuse_data_request(
     request_id: UUID,
     body: m.RefuseDataRequest,
     who: DataProtection,
-    svc: Service,
-    conn: Tx,
-    version: IfMatch,
-    response: Response,
+    run: RunOnBeneficiary,
 ) -> m.CommandResult:
     """Refuse with the legal ground (e.g. art17_3_b: a legal obligation to keep)."""
-    await _own_or_data_protection(who, beneficiary_id, conn)
-    command = b.RefuseDataRequest(str(request_id), body.legal_ground, svc.clock.now())
+    await _own_or_data_protection(who, beneficiary_id, run.conn)
+    command = b.RefuseDataRequest(str(request_id), body.legal_ground, run.svc.clock.now())
 
     async def build(_c: Connection, _s: b.Beneficiary | None) -> b.Command:
         return command
 
-    return await _run(svc, conn, response, beneficiary_id, build, version)
+    return await run(beneficiary_id, build, _exists)
 
 
 @router.post(
@@ -201,20 +172,17 @@ async def refuse_data_request(
 async def lift_restriction(
     beneficiary_id: UUID,
     who: DataProtection,
-    svc: Service,
-    conn: Tx,
-    version: IfMatch,
-    response: Response,
+    run: RunOnBeneficiary,
 ) -> m.CommandResult:
     """The reason for the restriction no longer holds (the accuracy was checked, the objection
     decided): processing resumes on every dossier of the person. Art. 18(3): tell them first."""
-    await _own_or_data_protection(who, beneficiary_id, conn)
-    command = b.LiftRestriction(svc.clock.now())
+    await _own_or_data_protection(who, beneficiary_id, run.conn)
+    command = b.LiftRestriction(run.svc.clock.now())
 
     async def build(_c: Connection, _s: b.Beneficiary | None) -> b.Command:
         return command
 
-    return await _run(svc, conn, response, beneficiary_id, build, version)
+    return await run(beneficiary_id, build, _exists)
 
 
 @router.get(

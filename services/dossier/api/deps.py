@@ -11,7 +11,13 @@ import asyncpg
 from fastapi import Depends, Request, Response
 
 from services.dossier.api.models import CommandResult
-from services.dossier.application.dossiers import DossierBuild, DossierCheck, DossierCommands
+from services.dossier.application.dossiers import (
+    BeneficiaryBuild,
+    BeneficiaryCheck,
+    DossierBuild,
+    DossierCheck,
+    DossierCommands,
+)
 from services.dossier.application.views import ContentReader
 from services.dossier.domain.access import Reader
 from services.dossier.settings import Settings
@@ -89,6 +95,50 @@ class DossierCommand:
         return CommandResult(
             id=str(dossier_id), version=outcome.version, events=[e.type for e in outcome.events]
         )
+
+
+@dataclass(frozen=True, slots=True)
+class BeneficiaryCommand:
+    """Run one command on the beneficiary of the route, as `DossierCommand` does on a dossier."""
+
+    svc: DossierService
+    context: CommandContext
+
+    @property
+    def conn(self) -> Connection:
+        return self.context.conn
+
+    @property
+    def response(self) -> Response:
+        return self.context.response
+
+    def time(self, value: datetime | None) -> datetime:
+        return business_time(value, self.svc.clock)
+
+    async def __call__(
+        self, beneficiary_id: UUID, build: BeneficiaryBuild, check: BeneficiaryCheck
+    ) -> CommandResult:
+        outcome = await self.svc.commands.execute_beneficiary(
+            self.conn,
+            str(beneficiary_id),
+            build,
+            expected_version=self.context.expected_version,
+            authorize=check,
+        )
+        self.context.answered(outcome.version)
+        return CommandResult(
+            id=str(beneficiary_id),
+            version=outcome.version,
+            events=[e.type for e in outcome.events],
+        )
+
+
+async def beneficiary_command(svc: Service, context: OnAggregate) -> BeneficiaryCommand:
+    return BeneficiaryCommand(svc, context)
+
+
+RunOnBeneficiary = Annotated[BeneficiaryCommand, Depends(beneficiary_command)]
+"""The dependency of a command on an existing beneficiary (service, transaction, If-Match)."""
 
 
 async def dossier_command(svc: Service, context: OnAggregate) -> DossierCommand:
