@@ -44,6 +44,7 @@ STATUS = {
     RejectionKind.CONFLICT: 409,
     RejectionKind.INVALID: 422,
     RejectionKind.FORBIDDEN: 403,
+    RejectionKind.GONE: 410,
 }
 DESCRIPTION = """Sites, rooms and staff (qualifications, habilitations, continuous training,
 evaluations); sessions of bilans with convention gating, referent rule, confidential rooms, no
@@ -170,6 +171,7 @@ def create_app(
         keys=lambda: runtime.keys,
         clock=runtime.clock,
         name_retention=timedelta(days=settings.staff_name_retention_days),
+        blind_index_key=settings.blind_index_key_bytes(),
     )
     runtime.timer_handlers[SHRED_NAME] = directory.shred_name
     calendars = CalendarService(pool=lambda: runtime.pool, clock=runtime.clock, settings=settings)

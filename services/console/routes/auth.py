@@ -72,12 +72,20 @@ async def confirm_link(request: Request, c: ConsoleDep, token: str) -> Response:
 @router.post("/connexion/lien")
 async def use_link(request: Request, c: ConsoleDep, form: CheckedForm) -> Response:
     used = await c.links.use(str(form.get("token", "")), c.clock.now())
-    if used.outcome is not LinkOutcome.OK or used.person is None:
+    person = used.person
+    if used.outcome is LinkOutcome.OK and person is not None and person.is_staff:
+        # Roles and sites as the directory holds them now; someone who left in the
+        # meantime does not get in.
+        person = await c.people.staff(person.subject)
+        if person is None:
+            log.info("sign_in_refused", reason="staff_left")
+            return c.pages.render(request, "sign_in_link_problem.html", status=403, outcome="left")
+    if used.outcome is not LinkOutcome.OK or person is None:
         status = 404 if used.outcome is LinkOutcome.UNKNOWN else 410
         return c.pages.render(
             request, "sign_in_link_problem.html", status=status, outcome=used.outcome.value
         )
-    return await _open_session(c, used.person, via="email_link")
+    return await _open_session(c, person, via="email_link")
 
 
 @router.post("/deconnexion")
@@ -155,7 +163,7 @@ async def dev_sign_in(c: ConsoleDep, form: CheckedForm) -> Response:
     if kind == "beneficiary":
         person = await c.people.beneficiary(subject)
     elif kind == "staff":
-        person = await _staff(c, subject)
+        person = await c.people.staff(subject)
     elif kind in ("auditor", "admin"):
         person = Person(f"dev-{kind}", (Role(kind).value,), (ALL_SITES,))
     else:
@@ -163,14 +171,3 @@ async def dev_sign_in(c: ConsoleDep, form: CheckedForm) -> Response:
     if person is None:
         raise Problem(404, "person_not_found", "no such person in the demo")
     return await _open_session(c, person, via="development")
-
-
-async def _staff(c: Console, staff_id: str) -> Person | None:
-    admin = c.backend.admin_token()
-    reply = await c.backend.call(
-        "scheduling", "GET", f"/staff/{staff_id}", token=admin, expect=(200, 404, 422)
-    )
-    if reply.status != 200:
-        return None
-    roles = tuple(r for r in reply.body["roles"] if r in {x.value for x in Role})
-    return Person(staff_id, roles, tuple(str(s) for s in reply.body["site_ids"]))

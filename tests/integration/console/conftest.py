@@ -73,6 +73,8 @@ class Console:
     console_transport: httpx.ASGITransport
     site: str
     survey: SurveyHarness
+    scheduling: httpx.AsyncClient | None = None
+    """The scheduling service (its directory: staff, their work addresses)."""
 
     def browser(self, client_ip: str = "203.0.113.7") -> httpx.AsyncClient:
         """A new browser (its own cookies) at a given address."""
@@ -224,6 +226,9 @@ async def console(
             dossier = await stack.enter_async_context(
                 httpx.AsyncClient(transport=dossier_transport, base_url="http://dossier")
             )
+            scheduling = await stack.enter_async_context(
+                httpx.AsyncClient(transport=scheduling_transport, base_url="http://scheduling")
+            )
             await stack.enter_async_context(app.router.lifespan_context(app))
             yield Console(
                 app=app,
@@ -234,6 +239,7 @@ async def console(
                 console_transport=httpx.ASGITransport(app=app),
                 site=str(uuid.uuid4()),
                 survey=survey,
+                scheduling=scheduling,
             )
     finally:
         await survey_service.stop()

@@ -59,6 +59,11 @@ ROUTES = [
     route("POST", f"{STAFF}/evaluations", MANAGERS,
           {"outcome": "meets", "evaluated_at": WHEN}, version_of=STAFF),
     route("POST", f"{STAFF}/leaving", MANAGERS, {"left_at": WHEN}, version_of=STAFF),
+    # The work address (sign-in, mails to staff): managers set it, the console finds it.
+    route("PUT", f"{STAFF}/email", MANAGERS, {"email": "c.dubois@centre-bilan.fr"}),
+    route("GET", "/internal/staff", "service", params={"email_index": "0" * 64}),
+    route("GET", "/internal/staff/{staff_id}", "service"),
+    route("GET", "/internal/staff/{staff_id}/contact", "service"),
     route("GET", f"{STAFF}/free-slots", ACTORS,
           params={"from": "2026-01-12", "to": "2026-01-16"}),
     route("POST", "/dossiers/{dossier_id}/sessions", ACTORS, {
