@@ -26,6 +26,7 @@ StaffReader = Annotated[Principal, Depends(require_roles(*STAFF_READERS))]
 TrainingReader = Annotated[Principal, Depends(require_roles(*MANAGERS, Role.QUALITY_LEAD))]
 Scheduler = Annotated[Principal, Depends(require_roles(*MANAGERS, *LEADERS))]
 Signer = Annotated[Principal, Depends(require_roles(Role.BENEFICIARY, *LEADERS))]
+OwnBeneficiary = Annotated[Principal, Depends(require_roles(Role.BENEFICIARY))]
 SessionReader = Annotated[Principal, Depends(require_roles(Role.BENEFICIARY, *MANAGERS, *LEADERS))]
 IfMatch = Annotated[
     str | None,
@@ -451,6 +452,70 @@ def _sessions(
             who, session_id, expected_version(if_match), body.cancelled_by, body.reason
         )
         return session_out(state, version, response)
+
+    @router.post(
+        "/sessions/{session_id}/move-request",
+        response_model=b.SessionOut,
+        tags=tags,
+        summary="The beneficiary moves their own session to a free slot (consultant told)",
+        responses={
+            404: {"description": "not the caller's session"},
+            409: {"description": "started, no longer planned, or the slot was taken"},
+        },
+    )
+    async def move_request(
+        session_id: UUID,
+        body: b.MoveRequestBody,
+        who: OwnBeneficiary,
+        response: Response,
+        if_match: IfMatch = None,
+    ) -> b.SessionOut:
+        state, version = await sessions.move_as_beneficiary(
+            who, session_id, expected_version(if_match), body.starts_at, body.message
+        )
+        return session_out(state, version, response)
+
+    @router.post(
+        "/sessions/{session_id}/absence-notice",
+        response_model=b.SessionOut,
+        tags=tags,
+        summary="The beneficiary warns they will not come: cancelled by them (consultant told)",
+        responses={
+            404: {"description": "not the caller's session"},
+            409: {"description": "started, or no longer planned"},
+        },
+    )
+    async def absence_notice(
+        session_id: UUID,
+        body: b.AbsenceNoticeBody,
+        who: OwnBeneficiary,
+        response: Response,
+        if_match: IfMatch = None,
+    ) -> b.SessionOut:
+        state, version = await sessions.cancel_as_beneficiary(
+            who, session_id, expected_version(if_match), body.reason, body.message
+        )
+        return session_out(state, version, response)
+
+    @router.get(
+        "/sessions/{session_id}/free-slots",
+        response_model=list[b.SlotOut],
+        tags=tags,
+        summary="Free slots of the session's consultant, long enough for it (to move it)",
+    )
+    async def session_free_slots(
+        session_id: UUID,
+        who: SessionReader,
+        first: Annotated[BusinessDate, Query(alias="from", examples=["2026-03-09"])],
+        last: Annotated[BusinessDate, Query(alias="to", examples=["2026-03-13"])],
+    ) -> list[b.SlotOut]:
+        state, _dossier = await sessions.free_slots_for(who, session_id)
+        found = await calendars.free_slots_of(
+            state.consultant_id, first, last, state.planned_minutes
+        )
+        return [
+            b.SlotOut(starts_at=x.starts_at, ends_at=x.ends_at, minutes=x.minutes) for x in found
+        ]
 
     @router.post(
         "/sessions/{session_id}/no-show",

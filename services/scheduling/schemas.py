@@ -189,6 +189,32 @@ class CancelBody(_Body):
     reason: CancellationReason = Field(examples=["illness"])
 
 
+BeneficiaryMessage = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)
+]
+"""What the beneficiary writes to their consultant: only in the mail, never published."""
+
+
+class MoveRequestBody(_Body):
+    starts_at: BusinessTime = Field(
+        description="A start among the consultant's free slots (`GET /sessions/{id}/free-slots`).",
+        examples=["2026-03-12T14:00:00Z"],
+    )
+    message: BeneficiaryMessage = Field(
+        description="Why, in the beneficiary's words: sent to the consultant by e-mail, never "
+        "published or logged.",
+        examples=["Je suis en déplacement pour mon travail ce jour-là."],
+    )
+
+
+class AbsenceNoticeBody(_Body):
+    reason: CancellationReason = Field(examples=["illness"])
+    message: BeneficiaryMessage = Field(
+        description="The beneficiary's words to the consultant: only in the e-mail.",
+        examples=["Je suis malade, je vous recontacte pour une autre date."],
+    )
+
+
 class HeldBody(_Body):
     started_at: BusinessTime = Field(examples=["2026-03-10T09:05:00Z"])
     duration_minutes: int = Field(strict=True, ge=1, le=1440, examples=[115])

@@ -81,6 +81,13 @@ ROUTES = [
           {"starts_at": "{later}", "requested_by": "beneficiary"}, version_of=S),
     route("POST", f"{S}/cancellation", ACTORS,
           {"cancelled_by": "beneficiary", "reason": "illness"}, version_of=S),
+    # The beneficiary's own requests, and the consultant's slots to move a session to.
+    route("POST", f"{S}/move-request", "beneficiary@mine",
+          {"starts_at": "{later}", "message": "Un empêchement"}, version_of=S),
+    route("POST", f"{S}/absence-notice", "beneficiary@mine",
+          {"reason": "illness", "message": "Malade"}, version_of=S),
+    route("GET", f"{S}/free-slots", f"beneficiary@mine {ACTORS}",
+          params={"from": "2026-01-12", "to": "2026-01-16"}),
     route("POST", f"{S}/no-show", ACTORS, version_of=S),
     route("POST", f"{S}/held", ACTORS, {"started_at": "{soon}", "duration_minutes": 60},
           version_of=S),
