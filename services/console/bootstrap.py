@@ -29,6 +29,7 @@ from services.console.routes import (
     complaints,
     convention,
     data,
+    session_changes,
     space,
     surveys,
     synthesis,
@@ -248,6 +249,7 @@ def create_app(
     for router in (
         auth.router,
         space.router,
+        session_changes.router,
         convention.router,
         synthesis.router,
         complaints.router,

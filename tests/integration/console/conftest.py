@@ -167,24 +167,33 @@ async def console(
     jwks = tmp_path / "jwks.json"
     issuer = TokenIssuer.from_file(key_file, issuer="bilan-console", audience="bilan")
     jwks.write_text(json.dumps(issuer.jwks()))
+    # The dossier service learns staff from the scheduling topic: from now on, not its past.
+    dossier_group = f"test-dossier-{uuid.uuid4().hex[:8]}"
+    await start_group_at_end(kafka_bootstrap, dossier_group, "bilan.scheduling.events")
     dossier_app = create_dossier_app(
         DossierSettings(
             database_url=await fresh_db(),
-            consumer_group=f"test-dossier-{uuid.uuid4().hex[:8]}",
+            consumer_group=dossier_group,
             jwt_jwks_source=str(jwks),
         )
     )
     scheduling_group = f"test-scheduling-{uuid.uuid4().hex[:12]}"
     await start_group_at_end(kafka_bootstrap, scheduling_group, "bilan.dossier.events")
+    smtp = SmtpServer()
+    smtp.start()
+    # The console and the scheduling service share one business clock (as the demo's
+    # development clocks move together): free slots and "still to come" agree.
+    clock = FakeClock(NOW)
     scheduling_app = create_scheduling_app(
         SchedulingSettings(
             database_url=await fresh_db(),
             consumer_group=scheduling_group,
             jwt_jwks_source=str(jwks),
+            smtp_port=smtp.port,
+            mail_poll_interval_s=0.05,
         ),
+        clock=clock,
     )
-    smtp = SmtpServer()
-    smtp.start()
     survey = SurveyHarness(
         await fresh_db(),
         smtp.port,
@@ -202,7 +211,6 @@ async def console(
         sign_in_per_address=3,
         sign_in_per_client=6,
     )
-    clock = FakeClock(NOW)
     dossier_transport = httpx.ASGITransport(app=dossier_app)
     scheduling_transport = httpx.ASGITransport(app=scheduling_app)
     survey_app, survey_service = build_survey_service(

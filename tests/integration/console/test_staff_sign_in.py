@@ -5,7 +5,7 @@ who left cannot sign in."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 import httpx
 
@@ -45,10 +45,10 @@ async def onboard(
     return staff_id
 
 
-async def leave(scheduling: httpx.AsyncClient, staff_id: str) -> None:
+async def leave(scheduling: httpx.AsyncClient, staff_id: str, at: datetime) -> None:
     left = await scheduling.post(
         f"/staff/{staff_id}/leaving",
-        json={"left_at": datetime.now(UTC).isoformat()},
+        json={"left_at": at.isoformat()},
         headers={**_admin(), "If-Match": '"1"'},
     )
     assert left.status_code == 200, left.text
@@ -98,7 +98,7 @@ async def test_staff_who_left_cannot_sign_in(console: Console) -> None:
     gone, leaving_now = _address(), _address()
     gone_id = await onboard(c.scheduling, site_id, gone, ("site_manager",))
     leaving_id = await onboard(c.scheduling, site_id, leaving_now, ("consultant",))
-    await leave(c.scheduling, gone_id)
+    await leave(c.scheduling, gone_id, c.clock.now())
     known = f"camille.{uuid.uuid4().hex[:8]}@example.org"
     await c.open_dossier(known)
     async with c.browser() as browser:
@@ -112,7 +112,7 @@ async def test_staff_who_left_cannot_sign_in(console: Console) -> None:
         assert [m for m in c.smtp.messages if m["To"] == gone] == []
 
         # They leave between the mail and the click: the link no longer opens a session.
-        await leave(c.scheduling, leaving_id)
+        await leave(c.scheduling, leaving_id, c.clock.now())
         refused = await use_link(browser, c.link_token(link_mail))
         assert refused.status_code == 403
         assert "Votre accès à Bilan a été fermé" in refused.text
