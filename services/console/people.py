@@ -59,6 +59,18 @@ class People:
         found += [_staff(x) for x in _rows(staff.body)]
         return found[0] if len(found) == 1 else None
 
+    async def staff_by_email_index(self, index: str) -> Person | None:
+        """The one staff member still working here with that address (OpenID Connect: staff
+        only), or None."""
+        reply = await self._backend.call(
+            "scheduling",
+            "GET",
+            f"/internal/staff?email_index={index}",
+            token=self._backend.service_token(),
+        )
+        found = [_staff(x) for x in _rows(reply.body)]
+        return found[0] if len(found) == 1 else None
+
     async def beneficiary(self, beneficiary_id: str) -> Person | None:
         reply = await self._backend.call(
             "dossier",

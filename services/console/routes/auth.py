@@ -8,11 +8,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from services.console.deps import CheckedForm, Console, ConsoleDep, MaybeSession, SignedIn
+from services.console.oidc import ATTEMPT_LIFETIME, CALLBACK_PATH, STATE_COOKIE, OidcRefused
 from services.console.people import Person
 from services.console.security import new_csrf_token
 from services.console.sessions import COOKIE
 from services.console.signin import LinkOutcome, Requested
 from shared.auth import ALL_SITES, Role
+from shared.blind_index import email_index
 from shared.logging import get_logger
 from shared.web import Problem
 
@@ -36,7 +38,71 @@ def _client_of(request: Request) -> str:
 async def sign_in_page(request: Request, c: ConsoleDep, session: MaybeSession) -> Response:
     if session is not None:
         return RedirectResponse("/", status_code=303)
-    return c.pages.render(request, "sign_in.html", email="", error=None)
+    return c.pages.render(request, "sign_in.html", email="", error=None, oidc_provider=_provider(c))
+
+
+def _provider(c: Console) -> str | None:
+    return c.settings.oidc_provider_name if c.oidc is not None else None
+
+
+# --- OpenID Connect (staff, optional per organisation) ---------------------------------------
+
+
+@router.get("/connexion/oidc")
+async def oidc_start(c: ConsoleDep) -> Response:
+    """To the organisation's provider; the browser keeps the state in a cookie."""
+    if c.oidc is None:
+        raise Problem(404, "not_found", "no such page")
+    started = await c.oidc.start(c.clock.now())
+    response = RedirectResponse(started.url, status_code=303)
+    response.set_cookie(
+        STATE_COOKIE,
+        started.state,
+        max_age=int(ATTEMPT_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=c.settings.secure_cookies,
+        path="/connexion/oidc",
+    )
+    return response
+
+
+@router.get(CALLBACK_PATH)
+async def oidc_callback(
+    request: Request, c: ConsoleDep, state: str = "", code: str = "", error: str = ""
+) -> Response:
+    """Back from the provider: the verified e-mail must be a staff member's still here."""
+    if c.oidc is None:
+        raise Problem(404, "not_found", "no such page")
+    try:
+        if error:
+            raise OidcRefused("provider")
+        email = await c.oidc.finish(
+            state=state[:200],
+            cookie_state=request.cookies.get(STATE_COOKIE),
+            code=code[:2000],
+            now=c.clock.now(),
+        )
+        person = await c.people.staff_by_email_index(
+            email_index(c.settings.blind_index_key_bytes(), email)
+        )
+        if person is None:
+            raise OidcRefused("unknown")
+    except OidcRefused as refused:
+        log.info("sign_in_refused", via="oidc", reason=refused.reason)
+        status = 403 if refused.reason in ("unknown", "unverified") else 400
+        page = c.pages.render(
+            request,
+            "sign_in_oidc_problem.html",
+            status=status,
+            reason=refused.reason,
+            provider=c.settings.oidc_provider_name,
+        )
+        page.delete_cookie(STATE_COOKIE, path="/connexion/oidc")
+        return page
+    response = await _open_session(c, person, via="oidc")
+    response.delete_cookie(STATE_COOKIE, path="/connexion/oidc")
+    return response
 
 
 @router.post("/connexion")
@@ -44,7 +110,12 @@ async def ask_for_link(request: Request, c: ConsoleDep, form: CheckedForm) -> Re
     email = str(form.get("email", ""))
     if not _looks_like_address(email):
         return c.pages.render(
-            request, "sign_in.html", status=422, email=email[:MAX_ADDRESS], error="email"
+            request,
+            "sign_in.html",
+            status=422,
+            email=email[:MAX_ADDRESS],
+            error="email",
+            oidc_provider=_provider(c),
         )
     outcome = await c.links.request(email, _client_of(request), c.clock.now())
     if outcome is Requested.RATE_LIMITED:
@@ -98,7 +169,7 @@ async def sign_out(c: ConsoleDep, session: SignedIn, _form: CheckedForm) -> Resp
     return response
 
 
-async def _open_session(c: Console, person: Person, *, via: str) -> Response:
+async def _open_session(c: Console, person: Person, *, via: str) -> RedirectResponse:
     cookie = await c.sessions.create(
         subject=person.subject,
         roles=list(person.roles),

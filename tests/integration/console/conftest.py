@@ -158,8 +158,17 @@ async def sign_in(c: Console, email: str, browser: httpx.AsyncClient) -> None:
 
 
 @pytest.fixture
+def console_overrides() -> dict[str, Any]:
+    """Console settings a test module changes (by defining a fixture of this name)."""
+    return {}
+
+
+@pytest.fixture
 async def console(
-    fresh_db: Callable[[], Awaitable[str]], kafka_bootstrap: str, tmp_path: Path
+    fresh_db: Callable[[], Awaitable[str]],
+    kafka_bootstrap: str,
+    tmp_path: Path,
+    console_overrides: dict[str, Any],
 ) -> AsyncIterator[Console]:
     dev_token(["admin"])  # the development key pair (the dossier service's PEM key)
     key_file = tmp_path / "console-signing.pem"
@@ -210,6 +219,7 @@ async def console(
         mail_poll_interval_s=0.05,
         sign_in_per_address=3,
         sign_in_per_client=6,
+        **console_overrides,
     )
     dossier_transport = httpx.ASGITransport(app=dossier_app)
     scheduling_transport = httpx.ASGITransport(app=scheduling_app)
