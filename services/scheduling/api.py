@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, Header, Query, Response
@@ -19,12 +19,14 @@ from shared.auth import Principal, Role, require_roles
 from shared.inputs import BusinessDate
 from shared.web import Problem
 
+InternalService = Annotated[Principal, Depends(require_roles(Role.SERVICE))]
 Manager = Annotated[Principal, Depends(require_roles(*MANAGERS))]
 Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
 StaffReader = Annotated[Principal, Depends(require_roles(*STAFF_READERS))]
 TrainingReader = Annotated[Principal, Depends(require_roles(*MANAGERS, Role.QUALITY_LEAD))]
 Scheduler = Annotated[Principal, Depends(require_roles(*MANAGERS, *LEADERS))]
 Signer = Annotated[Principal, Depends(require_roles(Role.BENEFICIARY, *LEADERS))]
+OwnBeneficiary = Annotated[Principal, Depends(require_roles(Role.BENEFICIARY))]
 SessionReader = Annotated[Principal, Depends(require_roles(Role.BENEFICIARY, *MANAGERS, *LEADERS))]
 IfMatch = Annotated[
     str | None,
@@ -140,7 +142,21 @@ def _staff(router: APIRouter, directory: DirectoryService, calendars: CalendarSe
             roles=tuple(body.roles),
             site_ids=tuple(body.site_ids),
             contract_type=body.contract,
+            email=body.email,
         )
+        return await _staff_out(who, staff_id, response)
+
+    @router.put(
+        "/staff/{staff_id}/email",
+        response_model=b.StaffOut,
+        tags=tags,
+        summary="Set or change a staff member's work e-mail address (never published)",
+        responses={409: {"description": "they left, or another staff member has it"}},
+    )
+    async def set_email(
+        staff_id: UUID, body: b.EmailBody, who: Manager, response: Response
+    ) -> b.StaffOut:
+        await directory.set_email(who, staff_id, body.email)
         return await _staff_out(who, staff_id, response)
 
     @router.get(
@@ -156,7 +172,7 @@ def _staff(router: APIRouter, directory: DirectoryService, calendars: CalendarSe
                 **{
                     k: r[k]
                     for k in b.StaffOut.model_fields
-                    if k in r and k not in ("name", "records")
+                    if k in r and k not in ("name", "email", "records")
                 }
             )
             for r in rows
@@ -172,11 +188,12 @@ def _staff(router: APIRouter, directory: DirectoryService, calendars: CalendarSe
         return await _staff_out(who, staff_id, response)
 
     async def _staff_out(who: Principal, staff_id: UUID, response: Response) -> b.StaffOut:
-        row, records, name = await directory.staff_member(who, staff_id)
+        row, records, name, email = await directory.staff_member(who, staff_id)
         response.headers["ETag"] = f'"{row["version"]}"'
         return b.StaffOut(
             staff_id=row["staff_id"],
             name=name,
+            email=email,
             roles=row["roles"],
             site_ids=row["site_ids"],
             contract=row["contract"],
@@ -276,6 +293,48 @@ def _staff(router: APIRouter, directory: DirectoryService, calendars: CalendarSe
     ) -> b.StaffOut:
         return await _update(who, staff_id, if_match, st.RecordLeaving(body.left_at), response)
 
+    internal: list[str | Enum] = ["internal"]
+
+    @router.get(
+        "/internal/staff",
+        response_model=list[b.StaffRef],
+        tags=internal,
+        summary="Who signs in with an e-mail address, by its blind index (the console)",
+    )
+    async def find_by_email_index(
+        index: Annotated[
+            str, Query(alias="email_index", pattern="^[0-9a-f]{64}$", description="HMAC, hex.")
+        ],
+        _who: InternalService,
+    ) -> list[b.StaffRef]:
+        """The keyed blind index of the normalised address (`shared.blind_index`), never the
+        address; only staff who have not left."""
+        return [_ref(r) for r in await directory.active_by_email_index(index)]
+
+    @router.get(
+        "/internal/staff/{staff_id}",
+        response_model=b.StaffRef,
+        tags=internal,
+        summary="A staff member's roles and sites, while they work here (the console)",
+        responses={404: {"description": "unknown, or left"}},
+    )
+    async def staff_reference(staff_id: UUID, _who: InternalService) -> b.StaffRef:
+        return _ref(await directory.active_member(staff_id))
+
+    @router.get(
+        "/internal/staff/{staff_id}/contact",
+        response_model=b.StaffContact,
+        tags=internal,
+        summary="A staff member's name and work address, at send time",
+        responses={
+            404: {"description": "unknown, or no address recorded"},
+            410: {"description": "left, or erased"},
+        },
+    )
+    async def staff_contact(staff_id: UUID, _who: InternalService) -> b.StaffContact:
+        found = await directory.contact(staff_id)
+        return b.StaffContact(name=found.name, email=found.email)
+
     @router.get(
         "/staff/{staff_id}/free-slots",
         response_model=list[b.SlotOut],
@@ -293,6 +352,10 @@ def _staff(router: APIRouter, directory: DirectoryService, calendars: CalendarSe
         return [
             b.SlotOut(starts_at=x.starts_at, ends_at=x.ends_at, minutes=x.minutes) for x in found
         ]
+
+
+def _ref(row: Any) -> b.StaffRef:
+    return b.StaffRef(staff_id=row["staff_id"], roles=row["roles"], site_ids=row["site_ids"])
 
 
 def _sessions(
@@ -389,6 +452,70 @@ def _sessions(
             who, session_id, expected_version(if_match), body.cancelled_by, body.reason
         )
         return session_out(state, version, response)
+
+    @router.post(
+        "/sessions/{session_id}/move-request",
+        response_model=b.SessionOut,
+        tags=tags,
+        summary="The beneficiary moves their own session to a free slot (consultant told)",
+        responses={
+            404: {"description": "not the caller's session"},
+            409: {"description": "started, no longer planned, or the slot was taken"},
+        },
+    )
+    async def move_request(
+        session_id: UUID,
+        body: b.MoveRequestBody,
+        who: OwnBeneficiary,
+        response: Response,
+        if_match: IfMatch = None,
+    ) -> b.SessionOut:
+        state, version = await sessions.move_as_beneficiary(
+            who, session_id, expected_version(if_match), body.starts_at, body.message
+        )
+        return session_out(state, version, response)
+
+    @router.post(
+        "/sessions/{session_id}/absence-notice",
+        response_model=b.SessionOut,
+        tags=tags,
+        summary="The beneficiary warns they will not come: cancelled by them (consultant told)",
+        responses={
+            404: {"description": "not the caller's session"},
+            409: {"description": "started, or no longer planned"},
+        },
+    )
+    async def absence_notice(
+        session_id: UUID,
+        body: b.AbsenceNoticeBody,
+        who: OwnBeneficiary,
+        response: Response,
+        if_match: IfMatch = None,
+    ) -> b.SessionOut:
+        state, version = await sessions.cancel_as_beneficiary(
+            who, session_id, expected_version(if_match), body.reason, body.message
+        )
+        return session_out(state, version, response)
+
+    @router.get(
+        "/sessions/{session_id}/free-slots",
+        response_model=list[b.SlotOut],
+        tags=tags,
+        summary="Free slots of the session's consultant, long enough for it (to move it)",
+    )
+    async def session_free_slots(
+        session_id: UUID,
+        who: SessionReader,
+        first: Annotated[BusinessDate, Query(alias="from", examples=["2026-03-09"])],
+        last: Annotated[BusinessDate, Query(alias="to", examples=["2026-03-13"])],
+    ) -> list[b.SlotOut]:
+        state, _dossier = await sessions.free_slots_for(who, session_id)
+        found = await calendars.free_slots_of(
+            state.consultant_id, first, last, state.planned_minutes
+        )
+        return [
+            b.SlotOut(starts_at=x.starts_at, ends_at=x.ends_at, minutes=x.minutes) for x in found
+        ]
 
     @router.post(
         "/sessions/{session_id}/no-show",

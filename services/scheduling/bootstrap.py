@@ -13,8 +13,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from services.scheduling.api import build_router
+from services.scheduling.application import beneficiary_notices
 from services.scheduling.application.calendars import CalendarService
-from services.scheduling.application.directory import SHRED_NAME, DirectoryService
+from services.scheduling.application.directory import SHRED_NAME, STAFF_REF, DirectoryService
 from services.scheduling.application.reactions import dossier_handlers
 from services.scheduling.application.reminders import TEMPLATE, reminder_renderer
 from services.scheduling.application.sessions import SessionService
@@ -26,12 +27,14 @@ from shared.db import Connection
 from shared.logging import get_logger
 from shared.mail import (
     STOP_TIMEOUT_S,
+    Contact,
     ContactResolver,
     HttpContactResolver,
     Mail,
     MailSender,
     SmtpTransport,
     Transport,
+    close_resolver,
 )
 from shared.runtime import ServiceRuntime, create_service_app
 from shared.settings import DEV_JWT_PRIVATE_KEY_FILE
@@ -44,6 +47,7 @@ STATUS = {
     RejectionKind.CONFLICT: 409,
     RejectionKind.INVALID: 422,
     RejectionKind.FORBIDDEN: 403,
+    RejectionKind.GONE: 410,
 }
 DESCRIPTION = """Sites, rooms and staff (qualifications, habilitations, continuous training,
 evaluations); sessions of bilans with convention gating, referent rule, confidential rooms, no
@@ -95,6 +99,23 @@ class SchedulingRuntime(ServiceRuntime):
         await super().stop()
 
 
+class _StaffOrBeneficiary:
+    """Mail recipients: staff (`staff:<id>`) from the directory, here; beneficiaries (a
+    dossier id) from the dossier service."""
+
+    def __init__(self, directory: DirectoryService, beneficiaries: ContactResolver) -> None:
+        self._directory = directory
+        self._beneficiaries = beneficiaries
+
+    async def __call__(self, recipient_ref: str) -> Contact | None:
+        if recipient_ref.startswith(STAFF_REF):
+            return await self._directory.resolve_contact(recipient_ref)
+        return await self._beneficiaries(recipient_ref)
+
+    async def aclose(self) -> None:
+        await close_resolver(self._beneficiaries)
+
+
 # Creating commands whose POST accepts an Idempotency-Key (their answers hold ids, not
 # personal data: the stored copy is not encrypted).
 IDEMPOTENT_PATHS = ("/sites", "/sites/{site_id}/rooms", "/dossiers/{dossier_id}/sessions")
@@ -111,7 +132,7 @@ def create_app(
     """The scheduling service's app; nothing connects before its lifespan starts."""
 
     def make_sender(runtime: SchedulingRuntime) -> MailSender:
-        resolver = contact_resolver or HttpContactResolver(
+        beneficiaries = contact_resolver or HttpContactResolver(
             settings.dossier_contact_url,
             internal_token_provider(
                 settings.internal_token.get_secret_value() if settings.internal_token else None,
@@ -121,6 +142,11 @@ def create_app(
                 audience=settings.jwt_audience,
             ),
         )
+
+        resolver = _StaffOrBeneficiary(directory, beneficiaries)
+
+        async def notice_sent(conn: Connection, mail: Mail, sent_at: datetime) -> None:
+            await beneficiary_notices.forget_message(runtime.keys, conn, mail)
 
         async def on_sent(conn: Connection, mail: Mail, sent_at: datetime) -> None:
             await sessions.mark_reminder_sent(
@@ -136,9 +162,14 @@ def create_app(
             clock=runtime.clock,
             transport=mail_transport or SmtpTransport(settings),
             resolver=resolver,
-            renderers={TEMPLATE: reminder_renderer(settings.display_timezone)},
+            renderers={
+                TEMPLATE: reminder_renderer(settings.display_timezone),
+                beneficiary_notices.TEMPLATE: beneficiary_notices.notice_renderer(
+                    lambda: runtime.keys, settings.display_timezone
+                ),
+            },
             mail_from=settings.mail_from,
-            on_sent={TEMPLATE: on_sent},
+            on_sent={TEMPLATE: on_sent, beneficiary_notices.TEMPLATE: notice_sent},
             poll_interval_s=settings.mail_poll_interval_s,
         )
         sessions.wake_mail = sender.wake
@@ -163,6 +194,7 @@ def create_app(
         store=lambda: runtime.store,
         clock=runtime.clock,
         settings=settings,
+        keys=lambda: runtime.keys,
     )
     directory = DirectoryService(
         pool=lambda: runtime.pool,
@@ -170,6 +202,7 @@ def create_app(
         keys=lambda: runtime.keys,
         clock=runtime.clock,
         name_retention=timedelta(days=settings.staff_name_retention_days),
+        blind_index_key=settings.blind_index_key_bytes(),
     )
     runtime.timer_handlers[SHRED_NAME] = directory.shred_name
     calendars = CalendarService(pool=lambda: runtime.pool, clock=runtime.clock, settings=settings)

@@ -15,6 +15,8 @@ class RejectionKind(StrEnum):
     INVALID = "invalid"
     """The request breaks a business rule on its own terms (the 24-hour cap, a room elsewhere)."""
     FORBIDDEN = "forbidden"
+    GONE = "gone"
+    """It existed and is no more (a staff member who left, an address erased)."""
 
 
 class Rejected(Exception):
