@@ -297,7 +297,10 @@ class Demo:
 
     def _onboard(self, roles: list[str], sites: list[str], contract: str, now: datetime) -> str:
         staff_id = str(uuid.uuid4())
-        name = f"{self.rng.choice(FIRST_NAMES)} {self.rng.choice(LAST_NAMES)}"
+        first, last = self.rng.choice(FIRST_NAMES), self.rng.choice(LAST_NAMES)
+        # A work address (sign-in by e-mailed link, a beneficiary's requests): unique per
+        # person, since one address signs in one person.
+        email = _ascii(f"{first}.{last}.{staff_id[:6]}@centre.demo.example".lower())
         self.api.call(
             "scheduling",
             "POST",
@@ -305,7 +308,8 @@ class Demo:
             self.api.admin,
             {
                 "staff_id": staff_id,
-                "name": name,
+                "name": f"{first} {last}",
+                "email": email.replace(" ", "-"),
                 "roles": roles,
                 "site_ids": sites,
                 "contract": contract,

@@ -17,6 +17,7 @@ carries it as `not_after`, and is marked `expired` rather than sent late.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import socket
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -77,8 +78,9 @@ class Mail:
     attempts: int
 
 
-Renderer = Callable[[Mail, Contact], EmailMessage]
-"""Builds the message (subject, body, To:) from the mail and the fresh contact."""
+Renderer = Callable[[Mail, Contact], EmailMessage | Awaitable[EmailMessage]]
+"""Builds the message (subject, body, To:) from the mail and the fresh contact; may be async
+(a renderer that decrypts what the mail says)."""
 OnSent = Callable[[Connection, Mail, datetime], Awaitable[None]]
 """Runs in the transaction that marks the mail sent (e.g. to publish a ReminderSent event)."""
 
@@ -307,7 +309,8 @@ class MailSender:
             await self._finish(mail, "failed", "no contact (erased or unknown)")
             return
         try:
-            message = self._renderers[mail.template](mail, contact)
+            rendered = self._renderers[mail.template](mail, contact)
+            message = await rendered if inspect.isawaitable(rendered) else rendered
         except Exception as exc:
             await self._finish(mail, "failed", f"rendering failed: {type(exc).__name__}")
             return

@@ -22,6 +22,7 @@ from services.console import signin
 from services.console.backend import Backend, ServiceName
 from services.console.deps import Console, SignInRequired
 from services.console.issuer import TokenIssuer, ensure_signing_key
+from services.console.oidc import OidcSignIn
 from services.console.pages import STATIC, Pages
 from services.console.people import People
 from services.console.routes import (
@@ -29,6 +30,7 @@ from services.console.routes import (
     complaints,
     convention,
     data,
+    session_changes,
     space,
     surveys,
     synthesis,
@@ -112,6 +114,7 @@ class ConsoleRuntime:
             sessions=SessionStore(self._pool, idle=s.session_idle(), absolute=s.session_absolute()),
             links=links,
             pool=self._pool,
+            oidc=OidcSignIn(self._pool, s) if s.oidc_enabled else None,
         )
         if self._run_background:
             self._tasks.append(asyncio.create_task(self._run_mail(), name="console-mail"))
@@ -136,6 +139,8 @@ class ConsoleRuntime:
             try:
                 await self.console.sessions.purge(self.clock.now())
                 await self.console.links.purge(self.clock.now())
+                if self.console.oidc is not None:
+                    await self.console.oidc.purge(self.clock.now())
             except (OSError, asyncpg.PostgresError) as exc:
                 log.warning("purge_failed", error=type(exc).__name__)
 
@@ -248,6 +253,7 @@ def create_app(
     for router in (
         auth.router,
         space.router,
+        session_changes.router,
         convention.router,
         synthesis.router,
         complaints.router,

@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
 from services.console.backend import Backend
+from services.console.oidc import OidcSignIn
 from services.console.pages import Pages
 from services.console.people import People
 from services.console.security import CSRF_COOKIE, CSRF_FIELD, csrf_matches
@@ -33,6 +34,8 @@ class Console:
     sessions: SessionStore
     links: SignInLinks
     pool: asyncpg.Pool
+    oidc: OidcSignIn | None = None
+    """The organisation's OpenID Connect provider, when one is configured."""
 
     def console_pool(self) -> asyncpg.Pool:
         """The console's own database (sessions, links, the ids of filed complaints)."""

@@ -39,6 +39,7 @@ def phase_label(phase: str | None) -> str:
         "investigation": _("Investigation phase"),
         "conclusion": _("Conclusion phase"),
         "follow_up": _("Follow-up interview"),
+        "information": _("Information session"),
     }.get(phase or "", _("Not started yet"))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import DEV_KEYS_DIR, ServiceSettings
@@ -56,6 +56,24 @@ class ConsoleSettings(ServiceSettings):
         False, description="Development only: a page listing the demo's people for sign-in."
     )
     mail_poll_interval_s: float = Field(1.0, gt=0, description="Mail sender polling interval.")
+    oidc_issuer: str | None = Field(
+        None,
+        description="The organisation's OpenID Connect provider (its issuer URL): staff may "
+        "then sign in with it instead of an e-mailed link. Off when absent.",
+    )
+    oidc_client_id: str | None = Field(None, description="The console's client id there.")
+    oidc_client_secret: SecretStr | None = Field(
+        None, description="The console's client secret there (confidential client)."
+    )
+    oidc_provider_name: str = Field(
+        "votre compte professionnel",
+        max_length=60,
+        description='Shown on the sign-in page: "Se connecter avec <name>".',
+    )
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
 
     @model_validator(mode="after")
     def _development_only(self) -> ConsoleSettings:
@@ -66,6 +84,8 @@ class ConsoleSettings(ServiceSettings):
             problems.append("dev_sign_in_enabled is for development only")
         if self.signing_key_file.resolve() == DEV_CONSOLE_SIGNING_KEY_FILE.resolve():
             problems.append("signing_key_file is the development key")
+        if self.oidc_issuer and not self.oidc_issuer.startswith("https://"):
+            problems.append("oidc_issuer must be https")
         if not self.public_url.startswith("https://"):
             problems.append("public_url must be https (the session cookie is Secure)")
         if problems:

@@ -125,7 +125,7 @@ class SignInLinks:
         message["To"] = contact.email
         message["Subject"] = _("Your sign-in link to Bilan")
         message.set_content(
-            _("Hello {name},").format(name=contact.name)
+            (_("Hello {name},").format(name=contact.name) if contact.name else _("Hello,"))
             + "\n\n"
             + _("To sign in to your space, open this link within {minutes} minutes:").format(
                 minutes=minutes

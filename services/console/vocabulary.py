@@ -53,6 +53,11 @@ CODES = (
     N_("complaint:acknowledged"),
     N_("complaint:answered"),
     N_("complaint:closed"),
+    # why a beneficiary cannot come to a session
+    N_("absence:illness"),
+    N_("absence:force_majeure"),
+    N_("absence:scheduling_conflict"),
+    N_("absence:other"),
     # roles
     N_("beneficiary"),
     N_("consultant"),

@@ -14,8 +14,9 @@ from fastapi import FastAPI
 
 from services.scheduling.api import install_routes
 from services.scheduling.api.deps import SchedulingService
+from services.scheduling.application import beneficiary_notices
 from services.scheduling.application.calendars import CalendarService
-from services.scheduling.application.directory import SHRED_NAME, DirectoryService
+from services.scheduling.application.directory import SHRED_NAME, STAFF_REF, DirectoryService
 from services.scheduling.application.reactions import dossier_handlers
 from services.scheduling.application.reminders import TEMPLATE, reminder_renderer
 from services.scheduling.application.sessions import SessionService
@@ -25,12 +26,14 @@ from shared.clock import Clock
 from shared.db import Connection
 from shared.logging import get_logger
 from shared.mail import (
+    Contact,
     ContactResolver,
     HttpContactResolver,
     Mail,
     MailSender,
     SmtpTransport,
     Transport,
+    close_resolver,
 )
 from shared.runtime import ServiceRuntime, create_service_app
 from shared.settings import DEV_JWT_PRIVATE_KEY_FILE
@@ -41,6 +44,23 @@ DESCRIPTION = """Sites, rooms and staff (qualifications, habilitations, continuo
 evaluations); sessions of bilans with convention gating, referent rule, confidential rooms, no
 double booking and the 24-hour cap; attendance signatures and sheet; e-mail reminders; iCalendar
 feeds and free slots. Errors are RFC 9457 problem documents with a `code`."""
+
+
+class _StaffOrBeneficiary:
+    """Mail recipients: staff (`staff:<id>`) from the directory, here; beneficiaries (a
+    dossier id) from the dossier service."""
+
+    def __init__(self, directory: DirectoryService, beneficiaries: ContactResolver) -> None:
+        self._directory = directory
+        self._beneficiaries = beneficiaries
+
+    async def __call__(self, recipient_ref: str) -> Contact | None:
+        if recipient_ref.startswith(STAFF_REF):
+            return await self._directory.resolve_contact(recipient_ref)
+        return await self._beneficiaries(recipient_ref)
+
+    async def aclose(self) -> None:
+        await close_resolver(self._beneficiaries)
 
 
 # Creating commands whose POST accepts an Idempotency-Key (their answers hold ids, not
@@ -59,7 +79,7 @@ def create_app(
     """The scheduling service's app; nothing connects before its lifespan starts."""
 
     def make_sender(runtime: ServiceRuntime) -> MailSender:
-        resolver = contact_resolver or HttpContactResolver(
+        beneficiaries = contact_resolver or HttpContactResolver(
             settings.dossier_contact_url,
             internal_token_provider(
                 settings.internal_token.get_secret_value() if settings.internal_token else None,
@@ -69,6 +89,11 @@ def create_app(
                 audience=settings.jwt_audience,
             ),
         )
+
+        resolver = _StaffOrBeneficiary(directory, beneficiaries)
+
+        async def notice_sent(conn: Connection, mail: Mail, sent_at: datetime) -> None:
+            await beneficiary_notices.forget_message(runtime.keys, conn, mail)
 
         async def on_sent(conn: Connection, mail: Mail, sent_at: datetime) -> None:
             await sessions.mark_reminder_sent(
@@ -84,9 +109,14 @@ def create_app(
             clock=runtime.clock,
             transport=mail_transport or SmtpTransport(settings),
             resolver=resolver,
-            renderers={TEMPLATE: reminder_renderer(settings.display_timezone)},
+            renderers={
+                TEMPLATE: reminder_renderer(settings.display_timezone),
+                beneficiary_notices.TEMPLATE: beneficiary_notices.notice_renderer(
+                    lambda: runtime.keys, settings.display_timezone
+                ),
+            },
             mail_from=settings.mail_from,
-            on_sent={TEMPLATE: on_sent},
+            on_sent={TEMPLATE: on_sent, beneficiary_notices.TEMPLATE: notice_sent},
             poll_interval_s=settings.mail_poll_interval_s,
         )
         sessions.wake_mail = sender.wake
@@ -110,6 +140,7 @@ def create_app(
         store=lambda: runtime.store,
         clock=runtime.clock,
         settings=settings,
+        keys=lambda: runtime.keys,
     )
     directory = DirectoryService(
         pool=lambda: runtime.pool,
@@ -117,6 +148,7 @@ def create_app(
         keys=lambda: runtime.keys,
         clock=runtime.clock,
         name_retention=timedelta(days=settings.staff_name_retention_days),
+        blind_index_key=settings.blind_index_key_bytes(),
     )
     runtime.timer_handlers[SHRED_NAME] = directory.shred_name
     runtime.use_mail(make_sender)
@@ -131,4 +163,5 @@ def create_app(
         runtime=runtime, sessions=sessions, directory=directory, calendars=calendars
     )
     install_routes(app)
+
     return app

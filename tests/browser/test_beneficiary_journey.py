@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from playwright.sync_api import Browser, Page, expect
 
@@ -52,6 +52,30 @@ def _sign_in(page: Page, j: Journey, steps: Steps) -> None:
     steps.check(page, "link-confirm")
     page.get_by_role("button", name="Se connecter").click()
     expect(page.get_by_role("heading", name="Mon bilan de compétences")).to_be_visible()
+
+
+def _moves_a_session(
+    page: Page, j: Journey, bilan: BilanClient, steps: Steps, starts_at: datetime
+) -> None:
+    """The beneficiary moves an information session to one of the consultant's free times,
+    with a reason; the consultant is told at their work address (the mail sink)."""
+    address = f"consultant.{j.consultant[:8]}@centre.example"
+    bilan.call("scheduling", "PUT", f"/staff/{j.consultant}/email", bilan.admin, {"email": address})
+    session_id = j.schedule("information", "information", starts_at, 60, remote=True)
+    page.goto(f"{CONSOLE}/mon-bilan")
+    # The information session is the last one to come.
+    page.get_by_role("link", name=re.compile("Déplacer ou prévenir d'une absence")).last.click()
+    expect(page.get_by_role("heading", name="Déplacer cette séance")).to_be_visible()
+    steps.check(page, "session-move")
+    page.locator("input[name='starts_at']").first.check()
+    page.get_by_label("Pourquoi vous la déplacez").fill("Un rendez-vous médical ce jour-là.")
+    page.get_by_role("button", name="Déplacer la séance").click()
+    expect(page.get_by_text("Votre séance est déplacée")).to_be_visible()
+    steps.check(page, "session-moved")
+    (told,) = j.mail.wait_for(address, "Séance déplacée par le bénéficiaire")[-1:]
+    assert "Un rendez-vous médical ce jour-là." in body_text(told)
+    moved = bilan.get("scheduling", f"/sessions/{session_id}", j.as_manager())
+    assert datetime.fromisoformat(moved["starts_at"].replace("Z", "+00:00")) != starts_at
 
 
 def test_a_beneficiary_lives_their_bilan_in_the_browser(
@@ -113,6 +137,7 @@ def test_a_beneficiary_lives_their_bilan_in_the_browser(
     with page.expect_download() as calendar:
         page.get_by_role("link", name="Ajouter à mon agenda").first.click()
     assert calendar.value.suggested_filename.endswith(".ics")
+    _moves_a_session(page, j, bilan, steps, t0 + 26 * H)
 
     # The preliminary interview is held; the consultant records it, the beneficiary signs.
     j.phase("preliminary", "start")

@@ -8,11 +8,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from services.console.deps import CheckedForm, Console, ConsoleDep, MaybeSession, SignedIn
+from services.console.oidc import ATTEMPT_LIFETIME, CALLBACK_PATH, STATE_COOKIE, OidcRefused
 from services.console.people import Person
 from services.console.security import new_csrf_token
 from services.console.sessions import COOKIE
 from services.console.signin import LinkOutcome, Requested
 from shared.auth import ALL_SITES, Role
+from shared.blind_index import email_index
 from shared.logging import get_logger
 from shared.web import Problem
 
@@ -36,7 +38,71 @@ def _client_of(request: Request) -> str:
 async def sign_in_page(request: Request, c: ConsoleDep, session: MaybeSession) -> Response:
     if session is not None:
         return RedirectResponse("/", status_code=303)
-    return c.pages.render(request, "sign_in.html", email="", error=None)
+    return c.pages.render(request, "sign_in.html", email="", error=None, oidc_provider=_provider(c))
+
+
+def _provider(c: Console) -> str | None:
+    return c.settings.oidc_provider_name if c.oidc is not None else None
+
+
+# --- OpenID Connect (staff, optional per organisation) ---------------------------------------
+
+
+@router.get("/connexion/oidc")
+async def oidc_start(c: ConsoleDep) -> Response:
+    """To the organisation's provider; the browser keeps the state in a cookie."""
+    if c.oidc is None:
+        raise Problem(404, "not_found", "no such page")
+    started = await c.oidc.start(c.clock.now())
+    response = RedirectResponse(started.url, status_code=303)
+    response.set_cookie(
+        STATE_COOKIE,
+        started.state,
+        max_age=int(ATTEMPT_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=c.settings.secure_cookies,
+        path="/connexion/oidc",
+    )
+    return response
+
+
+@router.get(CALLBACK_PATH)
+async def oidc_callback(
+    request: Request, c: ConsoleDep, state: str = "", code: str = "", error: str = ""
+) -> Response:
+    """Back from the provider: the verified e-mail must be a staff member's still here."""
+    if c.oidc is None:
+        raise Problem(404, "not_found", "no such page")
+    try:
+        if error:
+            raise OidcRefused("provider")
+        email = await c.oidc.finish(
+            state=state[:200],
+            cookie_state=request.cookies.get(STATE_COOKIE),
+            code=code[:2000],
+            now=c.clock.now(),
+        )
+        person = await c.people.staff_by_email_index(
+            email_index(c.settings.blind_index_key_bytes(), email)
+        )
+        if person is None:
+            raise OidcRefused("unknown")
+    except OidcRefused as refused:
+        log.info("sign_in_refused", via="oidc", reason=refused.reason)
+        status = 403 if refused.reason in ("unknown", "unverified") else 400
+        page = c.pages.render(
+            request,
+            "sign_in_oidc_problem.html",
+            status=status,
+            reason=refused.reason,
+            provider=c.settings.oidc_provider_name,
+        )
+        page.delete_cookie(STATE_COOKIE, path="/connexion/oidc")
+        return page
+    response = await _open_session(c, person, via="oidc")
+    response.delete_cookie(STATE_COOKIE, path="/connexion/oidc")
+    return response
 
 
 @router.post("/connexion")
@@ -44,7 +110,12 @@ async def ask_for_link(request: Request, c: ConsoleDep, form: CheckedForm) -> Re
     email = str(form.get("email", ""))
     if not _looks_like_address(email):
         return c.pages.render(
-            request, "sign_in.html", status=422, email=email[:MAX_ADDRESS], error="email"
+            request,
+            "sign_in.html",
+            status=422,
+            email=email[:MAX_ADDRESS],
+            error="email",
+            oidc_provider=_provider(c),
         )
     outcome = await c.links.request(email, _client_of(request), c.clock.now())
     if outcome is Requested.RATE_LIMITED:
@@ -72,12 +143,20 @@ async def confirm_link(request: Request, c: ConsoleDep, token: str) -> Response:
 @router.post("/connexion/lien")
 async def use_link(request: Request, c: ConsoleDep, form: CheckedForm) -> Response:
     used = await c.links.use(str(form.get("token", "")), c.clock.now())
-    if used.outcome is not LinkOutcome.OK or used.person is None:
+    person = used.person
+    if used.outcome is LinkOutcome.OK and person is not None and person.is_staff:
+        # Roles and sites as the directory holds them now; someone who left in the
+        # meantime does not get in.
+        person = await c.people.staff(person.subject)
+        if person is None:
+            log.info("sign_in_refused", reason="staff_left")
+            return c.pages.render(request, "sign_in_link_problem.html", status=403, outcome="left")
+    if used.outcome is not LinkOutcome.OK or person is None:
         status = 404 if used.outcome is LinkOutcome.UNKNOWN else 410
         return c.pages.render(
             request, "sign_in_link_problem.html", status=status, outcome=used.outcome.value
         )
-    return await _open_session(c, used.person, via="email_link")
+    return await _open_session(c, person, via="email_link")
 
 
 @router.post("/deconnexion")
@@ -90,7 +169,7 @@ async def sign_out(c: ConsoleDep, session: SignedIn, _form: CheckedForm) -> Resp
     return response
 
 
-async def _open_session(c: Console, person: Person, *, via: str) -> Response:
+async def _open_session(c: Console, person: Person, *, via: str) -> RedirectResponse:
     cookie = await c.sessions.create(
         subject=person.subject,
         roles=list(person.roles),
@@ -155,7 +234,7 @@ async def dev_sign_in(c: ConsoleDep, form: CheckedForm) -> Response:
     if kind == "beneficiary":
         person = await c.people.beneficiary(subject)
     elif kind == "staff":
-        person = await _staff(c, subject)
+        person = await c.people.staff(subject)
     elif kind in ("auditor", "admin"):
         person = Person(f"dev-{kind}", (Role(kind).value,), (ALL_SITES,))
     else:
@@ -163,14 +242,3 @@ async def dev_sign_in(c: ConsoleDep, form: CheckedForm) -> Response:
     if person is None:
         raise Problem(404, "person_not_found", "no such person in the demo")
     return await _open_session(c, person, via="development")
-
-
-async def _staff(c: Console, staff_id: str) -> Person | None:
-    admin = c.backend.admin_token()
-    reply = await c.backend.call(
-        "scheduling", "GET", f"/staff/{staff_id}", token=admin, expect=(200, 404, 422)
-    )
-    if reply.status != 200:
-        return None
-    roles = tuple(r for r in reply.body["roles"] if r in {x.value for x in Role})
-    return Person(staff_id, roles, tuple(str(s) for s in reply.body["site_ids"]))

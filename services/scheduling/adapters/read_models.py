@@ -176,6 +176,28 @@ async def lock_staff(conn: Connection, staff_id: UUID) -> None:
     await conn.execute("SELECT 1 FROM staff WHERE staff_id = $1 FOR UPDATE", staff_id)
 
 
+async def set_staff_email(
+    db: Db, staff_id: UUID, email_sealed: str | None, email_index: str | None
+) -> None:
+    """The staff member's work address (sealed) and its blind index, or none."""
+    await db.execute(
+        "UPDATE staff SET email_sealed = $2, email_index = $3 WHERE staff_id = $1",
+        staff_id,
+        email_sealed,
+        email_index,
+    )
+
+
+async def active_staff_with_email_index(db: Db, email_index: str) -> list[asyncpg.Record]:
+    """Staff still working here whose address has that blind index (at most two: one is an
+    answer, two is a clash nobody should guess between)."""
+    return await db.fetch(
+        """SELECT * FROM staff WHERE email_index = $1 AND left_at IS NULL
+           ORDER BY staff_id LIMIT 2""",
+        email_index,
+    )
+
+
 async def list_staff(db: Db, site_id: UUID) -> list[asyncpg.Record]:
     return await db.fetch(
         "SELECT * FROM staff WHERE $1 = ANY(site_ids) ORDER BY onboarded_at, staff_id", site_id

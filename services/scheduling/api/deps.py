@@ -35,12 +35,14 @@ async def service(request: Request) -> SchedulingService:
 
 Service = Annotated[SchedulingService, Depends(service)]
 
+InternalService = Annotated[Principal, Depends(require_roles(Role.SERVICE))]
 Manager = Annotated[Principal, Depends(require_roles(*MANAGERS))]
 Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
 StaffReader = Annotated[Principal, Depends(require_roles(*STAFF_READERS))]
 TrainingReader = Annotated[Principal, Depends(require_roles(*MANAGERS, Role.QUALITY_LEAD))]
 Scheduler = Annotated[Principal, Depends(require_roles(*MANAGERS, *LEADERS))]
 Signer = Annotated[Principal, Depends(require_roles(Role.BENEFICIARY, *LEADERS))]
+OwnBeneficiary = Annotated[Principal, Depends(require_roles(Role.BENEFICIARY))]
 SessionReader = Annotated[Principal, Depends(require_roles(Role.BENEFICIARY, *MANAGERS, *LEADERS))]
 
 

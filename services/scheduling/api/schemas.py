@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from services.scheduling.domain.values import (
     AssessmentReason,
@@ -30,6 +30,13 @@ DOSSIER = "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f"
 
 class _Body(RequestBody):
     pass
+
+
+Email = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+]
+"""A work e-mail address (as the dossier service checks a beneficiary's)."""
 
 
 class OpenSiteBody(_Body):
@@ -72,9 +79,20 @@ class OnboardBody(_Body):
         description="Kept encrypted under the staff member's own key; never published.",
         examples=["Claire Dubois"],
     )
+    email: Email | None = Field(
+        None,
+        description="Work e-mail address: signing in to the console, and the mails telling "
+        "them of a beneficiary's request. Kept encrypted (with a keyed blind index for "
+        "sign-in); never published.",
+        examples=["claire.dubois@centre-bilan.fr"],
+    )
     roles: list[StaffRole] = Field(min_length=1, examples=[["consultant"]])
     site_ids: list[UUID] = Field(min_length=1, examples=[[SITE]])
     contract: Contract = Field(examples=["employee"])
+
+
+class EmailBody(_Body):
+    email: Email = Field(examples=["claire.dubois@centre-bilan.fr"])
 
 
 class PsychologistRegistration(_Body):
@@ -131,6 +149,9 @@ class StaffRecordOut(BaseModel):
 class StaffOut(BaseModel):
     staff_id: UUID = Field(examples=[STAFF])
     name: str | None = Field(None, description="Only in the detail, for managers.")
+    email: str | None = Field(
+        None, description="The work address; only in the detail, for managers."
+    )
     roles: list[str] = Field(examples=[["consultant"]])
     site_ids: list[UUID]
     contract: str = Field(examples=["employee"])
@@ -166,6 +187,32 @@ class RescheduleBody(_Body):
 class CancelBody(_Body):
     cancelled_by: Initiator = Field(examples=["beneficiary"])
     reason: CancellationReason = Field(examples=["illness"])
+
+
+BeneficiaryMessage = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)
+]
+"""What the beneficiary writes to their consultant: only in the mail, never published."""
+
+
+class MoveRequestBody(_Body):
+    starts_at: BusinessTime = Field(
+        description="A start among the consultant's free slots (`GET /sessions/{id}/free-slots`).",
+        examples=["2026-03-12T14:00:00Z"],
+    )
+    message: BeneficiaryMessage = Field(
+        description="Why, in the beneficiary's words: sent to the consultant by e-mail, never "
+        "published or logged.",
+        examples=["Je suis en déplacement pour mon travail ce jour-là."],
+    )
+
+
+class AbsenceNoticeBody(_Body):
+    reason: CancellationReason = Field(examples=["illness"])
+    message: BeneficiaryMessage = Field(
+        description="The beneficiary's words to the consultant: only in the e-mail.",
+        examples=["Je suis malade, je vous recontacte pour une autre date."],
+    )
 
 
 class HeldBody(_Body):
@@ -220,6 +267,21 @@ class PeopleAndPlacesOut(BaseModel):
     referent_id: UUID | None = Field(None, examples=[STAFF])
     staff: list[NamedStaff]
     rooms: list[Place]
+
+
+class StaffRef(BaseModel):
+    """Who a staff member is to the console: what their access tokens will say."""
+
+    staff_id: UUID = Field(examples=[STAFF])
+    roles: list[str] = Field(examples=[["consultant"]])
+    site_ids: list[UUID] = Field(examples=[[SITE]])
+
+
+class StaffContact(BaseModel):
+    """How to write to a staff member, at send time (never stored by the caller)."""
+
+    name: str = Field(examples=["Claire Dubois"])
+    email: str = Field(examples=["claire.dubois@centre-bilan.fr"])
 
 
 class FeedOut(BaseModel):

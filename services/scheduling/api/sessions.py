@@ -1,13 +1,16 @@
-"""Sessions of a dossier: scheduling, moving, cancelling, no-show, held, attendance."""
+"""Sessions of a dossier: scheduling, moving, cancelling (also by the beneficiary),
+no-show, held, attendance."""
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 
 from services.scheduling.api import schemas as b
 from services.scheduling.api.deps import (
+    OwnBeneficiary,
     Scheduler,
     Service,
     SessionReader,
@@ -15,6 +18,7 @@ from services.scheduling.api.deps import (
     session_out,
 )
 from services.scheduling.application.sessions import ScheduleRequest
+from shared.inputs import BusinessDate
 from shared.web import IfMatchHeader, parse_if_match
 
 router = APIRouter(tags=["sessions"])
@@ -111,6 +115,71 @@ async def cancel(
         who, session_id, parse_if_match(if_match), body.cancelled_by, body.reason
     )
     return session_out(state, version, response)
+
+
+@router.post(
+    "/sessions/{session_id}/move-request",
+    response_model=b.SessionOut,
+    summary="The beneficiary moves their own session to a free slot (consultant told)",
+    responses={
+        404: {"description": "not the caller's session"},
+        409: {"description": "started, no longer planned, or the slot was taken"},
+    },
+)
+async def move_request(
+    session_id: UUID,
+    body: b.MoveRequestBody,
+    who: OwnBeneficiary,
+    svc: Service,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> b.SessionOut:
+    state, version = await svc.sessions.move_as_beneficiary(
+        who, session_id, parse_if_match(if_match), body.starts_at, body.message
+    )
+    return session_out(state, version, response)
+
+
+@router.post(
+    "/sessions/{session_id}/absence-notice",
+    response_model=b.SessionOut,
+    summary="The beneficiary warns they will not come: cancelled by them (consultant told)",
+    responses={
+        404: {"description": "not the caller's session"},
+        409: {"description": "started, or no longer planned"},
+    },
+)
+async def absence_notice(
+    session_id: UUID,
+    body: b.AbsenceNoticeBody,
+    who: OwnBeneficiary,
+    svc: Service,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> b.SessionOut:
+    state, version = await svc.sessions.cancel_as_beneficiary(
+        who, session_id, parse_if_match(if_match), body.reason, body.message
+    )
+    return session_out(state, version, response)
+
+
+@router.get(
+    "/sessions/{session_id}/free-slots",
+    response_model=list[b.SlotOut],
+    summary="Free slots of the session's consultant, long enough for it (to move it)",
+)
+async def session_free_slots(
+    session_id: UUID,
+    who: SessionReader,
+    svc: Service,
+    first: Annotated[BusinessDate, Query(alias="from", examples=["2026-03-09"])],
+    last: Annotated[BusinessDate, Query(alias="to", examples=["2026-03-13"])],
+) -> list[b.SlotOut]:
+    state, _dossier = await svc.sessions.free_slots_for(who, session_id)
+    found = await svc.calendars.free_slots_of(
+        state.consultant_id, first, last, state.planned_minutes
+    )
+    return [b.SlotOut(starts_at=x.starts_at, ends_at=x.ends_at, minutes=x.minutes) for x in found]
 
 
 @router.post(

@@ -1,14 +1,17 @@
-"""Staff: onboarding, records (qualifications, training, evaluations, leaving), free slots."""
+"""Staff: onboarding, work addresses, records (qualifications, training, evaluations,
+leaving), the console's internal look-ups, free slots."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from enum import Enum
+from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Query, Response
 
 from services.scheduling.api import schemas as b
 from services.scheduling.api.deps import (
+    InternalService,
     Manager,
     SchedulingService,
     Service,
@@ -40,7 +43,21 @@ async def onboard(
         roles=tuple(body.roles),
         site_ids=tuple(body.site_ids),
         contract_type=body.contract,
+        email=body.email,
     )
+    return await _staff_out(svc, who, staff_id, response)
+
+
+@router.put(
+    "/staff/{staff_id}/email",
+    response_model=b.StaffOut,
+    summary="Set or change a staff member's work e-mail address (never published)",
+    responses={409: {"description": "they left, or another staff member has it"}},
+)
+async def set_email(
+    staff_id: UUID, body: b.EmailBody, who: Manager, svc: Service, response: Response
+) -> b.StaffOut:
+    await svc.directory.set_email(who, staff_id, body.email)
     return await _staff_out(svc, who, staff_id, response)
 
 
@@ -53,7 +70,11 @@ async def list_staff(site_id: UUID, who: TrainingReader, svc: Service) -> list[b
     rows = await svc.directory.staff_of_site(who, site_id)
     return [
         b.StaffOut(
-            **{k: r[k] for k in b.StaffOut.model_fields if k in r and k not in ("name", "records")}
+            **{
+                k: r[k]
+                for k in b.StaffOut.model_fields
+                if k in r and k not in ("name", "email", "records")
+            }
         )
         for r in rows
     ]
@@ -73,11 +94,12 @@ async def get_staff(
 async def _staff_out(
     svc: SchedulingService, who: Principal, staff_id: UUID, response: Response
 ) -> b.StaffOut:
-    row, records, name = await svc.directory.staff_member(who, staff_id)
+    row, records, name, email = await svc.directory.staff_member(who, staff_id)
     set_etag(response, row["version"])
     return b.StaffOut(
         staff_id=row["staff_id"],
         name=name,
+        email=email,
         roles=row["roles"],
         site_ids=row["site_ids"],
         contract=row["contract"],
@@ -183,6 +205,53 @@ async def leaving(
     return await _update(svc, who, staff_id, if_match, st.RecordLeaving(body.left_at), response)
 
 
+internal: list[str | Enum] = ["internal"]
+
+
+@router.get(
+    "/internal/staff",
+    response_model=list[b.StaffRef],
+    tags=internal,
+    summary="Who signs in with an e-mail address, by its blind index (the console)",
+)
+async def find_by_email_index(
+    index: Annotated[
+        str, Query(alias="email_index", pattern="^[0-9a-f]{64}$", description="HMAC, hex.")
+    ],
+    _who: InternalService,
+    svc: Service,
+) -> list[b.StaffRef]:
+    """The keyed blind index of the normalised address (`shared.blind_index`), never the
+    address; only staff who have not left."""
+    return [_ref(r) for r in await svc.directory.active_by_email_index(index)]
+
+
+@router.get(
+    "/internal/staff/{staff_id}",
+    response_model=b.StaffRef,
+    tags=internal,
+    summary="A staff member's roles and sites, while they work here (the console)",
+    responses={404: {"description": "unknown, or left"}},
+)
+async def staff_reference(staff_id: UUID, _who: InternalService, svc: Service) -> b.StaffRef:
+    return _ref(await svc.directory.active_member(staff_id))
+
+
+@router.get(
+    "/internal/staff/{staff_id}/contact",
+    response_model=b.StaffContact,
+    tags=internal,
+    summary="A staff member's name and work address, at send time",
+    responses={
+        404: {"description": "unknown, or no address recorded"},
+        410: {"description": "left, or erased"},
+    },
+)
+async def staff_contact(staff_id: UUID, _who: InternalService, svc: Service) -> b.StaffContact:
+    found = await svc.directory.contact(staff_id)
+    return b.StaffContact(name=found.name, email=found.email)
+
+
 @router.get(
     "/staff/{staff_id}/free-slots",
     response_model=list[b.SlotOut],
@@ -198,3 +267,7 @@ async def slots(
 ) -> list[b.SlotOut]:
     found = await svc.calendars.free_slots(who, staff_id, first, last, min_minutes)
     return [b.SlotOut(starts_at=x.starts_at, ends_at=x.ends_at, minutes=x.minutes) for x in found]
+
+
+def _ref(row: Any) -> b.StaffRef:
+    return b.StaffRef(staff_id=row["staff_id"], roles=row["roles"], site_ids=row["site_ids"])

@@ -67,6 +67,12 @@ class CalendarService:
     ) -> list[Slot]:
         """Free stretches of the staff member's working hours between two dates (inclusive)."""
         await self._visible_staff(principal, staff_id, self_allowed=True)
+        return await self.free_slots_of(staff_id, first, last, min_minutes)
+
+    async def free_slots_of(
+        self, staff_id: UUID, first: date, last: date, min_minutes: int
+    ) -> list[Slot]:
+        """As `free_slots`, for a caller already checked (a session's own beneficiary)."""
         if last < first or (last - first).days > MAX_SLOT_RANGE_DAYS:
             raise invalid(
                 "date_range_invalid",

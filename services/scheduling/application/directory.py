@@ -21,23 +21,28 @@ from services.scheduling.application.streams import (
 )
 from services.scheduling.domain import sites
 from services.scheduling.domain import staff as st
-from services.scheduling.domain.rejection import not_found
+from services.scheduling.domain.rejection import Rejected, RejectionKind, conflict, not_found
 from services.scheduling.domain.values import Contract, StaffRole
 from shared import timers
 from shared.auth import Principal
+from shared.blind_index import email_index
 from shared.clock import Clock
 from shared.db import Connection
 from shared.eventstore import ConcurrencyError, EventStore
 from shared.keystore import KeyStore
 from shared.logging import get_logger
+from shared.mail import Contact
 from shared.runtime import outbox_message
 from shared.unit_of_work import unit_of_work
 
 NAME_PURPOSE = "staff.name"
+EMAIL_PURPOSE = "staff.email"
 REGISTRATION_PURPOSE = "staff.psychologist_registration"
 ORGANISATION = "org"
 SHRED_NAME = "scheduling.staff_name_shred"
 """Timer kind: the name of a staff member who left is erased once the retention is over."""
+STAFF_REF = "staff:"
+"""Mail recipient reference of a staff member (others are dossier ids)."""
 log = get_logger(__name__)
 
 
@@ -52,12 +57,14 @@ class DirectoryService:
         keys: Callable[[], KeyStore],
         clock: Clock,
         name_retention: timedelta,
+        blind_index_key: bytes,
     ) -> None:
         self._pool = pool
         self._store = store
         self._keys = keys
         self._clock = clock
         self._name_retention = name_retention
+        self._blind_index_key = blind_index_key
 
     async def open_site(self, site_id: UUID, name: str, region: str) -> sites.SiteOpened:
         """Open a site (organisation-wide: admin only, checked by the route)."""
@@ -106,8 +113,10 @@ class DirectoryService:
         roles: tuple[StaffRole, ...],
         site_ids: tuple[UUID, ...],
         contract_type: Contract,
+        email: str | None = None,
     ) -> int:
-        """Onboard a staff member at sites the caller manages; the name is sealed."""
+        """Onboard a staff member at sites the caller manages; the name and the work address
+        are sealed (the address also indexed for sign-in), neither published."""
         for site_id in site_ids:
             principal.require_site(site_id)
         async with unit_of_work(self._pool()) as conn:
@@ -121,7 +130,37 @@ class DirectoryService:
                 sealed = (
                     await self._keys().encrypt(str(staff_id), name, purpose=NAME_PURPOSE, conn=conn)
                 ).text
-            return await self._record(conn, staff_id, version, events, _site_of(site_ids), sealed)
+            recorded = await self._record(
+                conn, staff_id, version, events, _site_of(site_ids), sealed
+            )
+            if email is not None:
+                await self._store_email(conn, staff_id, email)
+            return recorded
+
+    async def set_email(self, principal: Principal, staff_id: UUID, email: str) -> None:
+        """Change a staff member's work address (a manager of one of their sites). Not an
+        event: like the name, the address is personal data kept here only."""
+        async with unit_of_work(self._pool()) as conn:
+            await rm.lock_staff(conn, staff_id)
+            row = await rm.staff_row(conn, staff_id)
+            if row is None or not any(principal.can_act_on_site(x) for x in row["site_ids"]):
+                raise not_found("staff_not_found", "no such staff member")
+            if row["left_at"] is not None:
+                raise conflict("staff_left", "this staff member has left")
+            await self._store_email(conn, staff_id, email)
+
+    async def _store_email(self, conn: Connection, staff_id: UUID, email: str) -> None:
+        index = email_index(self._blind_index_key, email)
+        # Serialise the check across staff members: two managers giving the same address
+        # to two people at once could otherwise both pass it.
+        await rm.lock(conn, f"staff-email:{index}")
+        holders = await rm.active_staff_with_email_index(conn, index)
+        if any(h["staff_id"] != staff_id for h in holders):
+            raise conflict(
+                "email_in_use", "another staff member already signs in with this address"
+            )
+        sealed = await self._keys().encrypt(str(staff_id), email, purpose=EMAIL_PURPOSE, conn=conn)
+        await rm.set_staff_email(conn, staff_id, sealed.text, index)
 
     async def update(
         self,
@@ -161,6 +200,7 @@ class DirectoryService:
     async def shred_name(self, conn: Connection, timer: timers.Timer) -> None:
         """The retention after leaving is over: the name goes, the facts stay (pseudonymous)."""
         await self._keys().shred(timer.payload["staff_id"], conn=conn)
+        await rm.set_staff_email(conn, UUID(timer.payload["staff_id"]), None, None)
         log.info("staff_name_shredded", staff_id=timer.payload["staff_id"])
 
     async def sites(self, principal: Principal) -> list[asyncpg.Record]:
@@ -180,18 +220,57 @@ class DirectoryService:
 
     async def staff_member(
         self, principal: Principal, staff_id: UUID
-    ) -> tuple[asyncpg.Record, list[asyncpg.Record], str | None]:
-        """The staff record, its qualifications, training and evaluations, and the name."""
+    ) -> tuple[asyncpg.Record, list[asyncpg.Record], str | None, str | None]:
+        """The staff record, its qualifications, training and evaluations, the name and the
+        work address."""
         row = await rm.staff_row(self._pool(), staff_id)
         if row is None or not any(principal.can_act_on_site(x) for x in row["site_ids"]):
             raise not_found("staff_not_found", "no such staff member")
-        name = None
-        if row["name_sealed"]:
-            plain = await self._keys().decrypt(
-                str(staff_id), row["name_sealed"], purpose=NAME_PURPOSE
-            )
-            name = plain if isinstance(plain, str) else None
-        return row, await rm.staff_records(self._pool(), staff_id), name
+        name = await self._open(staff_id, row["name_sealed"], NAME_PURPOSE)
+        email = await self._open(staff_id, row["email_sealed"], EMAIL_PURPOSE)
+        return row, await rm.staff_records(self._pool(), staff_id), name, email
+
+    async def _open(self, staff_id: UUID, sealed: str | None, purpose: str) -> str | None:
+        if not sealed:
+            return None
+        plain = await self._keys().decrypt(str(staff_id), sealed, purpose=purpose)
+        return plain if isinstance(plain, str) else None
+
+    # --- internal look-ups (role `service`: the console's sign-in, the mails to staff) ------
+
+    async def active_by_email_index(self, index: str) -> list[asyncpg.Record]:
+        """Staff still working here whose work address has that blind index."""
+        return await rm.active_staff_with_email_index(self._pool(), index)
+
+    async def active_member(self, staff_id: UUID) -> asyncpg.Record:
+        """A staff member who has not left (a session's roles and sites come from here)."""
+        row = await rm.staff_row(self._pool(), staff_id)
+        if row is None or row["left_at"] is not None:
+            raise not_found("staff_not_found", "no such staff member (or they left)")
+        return row
+
+    async def contact(self, staff_id: UUID) -> Contact:
+        """How to write to a staff member, at send time: 404 unknown or without an address,
+        410 left or erased."""
+        row = await rm.staff_row(self._pool(), staff_id)
+        if row is None:
+            raise not_found("staff_not_found", "no such staff member")
+        if row["left_at"] is not None:
+            raise Rejected(RejectionKind.GONE, "staff_left", "this staff member has left")
+        if not row["email_sealed"]:
+            raise not_found("staff_email_unknown", "no work address recorded for them")
+        email = await self._open(staff_id, row["email_sealed"], EMAIL_PURPOSE)
+        if email is None:
+            raise Rejected(RejectionKind.GONE, "staff_erased", "this address was erased")
+        name = await self._open(staff_id, row["name_sealed"], NAME_PURPOSE)
+        return Contact(name=name or "", email=email)
+
+    async def resolve_contact(self, recipient_ref: str) -> Contact | None:
+        """The mail sender's resolver for `staff:<id>` references (None: nobody to write to)."""
+        try:
+            return await self.contact(UUID(recipient_ref.removeprefix(STAFF_REF)))
+        except (Rejected, ValueError):
+            return None
 
     async def people_and_places(
         self, referent_id: UUID | None, sessions: list[tuple[UUID, UUID | None]]

@@ -21,10 +21,12 @@ from services.scheduling.application.access import (
     require_session_actor,
     require_site_visible,
 )
+from services.scheduling.application.beneficiary_notices import NoticeKind, queue_notice
 from services.scheduling.application.reminders import cancel_reminders, queue_reminders
 from services.scheduling.application.streams import load_session, new_events, session_stream
 from services.scheduling.domain import sessions as s
-from services.scheduling.domain.rejection import forbidden, not_found
+from services.scheduling.domain.availability import WorkingHours, within_hours
+from services.scheduling.domain.rejection import conflict, forbidden, invalid, not_found
 from services.scheduling.domain.values import (
     BILAN_PHASES,
     AssessmentReason,
@@ -39,6 +41,7 @@ from shared.auth import Principal, Role
 from shared.clock import Clock
 from shared.db import Connection
 from shared.eventstore import ConcurrencyError, EventStore
+from shared.keystore import KeyStore
 from shared.runtime import outbox_message
 from shared.unit_of_work import once_committed, unit_of_work
 
@@ -65,11 +68,13 @@ class SessionService:
         store: Callable[[], EventStore],
         clock: Clock,
         settings: Settings,
+        keys: Callable[[], KeyStore] | None = None,
     ) -> None:
         self._pool = pool
         self._store = store
         self._clock = clock
         self._settings = settings
+        self._keys = keys
         self.wake_mail: Callable[[], None] = lambda: None
         """Tells the mail loop that reminders were queued (set by the composition root)."""
 
@@ -150,23 +155,148 @@ class SessionService:
         """Move a session; its pending reminders are replaced by ones for the new start."""
         async with unit_of_work(self._pool()) as conn:
             state, version = await self._authorised(conn, principal, session_id, expected_version)
-            names = [f"staff:{state.consultant_id}"]
-            if state.room_id is not None:
-                names.append(f"room:{state.room_id}")
-            await rm.lock(conn, *names)
-            bookings = await rm.bookings_around(
-                conn, state.consultant_id, state.room_id, starts_at, state.planned_minutes
+            return await self._move(conn, state, version, starts_at, requested_by)
+
+    async def _move(
+        self,
+        conn: Connection,
+        state: s.Session,
+        version: int,
+        starts_at: datetime,
+        requested_by: Initiator,
+    ) -> tuple[s.Session, int]:
+        names = [f"staff:{state.consultant_id}"]
+        if state.room_id is not None:
+            names.append(f"room:{state.room_id}")
+        await rm.lock(conn, *names)
+        bookings = await rm.bookings_around(
+            conn, state.consultant_id, state.room_id, starts_at, state.planned_minutes
+        )
+        now = self._clock.now()
+        events = s.decide(state, s.RescheduleSession(starts_at, requested_by, bookings), now)
+        offsets = self._settings.reminder_offsets_minutes
+        await cancel_reminders(conn, state, offsets_minutes=offsets)
+        after, version = await self._record(conn, state, version, events)
+        if await queue_reminders(
+            conn, after, offsets_minutes=offsets, place=await self._place(conn, after), now=now
+        ):
+            once_committed(self.wake_mail)
+        return after, version
+
+    # --- the beneficiary's own requests ------------------------------------------------------
+
+    async def move_as_beneficiary(
+        self,
+        principal: Principal,
+        session_id: UUID,
+        expected_version: int,
+        starts_at: datetime,
+        message: str,
+    ) -> tuple[s.Session, int]:
+        """The beneficiary moves their own session to a free slot of its consultant, within
+        working hours; the consultant is told by mail, with the beneficiary's words."""
+        async with unit_of_work(self._pool()) as conn:
+            state, version = await self._own_upcoming(conn, principal, session_id, expected_version)
+            if not within_hours(self._working_hours(), starts_at, state.planned_minutes):
+                raise invalid(
+                    "outside_working_hours", "choose a time among the consultant's free slots"
+                )
+            after, new_version = await self._move(conn, state, version, starts_at, "beneficiary")
+            await self._notify(
+                conn, state, new_version, "move", message, new_starts_at=after.starts_at
             )
-            now = self._clock.now()
-            events = s.decide(state, s.RescheduleSession(starts_at, requested_by, bookings), now)
-            offsets = self._settings.reminder_offsets_minutes
-            await cancel_reminders(conn, state, offsets_minutes=offsets)
-            after, version = await self._record(conn, state, version, events)
-            if await queue_reminders(
-                conn, after, offsets_minutes=offsets, place=await self._place(conn, after), now=now
-            ):
-                once_committed(self.wake_mail)
-            return after, version
+            return after, new_version
+
+    async def cancel_as_beneficiary(
+        self,
+        principal: Principal,
+        session_id: UUID,
+        expected_version: int,
+        reason: CancellationReason,
+        message: str,
+    ) -> tuple[s.Session, int]:
+        """The beneficiary warns that they will not come: the session is cancelled by them,
+        and the consultant is told by mail, with the beneficiary's words."""
+        async with unit_of_work(self._pool()) as conn:
+            state, version = await self._own_upcoming(conn, principal, session_id, expected_version)
+            events = s.decide(state, s.CancelSession("beneficiary", reason), self._clock.now())
+            await cancel_reminders(
+                conn, state, offsets_minutes=self._settings.reminder_offsets_minutes
+            )
+            after, new_version = await self._record(conn, state, version, events)
+            await self._notify(conn, state, new_version, "absence", message, reason=reason)
+            return after, new_version
+
+    async def free_slots_for(
+        self, principal: Principal, session_id: UUID
+    ) -> tuple[s.Session, s.DossierFacts]:
+        """A session whose free slots the caller may read: its beneficiary, or its actors."""
+        async with self._pool().acquire() as conn:
+            state, _version = await load_session(self._store(), conn, session_id)
+            if state is None:
+                raise not_found("session_not_found", "no such session")
+            dossier = await rm.dossier_facts(conn, state.dossier_id)
+            assert dossier is not None, "a session exists only for a known dossier"
+            if principal.has_any_role({Role.BENEFICIARY}):
+                if principal_id(principal) != dossier.beneficiary_id:
+                    raise not_found("session_not_found", "no such session")
+            else:
+                require_session_actor(
+                    principal, state.site_id, state.consultant_id, dossier.referent_id
+                )
+            return state, dossier
+
+    async def _own_upcoming(
+        self, conn: Connection, principal: Principal, session_id: UUID, expected_version: int
+    ) -> tuple[s.Session, int]:
+        """The caller's own session (another's is not found), not started yet."""
+        state, version = await self._locked(conn, session_id)
+        dossier = await rm.dossier_facts(conn, state.dossier_id)
+        me = principal_id(principal)
+        if dossier is None or me is None or me != dossier.beneficiary_id:
+            raise not_found("session_not_found", "no such session")
+        _require_version(session_id, expected_version, version)
+        if state.status != rm.LIVE:
+            raise conflict(
+                "session_not_scheduled", "this session is not planned", session_status=state.status
+            )
+        if self._clock.now() >= state.starts_at:
+            raise conflict("session_started", "the session has started: tell your consultant")
+        return state, version
+
+    async def _notify(
+        self,
+        conn: Connection,
+        before: s.Session,
+        version: int,
+        kind: NoticeKind,
+        message: str,
+        *,
+        new_starts_at: datetime | None = None,
+        reason: CancellationReason | None = None,
+    ) -> None:
+        assert self._keys is not None, "the composition root gives the key store"
+        if await queue_notice(
+            conn,
+            self._keys(),
+            before=before,
+            version=version,
+            kind=kind,
+            message=message,
+            now=self._clock.now(),
+            new_starts_at=new_starts_at,
+            reason=reason,
+        ):
+            once_committed(self.wake_mail)
+
+    def _working_hours(self) -> WorkingHours:
+        st = self._settings
+        return WorkingHours(
+            st.working_day_start,
+            st.working_day_end,
+            frozenset(st.working_weekdays),
+            st.display_timezone,
+        )
 
     async def cancel(
         self,

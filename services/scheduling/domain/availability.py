@@ -57,3 +57,16 @@ def free_slots(
                 found.append(Slot(cursor, closing))
         day += timedelta(days=1)
     return [s for s in found if s.minutes >= min_minutes]
+
+
+def within_hours(hours: WorkingHours, starts_at: datetime, minutes: int) -> bool:
+    """Whether [starts_at, + minutes) lies inside one working day's hours (local time)."""
+    zone = ZoneInfo(hours.timezone)
+    start = starts_at.astimezone(zone)
+    end = (starts_at + timedelta(minutes=minutes)).astimezone(zone)
+    return (
+        start.weekday() in hours.weekdays
+        and start.date() == end.date()
+        and hours.start <= start.time()
+        and end.time() <= hours.end
+    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeAlias, assert_never
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -160,7 +160,7 @@ class MarkReminderSent:
     sent_at: datetime
 
 
-Command = (
+Command: TypeAlias = (
     ScheduleSession
     | RescheduleSession
     | CancelSession
@@ -297,22 +297,28 @@ def evolve(state: Session | None, event: Event) -> Session:
             join_link=event.join_link,
         )
     assert state is not None, f"{event.type} before SessionScheduled"
-    if isinstance(event, SessionRescheduled):
-        return replace(state, starts_at=event.starts_at, revision=state.revision + 1)
-    if isinstance(event, SessionCancelled):
-        return replace(state, status="cancelled")
-    if isinstance(event, NoShowRecorded):
-        return replace(state, status="no_show")
-    if isinstance(event, SessionHeld):
-        return replace(
-            state,
-            status="held",
-            held_started_at=event.started_at,
-            held_minutes=event.duration_minutes,
-        )
-    if isinstance(event, AttendanceSigned):
-        return replace(state, signatures={**state.signatures, event.signer_role: event.signed_at})
-    return replace(state, reminders_sent=state.reminders_sent + 1)
+    match event:
+        case SessionRescheduled():
+            return replace(state, starts_at=event.starts_at, revision=state.revision + 1)
+        case SessionCancelled():
+            return replace(state, status="cancelled")
+        case NoShowRecorded():
+            return replace(state, status="no_show")
+        case SessionHeld():
+            return replace(
+                state,
+                status="held",
+                held_started_at=event.started_at,
+                held_minutes=event.duration_minutes,
+            )
+        case AttendanceSigned():
+            return replace(
+                state, signatures={**state.signatures, event.signer_role: event.signed_at}
+            )
+        case ReminderSent():
+            return replace(state, reminders_sent=state.reminders_sent + 1)
+        case _:
+            assert_never(event)
 
 
 def fold(events: list[Event]) -> Session | None:
@@ -324,40 +330,59 @@ def fold(events: list[Event]) -> Session | None:
 
 def decide(state: Session | None, command: Command, now: datetime) -> list[Event]:
     """The events that `command` causes, or `Rejected` with the rule it breaks."""
-    if isinstance(command, ScheduleSession):
-        if state is not None:
-            raise conflict("session_exists", "a session with this id already exists")
-        return [_schedule(command, now)]
+    match command:
+        case ScheduleSession():
+            if state is not None:
+                raise conflict("session_exists", "a session with this id already exists")
+            return [_schedule(command, now)]
+        case MarkReminderSent():
+            _existing(state)
+            return [ReminderSent(offset_minutes=command.offset_minutes, sent_at=command.sent_at)]
+        case SignAttendance():
+            return [_sign(_existing(state), command, now)]
+        case RescheduleSession():
+            return [_reschedule(_scheduled(state), command, now)]
+        case CancelSession():
+            s = _scheduled(state)
+            notice = max((s.starts_at - now).total_seconds() / 3600, 0.0)
+            return [
+                SessionCancelled(
+                    cancelled_by=command.cancelled_by,
+                    notice_hours=round(notice, 2),
+                    reason=command.reason,
+                    cancelled_at=now,
+                )
+            ]
+        case RecordNoShow():
+            s = _scheduled(state)
+            if now < s.starts_at:
+                raise conflict(
+                    "session_not_started", "a no-show can be recorded only after the start"
+                )
+            return [NoShowRecorded(recorded_at=now)]
+        case RecordSessionHeld():
+            return [_held(_scheduled(state), command, now)]
+        case _:
+            assert_never(command)
+
+
+def _existing(state: Session | None) -> Session:
     if state is None:
         raise not_found("session_not_found", "no such session")
-    if isinstance(command, MarkReminderSent):
-        return [ReminderSent(offset_minutes=command.offset_minutes, sent_at=command.sent_at)]
-    if isinstance(command, SignAttendance):
-        return [_sign(state, command, now)]
-    if state.status != "scheduled":
+    return state
+
+
+def _scheduled(state: Session | None) -> Session:
+    """Only a scheduled session can be rescheduled, cancelled, missed or held."""
+    s = _existing(state)
+    if s.status != "scheduled":
         raise conflict(
             "session_not_scheduled",
-            f"the session is {state.status.replace('_', ' ')}; only a scheduled session can change",
+            f"the session is {s.status.replace('_', ' ')}; only a scheduled session can change",
             # Not `status`: that name is the problem document's HTTP status.
-            session_status=state.status,
+            session_status=s.status,
         )
-    if isinstance(command, RescheduleSession):
-        return [_reschedule(state, command, now)]
-    if isinstance(command, CancelSession):
-        notice = max((state.starts_at - now).total_seconds() / 3600, 0.0)
-        return [
-            SessionCancelled(
-                cancelled_by=command.cancelled_by,
-                notice_hours=round(notice, 2),
-                reason=command.reason,
-                cancelled_at=now,
-            )
-        ]
-    if isinstance(command, RecordNoShow):
-        if now < state.starts_at:
-            raise conflict("session_not_started", "a no-show can be recorded only after the start")
-        return [NoShowRecorded(recorded_at=now)]
-    return [_held(state, command, now)]
+    return s
 
 
 def _schedule(command: ScheduleSession, now: datetime) -> SessionScheduled:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, TypeAlias, assert_never
 from uuid import UUID
 
 from services.survey.domain.errors import Gone, InvalidCommand, NotAllowedNow, NotFound
@@ -73,7 +73,7 @@ class SurveyCancelled(DomainEvent):
     cancelled_at: datetime
 
 
-SurveyEvent = (
+SurveyEvent: TypeAlias = (
     SurveyCreated | InvitationSent | ReminderSent | SurveyAnswered | SurveyExpired | SurveyCancelled
 )
 
@@ -120,7 +120,7 @@ class CancelSurvey:
     reason: CancelReason
 
 
-SurveyCommand = (
+SurveyCommand: TypeAlias = (
     CreateSurvey
     | RecordInvitationSent
     | RecordReminderSent
@@ -176,33 +176,38 @@ def evolve(state: Survey | None, event: SurveyEvent) -> Survey:
             session_id=event.session_id,
         )
     assert state is not None, "a survey starts with SurveyCreated"
-    if isinstance(event, InvitationSent):
-        return replace(
-            state,
-            status="open",
-            sent_at=event.sent_at,
-            expires_at=event.expires_at,
-            token_hashes=state.token_hashes | {event.token_hash},
-        )
-    if isinstance(event, ReminderSent):
-        return replace(
-            state,
-            reminders_sent=event.reminder_number,
-            token_hashes=state.token_hashes | {event.token_hash},
-        )
-    if isinstance(event, SurveyAnswered):
-        return replace(
-            state,
-            status="answered",
-            answered_at=event.answered_at,
-            satisfaction_score=event.satisfaction_score,
-            scores=dict(event.scores),
-            situation=event.situation,
-            sealed_free_text=dict(event.sealed_free_text),
-        )
-    if isinstance(event, SurveyExpired):
-        return replace(state, status="expired")
-    return replace(state, status="cancelled")
+
+    match event:
+        case InvitationSent():
+            return replace(
+                state,
+                status="open",
+                sent_at=event.sent_at,
+                expires_at=event.expires_at,
+                token_hashes=state.token_hashes | {event.token_hash},
+            )
+        case ReminderSent():
+            return replace(
+                state,
+                reminders_sent=event.reminder_number,
+                token_hashes=state.token_hashes | {event.token_hash},
+            )
+        case SurveyAnswered():
+            return replace(
+                state,
+                status="answered",
+                answered_at=event.answered_at,
+                satisfaction_score=event.satisfaction_score,
+                scores=dict(event.scores),
+                situation=event.situation,
+                sealed_free_text=dict(event.sealed_free_text),
+            )
+        case SurveyExpired():
+            return replace(state, status="expired")
+        case SurveyCancelled():
+            return replace(state, status="cancelled")
+        case _:
+            assert_never(event)
 
 
 def decide(state: Survey | None, command: SurveyCommand, now: datetime) -> list[SurveyEvent]:
@@ -232,33 +237,38 @@ def decide(state: Survey | None, command: SurveyCommand, now: datetime) -> list[
         ]
     if state is None:
         raise NotFound("survey_not_found", "no such survey")
-    if isinstance(command, RecordInvitationSent):
-        if state.status != "created":
-            return []  # the invitation counts once; a copy changes nothing
-        if command.answer_window <= timedelta(0):
-            raise InvalidCommand("bad_answer_window", "the answer window must be positive")
-        return [InvitationSent(command.token_hash, now, now + command.answer_window)]
-    if isinstance(command, RecordReminderSent):
-        if state.status != "open" or command.reminder_number <= state.reminders_sent:
-            return []
-        if command.reminder_number != state.reminders_sent + 1:
-            raise InvalidCommand("reminder_out_of_order", "reminders are numbered 1, 2, 3…")
-        return [ReminderSent(command.reminder_number, command.token_hash, now)]
-    if isinstance(command, AnswerSurvey):
-        ensure_answerable(state, command.token_hash, now)
-        a = command.answers
-        return [
-            SurveyAnswered(
-                a.satisfaction_score, dict(a.scores), a.situation, dict(a.free_text), now
-            )
-        ]
-    if isinstance(command, ExpireSurvey):
-        if state.status != "open" or state.expires_at is None or now < state.expires_at:
-            return []
-        return [SurveyExpired(now)]
-    if state.is_closed:
-        return []
-    return [SurveyCancelled(command.reason, now)]
+
+    match command:
+        case RecordInvitationSent():
+            if state.status != "created":
+                return []  # the invitation counts once; a copy changes nothing
+            if command.answer_window <= timedelta(0):
+                raise InvalidCommand("bad_answer_window", "the answer window must be positive")
+            return [InvitationSent(command.token_hash, now, now + command.answer_window)]
+        case RecordReminderSent():
+            if state.status != "open" or command.reminder_number <= state.reminders_sent:
+                return []
+            if command.reminder_number != state.reminders_sent + 1:
+                raise InvalidCommand("reminder_out_of_order", "reminders are numbered 1, 2, 3…")
+            return [ReminderSent(command.reminder_number, command.token_hash, now)]
+        case AnswerSurvey():
+            ensure_answerable(state, command.token_hash, now)
+            a = command.answers
+            return [
+                SurveyAnswered(
+                    a.satisfaction_score, dict(a.scores), a.situation, dict(a.free_text), now
+                )
+            ]
+        case ExpireSurvey():
+            if state.status != "open" or state.expires_at is None or now < state.expires_at:
+                return []
+            return [SurveyExpired(now)]
+        case CancelSurvey():
+            if state.is_closed:
+                return []
+            return [SurveyCancelled(command.reason, now)]
+        case _:
+            assert_never(command)
 
 
 def ensure_answerable(state: Survey, token_hash: str, now: datetime) -> None:

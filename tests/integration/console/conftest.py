@@ -73,6 +73,8 @@ class Console:
     console_transport: httpx.ASGITransport
     site: str
     survey: SurveyHarness
+    scheduling: httpx.AsyncClient | None = None
+    """The scheduling service (its directory: staff, their work addresses)."""
 
     def browser(self, client_ip: str = "203.0.113.7") -> httpx.AsyncClient:
         """A new browser (its own cookies) at a given address."""
@@ -156,8 +158,17 @@ async def sign_in(c: Console, email: str, browser: httpx.AsyncClient) -> None:
 
 
 @pytest.fixture
+def console_overrides() -> dict[str, Any]:
+    """Console settings a test module changes (by defining a fixture of this name)."""
+    return {}
+
+
+@pytest.fixture
 async def console(
-    fresh_db: Callable[[], Awaitable[str]], kafka_bootstrap: str, tmp_path: Path
+    fresh_db: Callable[[], Awaitable[str]],
+    kafka_bootstrap: str,
+    tmp_path: Path,
+    console_overrides: dict[str, Any],
 ) -> AsyncIterator[Console]:
     dev_token(["admin"])  # the development key pair (the dossier service's PEM key)
     key_file = tmp_path / "console-signing.pem"
@@ -165,24 +176,33 @@ async def console(
     jwks = tmp_path / "jwks.json"
     issuer = TokenIssuer.from_file(key_file, issuer="bilan-console", audience="bilan")
     jwks.write_text(json.dumps(issuer.jwks()))
+    # The dossier service learns staff from the scheduling topic: from now on, not its past.
+    dossier_group = f"test-dossier-{uuid.uuid4().hex[:8]}"
+    await start_group_at_end(kafka_bootstrap, dossier_group, "bilan.scheduling.events")
     dossier_app = create_dossier_app(
         DossierSettings(
             database_url=await fresh_db(),
-            consumer_group=f"test-dossier-{uuid.uuid4().hex[:8]}",
+            consumer_group=dossier_group,
             jwt_jwks_source=str(jwks),
         )
     )
     scheduling_group = f"test-scheduling-{uuid.uuid4().hex[:12]}"
     await start_group_at_end(kafka_bootstrap, scheduling_group, "bilan.dossier.events")
+    smtp = SmtpServer()
+    smtp.start()
+    # The console and the scheduling service share one business clock (as the demo's
+    # development clocks move together): free slots and "still to come" agree.
+    clock = FakeClock(NOW)
     scheduling_app = create_scheduling_app(
         SchedulingSettings(
             database_url=await fresh_db(),
             consumer_group=scheduling_group,
             jwt_jwks_source=str(jwks),
+            smtp_port=smtp.port,
+            mail_poll_interval_s=0.05,
         ),
+        clock=clock,
     )
-    smtp = SmtpServer()
-    smtp.start()
     survey = SurveyHarness(
         await fresh_db(),
         smtp.port,
@@ -199,8 +219,8 @@ async def console(
         mail_poll_interval_s=0.05,
         sign_in_per_address=3,
         sign_in_per_client=6,
+        **console_overrides,
     )
-    clock = FakeClock(NOW)
     dossier_transport = httpx.ASGITransport(app=dossier_app)
     scheduling_transport = httpx.ASGITransport(app=scheduling_app)
     survey_app, survey_service = build_survey_service(
@@ -224,6 +244,9 @@ async def console(
             dossier = await stack.enter_async_context(
                 httpx.AsyncClient(transport=dossier_transport, base_url="http://dossier")
             )
+            scheduling = await stack.enter_async_context(
+                httpx.AsyncClient(transport=scheduling_transport, base_url="http://scheduling")
+            )
             await stack.enter_async_context(app.router.lifespan_context(app))
             yield Console(
                 app=app,
@@ -234,6 +257,7 @@ async def console(
                 console_transport=httpx.ASGITransport(app=app),
                 site=str(uuid.uuid4()),
                 survey=survey,
+                scheduling=scheduling,
             )
     finally:
         await survey_service.runtime.stop()

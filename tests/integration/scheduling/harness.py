@@ -221,6 +221,7 @@ async def onboard(
     *,
     roles: list[str] | None = None,
     name: str = "Claire Dubois",
+    email: str | None = None,
 ) -> str:
     staff_id = str(uuid.uuid4())
     response = await client.post(
@@ -231,6 +232,7 @@ async def onboard(
             "roles": roles or ["consultant"],
             "site_ids": [site_id],
             "contract": "employee",
+            **({"email": email} if email is not None else {}),
         },
         headers=auth(["site_manager"], [site_id]),
     )

@@ -59,6 +59,11 @@ ROUTES = [
     route("POST", f"{STAFF}/evaluations", MANAGERS,
           {"outcome": "meets", "evaluated_at": WHEN}, version_of=STAFF),
     route("POST", f"{STAFF}/leaving", MANAGERS, {"left_at": WHEN}, version_of=STAFF),
+    # The work address (sign-in, mails to staff): managers set it, the console finds it.
+    route("PUT", f"{STAFF}/email", MANAGERS, {"email": "c.dubois@centre-bilan.fr"}),
+    route("GET", "/internal/staff", "service", params={"email_index": "0" * 64}),
+    route("GET", "/internal/staff/{staff_id}", "service"),
+    route("GET", "/internal/staff/{staff_id}/contact", "service"),
     route("GET", f"{STAFF}/free-slots", ACTORS,
           params={"from": "2026-01-12", "to": "2026-01-16"}),
     route("POST", "/dossiers/{dossier_id}/sessions", ACTORS, {
@@ -76,6 +81,13 @@ ROUTES = [
           {"starts_at": "{later}", "requested_by": "beneficiary"}, version_of=S),
     route("POST", f"{S}/cancellation", ACTORS,
           {"cancelled_by": "beneficiary", "reason": "illness"}, version_of=S),
+    # The beneficiary's own requests, and the consultant's slots to move a session to.
+    route("POST", f"{S}/move-request", "beneficiary@mine",
+          {"starts_at": "{later}", "message": "Un empêchement"}, version_of=S),
+    route("POST", f"{S}/absence-notice", "beneficiary@mine",
+          {"reason": "illness", "message": "Malade"}, version_of=S),
+    route("GET", f"{S}/free-slots", f"beneficiary@mine {ACTORS}",
+          params={"from": "2026-01-12", "to": "2026-01-16"}),
     route("POST", f"{S}/no-show", ACTORS, version_of=S),
     route("POST", f"{S}/held", ACTORS, {"started_at": "{soon}", "duration_minutes": 60},
           version_of=S),

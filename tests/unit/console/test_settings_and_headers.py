@@ -27,13 +27,19 @@ def test_development_only_settings_are_refused_in_production(tmp_path: Path) -> 
             jwt_public_key_file=public,
             database_url="postgresql://console:s3cret@db:5432/bilan_console",
             dev_sign_in_enabled=True,
+            oidc_issuer="http://idp.example",
+            oidc_client_id="bilan",
         )
     message = str(caught.value)
+    assert "oidc_issuer must be https" in message
     assert "dev_sign_in_enabled is for development only" in message
     assert "signing_key_file is the development key" in message
     assert "public_url must be https" in message
     assert ConsoleSettings().secure_cookies is False
     assert ConsoleSettings().http_port == 8000
+    assert ConsoleSettings().oidc_enabled is False
+    assert ConsoleSettings(oidc_issuer="https://idp.example").oidc_enabled is False
+    assert ConsoleSettings(oidc_issuer="https://idp.example", oidc_client_id="x").oidc_enabled
 
 
 def test_every_response_carries_the_security_headers() -> None:

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from services.dossier.application.contract import to_contract
 from services.dossier.domain import beneficiary as b
-from services.dossier.domain import dossier as d
 from services.dossier.domain import held_time
+from services.dossier.domain.dossier import events as d
 from services.dossier.domain.events import registered_events
 from shared.contracts import (
     AssessmentAdministered,
