@@ -54,7 +54,7 @@ async def convention_page(
         UUID(str(convention["convention_id"])),
     )
     signatures = convention.get("signatures") or {}
-    withdrawal_until, may_withdraw = _withdrawal(convention, c.clock.now())
+    withdrawal_until, may_withdraw = _withdrawal(convention)
     return c.pages.render(
         request,
         "convention.html",
@@ -156,12 +156,11 @@ async def sign_convention(
 WITHDRAWAL_REFUSALS = ("withdrawal_period_over", "no_withdrawal_right", "convention_not_signed")
 
 
-def _withdrawal(convention: dict[str, object], now: datetime) -> tuple[datetime | None, bool]:
+def _withdrawal(convention: dict[str, object]) -> tuple[datetime | None, bool]:
     """Until when the beneficiary may withdraw (None: the route gives no withdrawal), and
-    whether they still may."""
+    whether they still may, by the dossier service's clock (the business time)."""
     until = parse_moment(convention.get("withdrawal_until"))
-    open_ = until is not None and convention.get("status") == "signed" and now <= until
-    return until, open_
+    return until, until is not None and convention.get("withdrawal_open") is True
 
 
 @router.get("/mon-bilan/{dossier_id}/convention/retractation")
@@ -170,7 +169,7 @@ async def withdrawal_page(
 ) -> Response:
     """The confirmation step: what withdrawing means, until when, and the button."""
     dossier, convention, _etag = await _convention(c, session, dossier_id)
-    until, still_open = _withdrawal(convention, c.clock.now())
+    until, still_open = _withdrawal(convention)
     return c.pages.render(
         request,
         "withdrawal.html",
@@ -188,7 +187,7 @@ async def withdraw(
     request: Request, c: ConsoleDep, session: Beneficiary, dossier_id: UUID, form: CheckedForm
 ) -> Response:
     dossier, convention, etag = await _convention(c, session, dossier_id)
-    until, _still_open = _withdrawal(convention, c.clock.now())
+    until, _still_open = _withdrawal(convention)
     if form.get("confirm") != "yes":
         raise Problem(422, "invalid_form", "confirm the withdrawal")
     reply = await c.backend.as_person(

@@ -218,6 +218,7 @@ async def get_dossier(
         state,
         await svc.reader.held_minutes(conn, str(dossier_id)),
         svc.settings.withdrawal_period(state.funding_route),
+        svc.clock.now(),
     )
 
 

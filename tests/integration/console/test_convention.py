@@ -91,7 +91,6 @@ async def test_the_signed_convention_carries_its_certificate_and_is_withdrawn_in
     console: Console,
 ) -> None:
     c = console
-    c.clock.set(datetime.now(UTC))  # the console's clock with the dossier service's
     centre = Centre(c)
     email = _address()
     dossier_id, beneficiary_id, convention_id = await centre.convention_out(email)
@@ -140,6 +139,7 @@ async def test_the_signed_convention_carries_its_certificate_and_is_withdrawn_in
         assert isinstance(convention, dict)
         assert convention["status"] == "signed"
         assert convention["withdrawal_until"] is not None
+        assert convention["withdrawal_open"] is True
         page = await browser.get(path)
         assert "vous rétracter jusqu’au" in page.text or "vous rétracter jusqu'au" in page.text
         assert f'href="{path}/retractation"' in page.text
@@ -162,7 +162,6 @@ async def test_the_signed_convention_carries_its_certificate_and_is_withdrawn_in
 
 async def test_a_withdrawal_after_the_period_is_refused_in_words(console: Console) -> None:
     c = console
-    c.clock.set(datetime.now(UTC))
     centre = Centre(c)
     email = _address()
     long_ago = datetime.now(UTC) - timedelta(days=20)
@@ -179,6 +178,9 @@ async def test_a_withdrawal_after_the_period_is_refused_in_words(console: Consol
             json={"party": party, "signed_at": (long_ago + timedelta(days=1)).isoformat()},
         )
         assert signed.status_code == 200, signed.text
+    convention = (await centre.view(dossier_id))["convention"]
+    assert isinstance(convention, dict)
+    assert (convention["status"], convention["withdrawal_open"]) == ("signed", False)
     path = f"/mon-bilan/{dossier_id}/convention"
     async with c.browser() as browser:
         await sign_in(c, email, browser)
