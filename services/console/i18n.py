@@ -65,6 +65,11 @@ def hour(moment: datetime | str | None) -> str:
     return format_time(parsed, "HH:mm", tzinfo=PARIS, locale=LANGUAGE)
 
 
+def parse_moment(moment: object) -> datetime | None:
+    """A time from a service's JSON (RFC 3339 text), None when absent."""
+    return _parse(moment) if isinstance(moment, datetime | str) else None
+
+
 def _parse(moment: datetime | str | None) -> datetime | None:
     if moment is None or moment == "":
         return None

@@ -196,7 +196,12 @@ async def get_dossier(
         # Restricted (GDPR art. 18): the dossier is only stored. Staff learn that it exists
         # and why nothing can be done with it, not its facts.
         return restricted_view(state)
-    return administrative_view(state, await svc.reader.held_minutes(conn, str(dossier_id)))
+    return administrative_view(
+        state,
+        await svc.reader.held_minutes(conn, str(dossier_id)),
+        svc.settings.withdrawal_period(state.funding_route),
+        svc.clock.now(),
+    )
 
 
 @router.post("/dossiers/{dossier_id}/deontology-acknowledgements", response_model=m.CommandResult)

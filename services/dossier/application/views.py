@@ -3,7 +3,7 @@ beneficiary's access export and contact."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from services.dossier.adapters import access_log, streams
@@ -61,9 +61,24 @@ def restricted_view(state: d.Dossier) -> dict[str, Any]:
     }
 
 
-def administrative_view(state: d.Dossier, held_minutes: int) -> dict[str, Any]:
-    """Facts anyone of the site may see: dates, phases, durations, convention; no content."""
+def administrative_view(
+    state: d.Dossier,
+    held_minutes: int,
+    withdrawal_period: timedelta | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Facts anyone of the site may see: dates, phases, durations, convention; no content.
+    `withdrawal_period` is the funding route's (settings): with it, a signed convention says
+    until when the beneficiary may withdraw (`withdrawal_until`, None without a right) and,
+    by the service's clock `now`, whether they still may (`withdrawal_open`)."""
     convention = state.convention
+    withdrawal_until = (
+        convention.signed_at + withdrawal_period
+        if convention is not None
+        and convention.signed_at is not None
+        and withdrawal_period is not None
+        else None
+    )
     return {
         "dossier_id": state.dossier_id,
         "beneficiary_id": state.beneficiary_id,
@@ -107,6 +122,11 @@ def administrative_view(state: d.Dossier, held_minutes: int) -> dict[str, Any]:
             "signatures": convention.signatures,
             "acceptance_deadline": convention.acceptance_deadline,
             "signed_at": convention.signed_at,
+            "withdrawal_until": withdrawal_until,
+            "withdrawal_open": withdrawal_until is not None
+            and convention.status == "signed"
+            and now is not None
+            and now <= withdrawal_until,
             "duration_minutes": convention.duration_minutes,
             "price_cents": convention.price_cents,
         },
