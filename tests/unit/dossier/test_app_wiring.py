@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from services.dossier.bootstrap import create_app
 from services.dossier.settings import Settings
+from shared.auth import ensure_dev_key_pair
 
 
-def test_openapi_documents_every_route_with_examples() -> None:
-    app = create_app(Settings())
+def test_openapi_documents_every_route_with_examples(tmp_path: Path) -> None:
+    # A key pair of the test's own: a unit test must not rely on `bilan up` having made one.
+    public = tmp_path / "public.pem"
+    ensure_dev_key_pair(tmp_path / "private.pem", public)
+    app = create_app(Settings(jwt_public_key_file=public))
     schema = app.openapi()
     paths = schema["paths"]
     for path in (
