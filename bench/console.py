@@ -1,28 +1,35 @@
 """Benchmark of the web console's pages (issue 14). A script, not a test: prints figures.
 
-    .venv/bin/python -m bench.console [--requests 100] [--beneficiary ID]
+    .venv/bin/python -m bench.console [--requests 100] [--organisation 20000]
 
-On the running system (`bilan up`, after `bilan demo`): signs in as a demo beneficiary whose
-bilan is completed (the development sign-in page), then requests each page `--requests` times
-in a row and prints, per page, the server's time (its `Server-Timing` header: from the request
-reaching the console to the first byte, the calls to the other services included) at p50 and
-p95, the client's round trip at p95, and the bytes transferred for the page with its assets
-(CSS and htmx, gzip as a browser asks for it). Goal: p95 <= 150 ms, no page over 200 KB.
-Reading the export or the synthesis is logged in the beneficiary's access log, as it should be.
+On the running system (`bilan up`, after `bilan demo`): with `--organisation N`, first grows
+the organisation to N dossiers (`bench/organisation.py`); then signs in (the development
+sign-in page) as a demo beneficiary whose bilan is completed and as one whose bilan is under
+way, then requests each of their pages `--requests` times in a row and prints, per page, the
+server's time (its `Server-Timing` header: from the request reaching the console to the first
+byte, the calls to the other services included) at p50 and p95, the client's round trip at p95,
+and the bytes transferred for the page with its assets (CSS and htmx, gzip as a browser asks
+for it). Goal: p95 <= 150 ms, no page over 200 KB. Reading the export or the synthesis is
+logged in the beneficiary's access log, as it should be.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import re
 import statistics
 import time
 
 import httpx
 
+from bench.organisation import dossier_count, grow
+from deploy.local.paths import DATA_DIR
 from deploy.tokens import dev_token
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+CHANGE = re.compile(r'href="(/mon-bilan/[^"]+/seances/[^"/]+)/changer"')
 ASSETS = re.compile(r'(?:href|src)="(/static/[^"]+)"')
 TIMING = re.compile(r"dur=([0-9.]+)")
 
@@ -50,6 +57,18 @@ def _pick_beneficiary() -> tuple[str, str]:
         if dossier.get("synthesis_delivered") and person.get("erased_at") is None:
             return str(row["beneficiary_id"]), str(row["dossier_id"])
     raise SystemExit("no completed dossier with a delivered synthesis: run `bilan demo` first")
+
+
+def _pick_under_way() -> str | None:
+    """A demo beneficiary in the investigation phase: they have sessions to come."""
+    last = DATA_DIR / "demo" / "last.json"
+    if not last.exists():
+        return None
+    result = json.loads(last.read_text())
+    for dossier, stage in result["dossiers"].items():
+        if stage == "investigation":
+            return str(result["beneficiaries"][dossier])
+    return None
 
 
 def _sign_in(client: httpx.Client, beneficiary: str) -> None:
@@ -91,12 +110,54 @@ def _measure(client: httpx.Client, path: str, requests: int) -> dict[str, float]
     }
 
 
+def _beneficiary_pages(
+    url: str, headers: dict[str, str], beneficiary: str, dossier: str, requests: int
+) -> dict[str, dict[str, float]]:
+    pages: dict[str, dict[str, float]] = {}
+    with httpx.Client(base_url=url, headers=headers, timeout=10) as client:
+        _sign_in(client, beneficiary)
+        if not dossier:
+            dossier = str(client.get("/mon-bilan").headers["location"]).rsplit("/", 1)[1]
+        for name, path in (
+            ("my bilan", f"/mon-bilan/{dossier}"),
+            ("deontology notice", f"/mon-bilan/{dossier}/deontologie"),
+            ("convention", f"/mon-bilan/{dossier}/convention"),
+            ("synthesis", f"/mon-bilan/{dossier}/synthese"),
+            ("complaints", f"/mon-bilan/{dossier}/reclamations"),
+            ("my data", "/mes-donnees"),
+            ("my data, export page", "/mes-donnees/export"),
+        ):
+            pages[name] = _measure(client, path, requests)
+    return pages
+
+
+def _under_way_pages(
+    url: str, headers: dict[str, str], beneficiary: str, requests: int
+) -> dict[str, dict[str, float]]:
+    pages: dict[str, dict[str, float]] = {}
+    with httpx.Client(base_url=url, headers=headers, timeout=10) as client:
+        _sign_in(client, beneficiary)
+        home = str(client.get("/mon-bilan").headers["location"])
+        pages["my bilan, under way"] = _measure(client, home, requests)
+        found = CHANGE.search(client.get(home).text)
+        if found is None:
+            raise SystemExit(f"beneficiary {beneficiary[:8]} has no session to come")
+        pages["move a session"] = _measure(client, f"{found.group(1)}/changer", requests)
+    return pages
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default="http://127.0.0.1:8000")
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--beneficiary", help="a beneficiary id (default: a completed one)")
+    parser.add_argument(
+        "--organisation", type=int, default=0, help="first grow the organisation to N dossiers"
+    )
     args = parser.parse_args()
+    if args.organisation:
+        opened = asyncio.run(grow(args.organisation, concurrency=16))
+        print(f"opened {opened} dossiers to reach {args.organisation}", flush=True)
     if args.beneficiary:
         beneficiary, dossier = args.beneficiary, ""
     else:
@@ -107,19 +168,16 @@ def main() -> None:
         pages["survey, unknown link"] = _measure(
             anonymous, "/public/surveys/no-such-link", args.requests
         )
-    with httpx.Client(base_url=args.url, headers=headers, timeout=10) as client:
-        _sign_in(client, beneficiary)
-        if not dossier:
-            dossier = str(client.get("/mon-bilan").headers["location"]).rsplit("/", 1)[1]
-        for name, path in (
-            ("my bilan", f"/mon-bilan/{dossier}"),
-            ("deontology notice", f"/mon-bilan/{dossier}/deontologie"),
-            ("synthesis", f"/mon-bilan/{dossier}/synthese"),
-            ("my data", "/mes-donnees"),
-            ("my data, export page", "/mes-donnees/export"),
-        ):
-            pages[name] = _measure(client, path, args.requests)
-    print(f"{args.requests} requests per page, one at a time, beneficiary {beneficiary[:8]}")
+    pages |= _beneficiary_pages(args.url, headers, beneficiary, dossier, args.requests)
+    under_way = _pick_under_way()
+    if under_way:
+        pages |= _under_way_pages(args.url, headers, under_way, args.requests)
+    total = asyncio.run(dossier_count())
+    print(
+        f"{args.requests} requests per page, one at a time; {total} dossiers in the"
+        f" organisation; beneficiary {beneficiary[:8]}"
+        + (f", and {under_way[:8]} (under way)" if under_way else "")
+    )
     print(f"{'page':<24} {'status':>6} {'p50 ms':>8} {'p95 ms':>8} {'rtt p95':>8} {'KB':>7}")
     for name, figures in pages.items():
         print(

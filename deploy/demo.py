@@ -91,9 +91,24 @@ ROUTES: Final = (
     ("public_employer", "public_model"),
 )
 SITES: Final = (
-    ("Lyon Part-Dieu", "auvergne_rhone_alpes", ("Salle Bellecour", "Salle Fourvière")),
-    ("Nantes Île de Nantes", "pays_de_la_loire", ("Salle Erdre", "Salle Loire")),
-    ("Lille Euralille", "hauts_de_france", ("Salle Vauban", "Salle Wazemmes")),
+    (
+        "Lyon Part-Dieu",
+        "auvergne_rhone_alpes",
+        "20 rue de la Villette, 69003 Lyon",
+        ("Salle Bellecour", "Salle Fourvière"),
+    ),
+    (
+        "Nantes Île de Nantes",
+        "pays_de_la_loire",
+        "8 quai François Mitterrand, 44200 Nantes",
+        ("Salle Erdre", "Salle Loire"),
+    ),
+    (
+        "Lille Euralille",
+        "hauts_de_france",
+        "3 avenue Le Corbusier, 59000 Lille",
+        ("Salle Vauban", "Salle Wazemmes"),
+    ),
 )
 FIRST_NAMES: Final = (
     "Camille", "Léa", "Manon", "Chloé", "Inès", "Sarah", "Julie", "Emma", "Louise", "Clara",
@@ -237,11 +252,15 @@ class Demo:
         api = self.api
         now = api.now()
         existing = {s["name"] for s in api.get("scheduling", "/sites", api.admin)}
-        for name, region, rooms in SITES:
+        for name, region, address, rooms in SITES:
             label = name if name not in existing else f"{name} ({self.batch})"
             site_id = str(
                 api.call(
-                    "scheduling", "POST", "/sites", api.admin, {"name": label, "region": region}
+                    "scheduling",
+                    "POST",
+                    "/sites",
+                    api.admin,
+                    {"name": label, "region": region, "address": address},
                 ).json()["site_id"]
             )
             room_ids = []
