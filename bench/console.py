@@ -59,16 +59,16 @@ def _pick_beneficiary() -> tuple[str, str]:
     raise SystemExit("no completed dossier with a delivered synthesis: run `bilan demo` first")
 
 
-def _pick_under_way() -> str | None:
-    """A demo beneficiary in the investigation phase: they have sessions to come."""
+def _under_way() -> list[str]:
+    """The demo's beneficiaries whose bilan is in one of its phases (some have a session to
+    come)."""
     last = DATA_DIR / "demo" / "last.json"
     if not last.exists():
-        return None
+        return []
     result = json.loads(last.read_text())
-    for dossier, stage in result["dossiers"].items():
-        if stage == "investigation":
-            return str(result["beneficiaries"][dossier])
-    return None
+    phases = ("preliminary", "investigation", "conclusion")
+    dossiers = [d for d, stage in result["dossiers"].items() if stage in phases]
+    return [str(result["beneficiaries"][d]) for d in dossiers]
 
 
 def _sign_in(client: httpx.Client, beneficiary: str) -> None:
@@ -84,14 +84,22 @@ def _sign_in(client: httpx.Client, beneficiary: str) -> None:
         raise SystemExit(f"sign-in refused: {signed.status_code}")
 
 
-def _measure(client: httpx.Client, path: str, requests: int) -> dict[str, float]:
-    for _ in range(3):
-        client.get(path)  # warm-up: connections, caches, first-use imports
+def _as_people(n: int) -> dict[str, str]:
+    """Request n as if from its own browser (an address of the benchmarking range 198.18/15):
+    the console passes it on, and the survey service limits failed link attempts per client."""
+    return {"X-Forwarded-For": f"198.18.{n // 250}.{n % 250 + 1}"}
+
+
+def _measure(
+    client: httpx.Client, path: str, requests: int, *, many_people: bool = False
+) -> dict[str, float]:
+    for n in range(3):
+        client.get(path, headers=_as_people(n))  # warm-up: connections, caches, imports
     server: list[float] = []
     round_trip: list[float] = []
-    for _ in range(requests):
+    for n in range(requests):
         began = time.perf_counter()
-        response = client.get(path)
+        response = client.get(path, headers=_as_people(n + 3) if many_people else None)
         round_trip.append((time.perf_counter() - began) * 1000)
         if response.status_code >= 500:
             raise SystemExit(f"{path}: {response.status_code}")
@@ -132,18 +140,21 @@ def _beneficiary_pages(
 
 
 def _under_way_pages(
-    url: str, headers: dict[str, str], beneficiary: str, requests: int
-) -> dict[str, dict[str, float]]:
-    pages: dict[str, dict[str, float]] = {}
-    with httpx.Client(base_url=url, headers=headers, timeout=10) as client:
-        _sign_in(client, beneficiary)
-        home = str(client.get("/mon-bilan").headers["location"])
-        pages["my bilan, under way"] = _measure(client, home, requests)
-        found = CHANGE.search(client.get(home).text)
-        if found is None:
-            raise SystemExit(f"beneficiary {beneficiary[:8]} has no session to come")
-        pages["move a session"] = _measure(client, f"{found.group(1)}/changer", requests)
-    return pages
+    url: str, headers: dict[str, str], beneficiaries: list[str], requests: int
+) -> tuple[str, dict[str, dict[str, float]]]:
+    """The pages of the first of `beneficiaries` who has a session to come."""
+    for beneficiary in beneficiaries:
+        with httpx.Client(base_url=url, headers=headers, timeout=10) as client:
+            _sign_in(client, beneficiary)
+            home = str(client.get("/mon-bilan").headers["location"])
+            found = CHANGE.search(client.get(home).text)
+            if found is None:
+                continue
+            return beneficiary, {
+                "my bilan, under way": _measure(client, home, requests),
+                "move a session": _measure(client, f"{found.group(1)}/changer", requests),
+            }
+    raise SystemExit("no demo beneficiary has a session to come: run `bilan demo` again")
 
 
 def main() -> None:
@@ -166,17 +177,16 @@ def main() -> None:
     with httpx.Client(base_url=args.url, headers=headers, timeout=10) as anonymous:
         pages = {"sign-in (anonymous)": _measure(anonymous, "/connexion", args.requests)}
         pages["survey, unknown link"] = _measure(
-            anonymous, "/public/surveys/no-such-link", args.requests
+            anonymous, "/public/surveys/no-such-link", args.requests, many_people=True
         )
     pages |= _beneficiary_pages(args.url, headers, beneficiary, dossier, args.requests)
-    under_way = _pick_under_way()
-    if under_way:
-        pages |= _under_way_pages(args.url, headers, under_way, args.requests)
+    under_way, more = _under_way_pages(args.url, headers, _under_way(), args.requests)
+    pages |= more
     total = asyncio.run(dossier_count())
     print(
         f"{args.requests} requests per page, one at a time; {total} dossiers in the"
-        f" organisation; beneficiary {beneficiary[:8]}"
-        + (f", and {under_way[:8]} (under way)" if under_way else "")
+        f" organisation; beneficiaries {beneficiary[:8]} (completed) and {under_way[:8]}"
+        " (under way)"
     )
     print(f"{'page':<24} {'status':>6} {'p50 ms':>8} {'p95 ms':>8} {'rtt p95':>8} {'KB':>7}")
     for name, figures in pages.items():

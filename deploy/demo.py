@@ -855,10 +855,19 @@ class Demo:
                 f"{sum(d.reached == 'completed' for d in self.dossiers)} completed so far"
             )
         self.reminder_on_time()
+        self.book_what_comes_next()
         self.result.dossiers = {d.dossier_id: d.reached for d in self.dossiers}
         self.result.beneficiaries = {d.dossier_id: d.beneficiary_id for d in self.dossiers}
         self.result.clock_ended_at = _iso(self.api.now())
         return self.result
+
+    def book_what_comes_next(self) -> None:
+        """The bilans under way have their next session booked, in the days after the demo's
+        year: what their beneficiaries see first in the console, and can move."""
+        self._slot, self._slot_base = 0, self.api.now() + timedelta(days=2)
+        for d in self.dossiers:
+            if d.reached in ("preliminary", "investigation", "conclusion"):
+                self.schedule(d, d.reached)
 
     def reminder_on_time(self) -> None:
         """A follow-up interview booked for the next working day, and its reminder on the day.

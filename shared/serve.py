@@ -30,4 +30,5 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
         log_config=None,  # keep the JSON handler configure_logging installed
         access_log=False,  # requests are counted in /metrics; their URLs may hold ids only
         lifespan="on",
+        proxy_headers=False,  # the app decides whom to believe (shared.web.forwarded)
     )

@@ -44,6 +44,12 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str = Field("127.0.0.1:9092", description="Kafka brokers.")
     http_host: str = Field("127.0.0.1", description="Interface the HTTP API listens on.")
     http_port: int = Field(8000, ge=1, le=65535, description="Port of the HTTP API.")
+    trusted_proxies: str = Field(
+        "127.0.0.1",
+        description="Addresses (comma-separated, or *) whose X-Forwarded-For is believed: the "
+        "console and the ingress in front of the service. The per-client rate limits key on "
+        "the client address this gives.",
+    )
     log_level: str = Field("INFO", description="Minimum level of the JSON log lines.")
     master_key: SecretStr = Field(
         SecretStr(DEV_MASTER_KEY),

@@ -96,10 +96,15 @@ async def place_of(db: Db, room_id: UUID) -> str | None:
            FROM rooms JOIN sites USING (site_id) WHERE room_id = $1""",
         room_id,
     )
-    if row is None:
-        return None
-    place = f"{row['site']}, salle {row['room']}"
-    return f"{place} — {row['address']}" if row["address"] else place
+    return place_label(row["site"], row["room"], row["address"]) if row else None
+
+
+def place_label(site: str, room: str, address: str | None) -> str:
+    """ "Lyon Part-Dieu, salle B12 — 20 rue de la Villette, 69003 Lyon". A room named
+    "Salle Bellecour" is not called "salle Salle Bellecour": centres name rooms both ways."""
+    room_label = room if room.casefold().startswith("salle") else f"salle {room}"
+    place = f"{site}, {room_label}"
+    return f"{place} — {address}" if address else place
 
 
 async def list_rooms(db: Db, site_id: UUID) -> list[asyncpg.Record]:
