@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import timedelta
 
 import click
@@ -228,33 +230,9 @@ def reporting_group() -> None:
 @reporting_group.command("rebuild")
 def reporting_rebuild() -> None:
     """Replay the topics from the beginning into a fresh projection, then switch to it."""
-    import asyncio
-
-    from services.reporting.rebuild import rebuild
-    from services.reporting.settings import Settings
-
-    async def run() -> None:
-        bar_holder: dict[str, object] = {}
-
-        def on_total(total: int) -> None:
-            bar = click.progressbar(length=max(total, 1), label="Replaying events")
-            bar.__enter__()
-            bar_holder["bar"] = bar
-
-        def progress(done: int) -> None:
-            bar = bar_holder.get("bar")
-            if bar is not None:
-                bar.update(done)  # type: ignore[attr-defined]
-
-        try:
-            result = await rebuild(Settings(), on_total=on_total, progress=progress)
-        finally:
-            bar = bar_holder.get("bar")
-            if bar is not None:
-                bar.__exit__(None, None, None)  # type: ignore[attr-defined]
-        click.echo(
-            f"switched to {result.generation} (was {result.previous}): {result.events} events, "
-            f"{result.undecodable} undecodable, {result.rate:,.0f} events/s"
-        )
-
-    asyncio.run(run())
+    # The reporting service's own command (`python -m services.reporting rebuild`), run in a
+    # process of its own: the tooling imports no service. Its progress and result reach the
+    # terminal directly; its exit status is ours.
+    completed = subprocess.run([sys.executable, "-m", "services.reporting", "rebuild"], check=False)
+    if completed.returncode != 0:
+        raise SystemExit(completed.returncode)
