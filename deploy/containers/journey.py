@@ -33,7 +33,7 @@ from deploy.local.paths import REPO_ROOT
 from deploy.local.procs import StackError
 from deploy.processes import LOG_DIR, PROCESSES, ProcessSpec, prepare_folders
 from deploy.tokens import dev_token
-from shared.auth import ensure_dev_key_pair
+from shared.auth import ensure_dev_key_pair, ensure_signing_key
 from shared.settings import DEV_JWT_PRIVATE_KEY_FILE, DEV_JWT_PUBLIC_KEY_FILE, DEV_KEYS_DIR
 
 LABEL: Final = "bilan.containers-test"
@@ -137,8 +137,6 @@ def _console_key(folder: Path) -> Path:
 
     The console signs people's tokens with it; the host's copy is the host user's alone
     (mode 600), and a read-only container cannot make one. A development key only."""
-    from services.console.issuer import ensure_signing_key  # the console's own key format
-
     source = DEV_KEYS_DIR / "console-signing.pem"
     ensure_signing_key(source)
     copy = folder / "console-signing.pem"
