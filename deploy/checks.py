@@ -34,6 +34,9 @@ def run_checks(
         _run("ruff lint", [str(_BIN / "ruff"), "check", "."])
         _run("ruff format", [str(_BIN / "ruff"), "format", "--check", "."])
         _run("mypy", [str(_BIN / "mypy"), "."])
+        # The shape of services/README.md: pure domains, independent services, and the
+        # directions imports may go (the contracts are in pyproject.toml).
+        _run("import contracts", [str(_BIN / "lint-imports")])
     _run("pytest", [str(_BIN / "pytest"), *pytest_args])
     if not pytest_args if containers is None else containers:
         # After pytest: its end-to-end tests stop the native services they started, and the

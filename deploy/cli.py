@@ -116,7 +116,7 @@ def token(
     "test",
     context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
 )
-@click.option("--no-lint", is_flag=True, help="Skip ruff and mypy.")
+@click.option("--no-lint", is_flag=True, help="Skip ruff, mypy and the import contracts.")
 @click.option(
     "--containers/--no-containers",
     default=None,
