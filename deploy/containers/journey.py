@@ -123,13 +123,16 @@ def _init(docker: Docker, image: str) -> None:
 
 def _service_env(spec: ProcessSpec, internal_token: str) -> dict[str, str]:
     prefix = f"BILAN_{spec.name.upper()}_"
-    return {
-        **spec.env,
-        f"{prefix}JWT_PUBLIC_KEY_FILE": "/keys/dev-jwt-public.pem",
+    env = dict(spec.env)
+    # Only settings the process has: the console verifies no token (it issues people's), and
+    # neither it nor reporting calls another service with the internal token.
+    if spec.name != "console":
+        env[f"{prefix}JWT_PUBLIC_KEY_FILE"] = "/keys/dev-jwt-public.pem"
+    if spec.name not in ("console", "reporting"):
         # In development a service mints its calls' tokens from the private key, which only
         # the host's user may read; a container is given one minted here, as in production.
-        f"{prefix}INTERNAL_TOKEN": internal_token,
-    }
+        env[f"{prefix}INTERNAL_TOKEN"] = internal_token
+    return env
 
 
 def _console_key(folder: Path) -> Path:
