@@ -122,11 +122,17 @@ def token(
     default=None,
     help="Run `bilan containers test` after pytest (default: only without pytest args).",
 )
+@click.option(
+    "--unit",
+    is_flag=True,
+    help="Only the lint and tests/unit: no stack, browser or containers.",
+)
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
-def test(no_lint: bool, containers: bool | None, pytest_args: tuple[str, ...]) -> None:
-    """Start the stack if needed, then ruff, mypy, the whole test suite (extra args go to
-    pytest) and the end-to-end journey against the Bilan image's containers."""
-    run_checks(pytest_args, lint=not no_lint, containers=containers)
+def test(no_lint: bool, containers: bool | None, unit: bool, pytest_args: tuple[str, ...]) -> None:
+    """Start the stack if needed, then ruff, mypy, the import contracts, the whole test suite
+    (extra args go to pytest) and the end-to-end journey against the Bilan image's containers.
+    With --unit: the lint and tests/unit alone, without starting anything."""
+    run_checks(pytest_args, lint=not no_lint, containers=containers, unit=unit)
 
 
 @main.group(name="containers")
