@@ -44,7 +44,7 @@ LINT = [
     ["ruff", "check", "."],
     ["ruff", "format", "--check", "."],
     ["mypy", "."],
-    ["lint-imports"],
+    ["lint-imports", "--no-cache"],
 ]
 
 
