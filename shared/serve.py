@@ -8,12 +8,12 @@ import uvicorn
 from fastapi import FastAPI
 
 from shared.logging import configure_logging
-from shared.settings import ServiceSettings
+from shared.settings import PlatformSettings
 
 GC_YOUNG_THRESHOLD = 20_000
 
 
-def serve(app: FastAPI, settings: ServiceSettings) -> None:
+def serve(app: FastAPI, settings: PlatformSettings) -> None:
     """Serve until SIGTERM/SIGINT; the app's lifespan starts and stops the runtime."""
     configure_logging(settings.service_name, settings.log_level)
     # A request allocates thousands of short-lived objects: with the default threshold (700)
