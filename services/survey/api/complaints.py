@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Query, Response
 
-from services.survey.adapters import read_models
+from services.survey.adapters import known_dossiers, read_models
 from services.survey.api.deps import PROBLEM, STEP_ERRORS, Handler, Service, SurveyService, visible
 from services.survey.api.schemas import (
     ClosureIn,
@@ -64,7 +64,7 @@ async def _channel(conn: Connection, who: Principal, body: ComplaintIn) -> c.Cha
     site of theirs, naming the channel it came through."""
     dossier = None
     if body.dossier_id is not None:
-        dossier = await read_models.dossier_of(conn, body.dossier_id)
+        dossier = await known_dossiers.dossier_of(conn, body.dossier_id)
     if who.roles == {Role.BENEFICIARY}:
         if body.complainant_role != "beneficiary":
             raise Problem(403, "complain_as_yourself", "a beneficiary complains as the beneficiary")
