@@ -10,6 +10,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Generic, TypeVar
 
 import asyncpg
 
@@ -41,10 +42,17 @@ STATE_CACHE_SIZE = 10_000
 
 log = get_logger(__name__)
 
-DossierBuild = Callable[[Connection, d.Dossier | None], Awaitable[d.Command]]
-DossierCheck = Callable[[d.Dossier | None], None]
-BeneficiaryBuild = Callable[[Connection, b.Beneficiary | None], Awaitable[b.Command]]
-BeneficiaryCheck = Callable[[b.Beneficiary | None], None]
+S = TypeVar("S")
+C = TypeVar("C")
+
+Build = Callable[[Connection, S | None], Awaitable[C]]
+"""Makes the command from the aggregate's state (and what it reads in the transaction)."""
+Check = Callable[[S | None], None]
+"""Refuses the caller (raises) unless they may run the command on this state."""
+DossierBuild = Build[d.Dossier, d.Command]
+DossierCheck = Check[d.Dossier]
+BeneficiaryBuild = Build[b.Beneficiary, b.Command]
+BeneficiaryCheck = Check[b.Beneficiary]
 
 
 def _creates(expected_version: int | None, authorize: Callable[..., None] | None) -> bool:
@@ -79,25 +87,18 @@ class CommittedStates:
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(Generic[S]):
     """What a command left behind: the new state, the stream version, the new events."""
 
-    state: d.Dossier | None
+    state: S | None
     version: int
     events: list[DomainEvent]
 
 
-@dataclass(frozen=True, slots=True)
-class BeneficiaryOutcome:
-    state: b.Beneficiary | None
-    version: int
-    events: list[DomainEvent]
-
-
-def constant(command: d.Command) -> DossierBuild:
+def constant(command: C) -> Build[Any, C]:
     """A build step for a command that needs nothing from the database."""
 
-    async def build(_conn: Connection, _state: d.Dossier | None) -> d.Command:
+    async def build(_conn: Connection, _state: object) -> C:
         return command
 
     return build
@@ -136,7 +137,7 @@ class DossierCommands:
         *,
         expected_version: int | None,
         authorize: DossierCheck | None = None,
-    ) -> Outcome:
+    ) -> Outcome[d.Dossier]:
         """Run one command on a dossier inside the caller's transaction."""
         state, version = await self._load(conn, dossier_id, expected_version, authorize)
         if authorize is not None:
@@ -253,7 +254,7 @@ class DossierCommands:
         enquiry_received_at: datetime,
         beneficiary_id: str | None,
         identity: tuple[str, str, str | None] | None,
-    ) -> tuple[Outcome, str]:
+    ) -> tuple[Outcome[d.Dossier], str]:
         """Open a dossier, registering the beneficiary (identity sealed) when new."""
         if beneficiary_id is None:
             if identity is None:
@@ -276,12 +277,8 @@ class DossierCommands:
                 sealed[1].text,
                 sealed[2].text if phone else None,
             )
-
-            async def build_registration(_c: Connection, _s: b.Beneficiary | None) -> b.Command:
-                return register
-
             await self.execute_beneficiary(
-                conn, beneficiary_id, build_registration, expected_version=0
+                conn, beneficiary_id, constant(register), expected_version=0
             )
         else:
             existing, _ = await streams.load_beneficiary(self.store, beneficiary_id, conn)
@@ -332,7 +329,7 @@ class DossierCommands:
         *,
         expected_version: int | None,
         authorize: BeneficiaryCheck | None = None,
-    ) -> BeneficiaryOutcome:
+    ) -> Outcome[b.Beneficiary]:
         """Run one command on a beneficiary inside the caller's transaction."""
         if _creates(expected_version, authorize):
             state, version = None, 0
@@ -378,7 +375,7 @@ class DossierCommands:
                 and event.sealed_email is not None
             ):
                 await self.index_email(conn, beneficiary_id, event.sealed_email)
-        return BeneficiaryOutcome(new_state, new_version, events)
+        return Outcome(new_state, new_version, events)
 
     async def _restrict(
         self, conn: Connection, beneficiary_id: str, restricted: bool, at: datetime
