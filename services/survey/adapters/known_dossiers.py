@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from shared.db import Connection
@@ -81,25 +81,17 @@ async def mark_completed(
     )
 
 
-async def mark_abandoned(conn: Connection, dossier_id: UUID, site_id: str) -> None:
-    """An abandoned dossier (an erased one stays erased)."""
+async def mark_ended(
+    conn: Connection, dossier_id: UUID, site_id: str, state: Literal["abandoned", "withdrawn"]
+) -> None:
+    """A dossier abandoned, or whose beneficiary withdrew (an erased one stays erased)."""
     await conn.execute(
-        """INSERT INTO survey_dossiers (dossier_id, site_id, state) VALUES ($1, $2, 'abandoned')
+        """INSERT INTO survey_dossiers (dossier_id, site_id, state) VALUES ($1, $2, $3)
            ON CONFLICT (dossier_id) DO UPDATE SET state = CASE
-               WHEN survey_dossiers.state = 'erased' THEN 'erased' ELSE 'abandoned' END""",
+               WHEN survey_dossiers.state = 'erased' THEN 'erased' ELSE EXCLUDED.state END""",
         dossier_id,
         site_id,
-    )
-
-
-async def mark_withdrawn(conn: Connection, dossier_id: UUID, site_id: str) -> None:
-    """A dossier whose beneficiary withdrew (an erased one stays erased)."""
-    await conn.execute(
-        """INSERT INTO survey_dossiers (dossier_id, site_id, state) VALUES ($1, $2, 'withdrawn')
-           ON CONFLICT (dossier_id) DO UPDATE SET state = CASE
-               WHEN survey_dossiers.state = 'erased' THEN 'erased' ELSE 'withdrawn' END""",
-        dossier_id,
-        site_id,
+        state,
     )
 
 

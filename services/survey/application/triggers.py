@@ -77,7 +77,7 @@ class SurveyTriggers:
         """An abandoned bilan gets no satisfaction survey (its causes go to ind. 32)."""
         event = envelope.data
         assert isinstance(event, ct.DossierAbandoned)
-        await known_dossiers.mark_abandoned(conn, event.dossier_id, envelope.site_id)
+        await known_dossiers.mark_ended(conn, event.dossier_id, envelope.site_id, "abandoned")
 
     async def on_beneficiary_erased(self, conn: Connection, envelope: Envelope) -> None:
         """Stop everything for the beneficiary and shred what they wrote."""
@@ -108,7 +108,7 @@ class SurveyTriggers:
         """The beneficiary withdrew from the convention: no survey of that bilan is answerable."""
         event = envelope.data
         assert isinstance(event, ct.WithdrawalExercised)
-        await known_dossiers.mark_withdrawn(conn, event.dossier_id, envelope.site_id)
+        await known_dossiers.mark_ended(conn, event.dossier_id, envelope.site_id, "withdrawn")
         ended = await self._campaigns.end_surveys(conn, event.dossier_id, "dossier_withdrawn")
         log.info("withdrawn_dossier_surveys_cancelled", surveys=len(ended))
 
