@@ -5,7 +5,7 @@ The other parts of a survey's life: `triggers` (the dossier and scheduling event
 timers that start or end surveys), `follow_ups` (the mail callbacks that record a survey sent
 or reminded, the reminder and expiry timers).
 
-Decisions kept here (see the README):
+Decisions these three modules keep (see the README):
 - a survey counts as sent when its invitation left for SMTP: `SurveySent` and its `sent_at`
   are recorded by the mail sender's `on_sent` callback, and reminders and expiry are timed
   from that moment, so a mail delayed by an SMTP outage still gets its full answer window;
