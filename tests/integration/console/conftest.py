@@ -24,17 +24,11 @@ from deploy.tokens import dev_token
 from services.console.bootstrap import create_app
 from services.console.issuer import TokenIssuer, ensure_signing_key
 from services.console.settings import ConsoleSettings
-from services.dossier.bootstrap import create_app as create_dossier_app
-from services.dossier.settings import Settings as DossierSettings
-from services.scheduling.bootstrap import create_app as create_scheduling_app
-from services.scheduling.settings import Settings as SchedulingSettings
-from services.survey.bootstrap import build_service as build_survey_service
 from shared.clock import FakeClock
 from tests.conftest import PG_HOST
-from tests.integration.dossier.conftest import eventually
+from tests.integration.harness import DOSSIER, SCHEDULING, ServiceHarness, eventually
 from tests.integration.smtp_server import SmtpServer
 from tests.integration.survey.harness import Harness as SurveyHarness
-from tests.integration.survey.harness import start_group_at_end
 
 LINK = re.compile(r"https?://\S+/connexion/lien/([A-Za-z0-9_\-]+)")
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -176,41 +170,32 @@ async def console(
     jwks = tmp_path / "jwks.json"
     issuer = TokenIssuer.from_file(key_file, issuer="bilan-console", audience="bilan")
     jwks.write_text(json.dumps(issuer.jwks()))
-    # The dossier service learns staff from the scheduling topic: from now on, not its past.
-    dossier_group = f"test-dossier-{uuid.uuid4().hex[:8]}"
-    await start_group_at_end(kafka_bootstrap, dossier_group, "bilan.scheduling.events")
-    dossier_app = create_dossier_app(
-        DossierSettings(
-            database_url=await fresh_db(),
-            consumer_group=dossier_group,
-            jwt_jwks_source=str(jwks),
-        )
+    jwks_source = {"jwt_jwks_source": str(jwks)}
+    # The dossier service keeps the real clock and asks nobody for contacts: it owns them.
+    dossier = ServiceHarness(
+        DOSSIER, await fresh_db(), kafka_bootstrap, overrides=jwks_source, real_clock=True
     )
-    scheduling_group = f"test-scheduling-{uuid.uuid4().hex[:12]}"
-    await start_group_at_end(kafka_bootstrap, scheduling_group, "bilan.dossier.events")
     smtp = SmtpServer()
     smtp.start()
     # The console and the scheduling service share one business clock (as the demo's
     # development clocks move together): free slots and "still to come" agree.
     clock = FakeClock(NOW)
-    scheduling_app = create_scheduling_app(
-        SchedulingSettings(
-            database_url=await fresh_db(),
-            consumer_group=scheduling_group,
-            jwt_jwks_source=str(jwks),
-            smtp_port=smtp.port,
-            mail_poll_interval_s=0.05,
-        ),
+    scheduling = ServiceHarness(
+        SCHEDULING,
+        await fresh_db(),
+        kafka_bootstrap,
         clock=clock,
+        smtp_port=smtp.port,
+        overrides=jwks_source,
+        fake_contacts=False,
     )
     survey = SurveyHarness(
         await fresh_db(),
         smtp.port,
         kafka_bootstrap,
         public_answer_url="http://console.test/public/surveys/{token}",
-        jwt_jwks_source=str(jwks),
+        **jwks_source,
     )
-    await survey.prepare()
     settings = ConsoleSettings(
         database_url=await fresh_db(),
         signing_key_file=key_file,
@@ -221,44 +206,32 @@ async def console(
         sign_in_per_client=6,
         **console_overrides,
     )
-    dossier_transport = httpx.ASGITransport(app=dossier_app)
-    scheduling_transport = httpx.ASGITransport(app=scheduling_app)
-    survey_app, survey_service = build_survey_service(
-        survey.settings, clock=survey.clock, contact_resolver=survey.contacts
-    )
-    survey_transport = httpx.ASGITransport(app=survey_app)
-    await survey_service.runtime.start()
+    dossier_app, scheduling_app, survey_app = dossier.app(), scheduling.app(), survey.app()
     app = create_app(
         settings,
         clock=clock,
         transports={
-            "dossier": dossier_transport,
-            "scheduling": scheduling_transport,
-            "survey": survey_transport,
+            "dossier": httpx.ASGITransport(app=dossier_app),
+            "scheduling": httpx.ASGITransport(app=scheduling_app),
+            "survey": httpx.ASGITransport(app=survey_app),
         },
     )
     try:
         async with AsyncExitStack() as stack:
-            await stack.enter_async_context(dossier_app.router.lifespan_context(dossier_app))
-            await stack.enter_async_context(scheduling_app.router.lifespan_context(scheduling_app))
-            dossier = await stack.enter_async_context(
-                httpx.AsyncClient(transport=dossier_transport, base_url="http://dossier")
-            )
-            scheduling = await stack.enter_async_context(
-                httpx.AsyncClient(transport=scheduling_transport, base_url="http://scheduling")
-            )
+            await stack.enter_async_context(survey.running(survey_app))
+            dossier_service = await stack.enter_async_context(dossier.running(dossier_app))
+            scheduling_service = await stack.enter_async_context(scheduling.running(scheduling_app))
             await stack.enter_async_context(app.router.lifespan_context(app))
             yield Console(
                 app=app,
-                dossier=dossier,
+                dossier=dossier_service.client,
                 clock=clock,
                 smtp=smtp,
                 settings=settings,
                 console_transport=httpx.ASGITransport(app=app),
                 site=str(uuid.uuid4()),
                 survey=survey,
-                scheduling=scheduling,
+                scheduling=scheduling_service.client,
             )
     finally:
-        await survey_service.runtime.stop()
         smtp.stop()

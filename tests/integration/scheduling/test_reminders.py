@@ -41,7 +41,9 @@ async def test_reminders_arrive_once_each_across_restarts(
     clock = harness.clock
     dossiers = DossierService(kafka_bootstrap)
     dossier_id = uuid.uuid4()
-    harness.contacts[str(dossier_id)] = Contact(name="Jeanne Martin", email="jeanne@example.fr")
+    harness.contacts.known[str(dossier_id)] = Contact(
+        name="Jeanne Martin", email="jeanne@example.fr"
+    )
     start = clock.now() + timedelta(days=4)
 
     async with harness.running() as svc:
@@ -151,7 +153,9 @@ async def test_a_reminder_not_sent_before_its_session_started_is_never_sent(
     harness = Harness(db_dsn, kafka_bootstrap, smtp_port=smtp.port)
     dossiers = DossierService(kafka_bootstrap)
     dossier_id = uuid.uuid4()
-    harness.contacts[str(dossier_id)] = Contact(name="Jeanne Martin", email="jeanne@example.fr")
+    harness.contacts.known[str(dossier_id)] = Contact(
+        name="Jeanne Martin", email="jeanne@example.fr"
+    )
     start = harness.clock.now() + timedelta(days=4)
     async with harness.running() as svc:
         me, body = await _ready_to_schedule(svc, dossiers, harness, dossier_id, start)
