@@ -23,7 +23,6 @@ from tests.integration.harness import (
     ServiceHarness,
     auth,
     eventually,
-    start_group_at_end,
 )
 from tests.integration.harness import Publisher as ContractPublisher
 
@@ -39,7 +38,6 @@ __all__ = [
     "auth",
     "eventually",
     "link_token",
-    "start_group_at_end",
 ]
 
 LINK = re.compile(r"http://survey\.test/public/surveys/(\S+)")
