@@ -275,11 +275,13 @@ class ServiceHarness(Generic[Parts]):
     overrides: dict[str, Any] = field(default_factory=dict)
     """Settings a test changes."""
     real_clock: bool = False
-    """Run on the real clock instead (the console's tests of the dossier service)."""
+    """Run on the real clock instead: the console's tests open dossiers with dates taken from
+    the wall clock, which the dossier service must not see as being in its future."""
     contacts: Contacts = field(default_factory=Contacts)
     fake_contacts: bool = True
     """False: the service asks the dossier service for contacts over HTTP, as it runs."""
     group: str = ""
+    """The service's consumer group (a new one per harness unless given)."""
     _positioned: bool = False
 
     def __post_init__(self) -> None:
