@@ -10,7 +10,7 @@ import uuid
 
 from deploy.tokens import dev_token
 from tests.integration.console.conftest import Console, csrf_of, sign_in
-from tests.integration.dossier.conftest import MENTIONS
+from tests.integration.dossier.harness import MENTIONS
 
 
 def _address() -> str:
