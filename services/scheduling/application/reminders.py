@@ -69,6 +69,13 @@ async def cancel_reminders(
         await cancel_mail(conn, reminder_key(session.session_id, session.revision, offset))
 
 
+REMOTE_PRIVACY = (
+    "L'entretien est confidentiel : installez-vous seul(e) dans un lieu fermé et calme, où "
+    "personne ne vous entend, avec un casque ou des écouteurs si possible."
+)
+"""The charter's confidentiality, which a remote session depends on the beneficiary for."""
+
+
 def reminder_renderer(timezone: str) -> Renderer:
     """Renders a reminder in French, with the time in the centre's time zone."""
     zone = ZoneInfo(timezone)
@@ -78,7 +85,7 @@ def reminder_renderer(timezone: str) -> Renderer:
         starts = datetime.fromisoformat(p["starts_at"]).astimezone(zone)
         when = starts.strftime("%d/%m/%Y à %H:%M")
         where = (
-            f"Lien de connexion : {p['join_link']}"
+            f"Lien de connexion : {p['join_link']}\n{REMOTE_PRIVACY}"
             if p["modality"] == "remote"
             else f"Lieu : {p['place']}"
         )
