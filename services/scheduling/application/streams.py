@@ -5,14 +5,10 @@ from __future__ import annotations
 from typing import Any, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, TypeAdapter
-
-from services.scheduling.domain import sessions, staff
+from services.scheduling.domain import sessions, sites, staff
+from shared.aggregate.codec import EventCodec
 from shared.db import Connection
 from shared.eventstore import EventStore, NewEvent
-
-_SESSION_EVENTS: TypeAdapter[sessions.Event] = TypeAdapter(sessions.Event)
-_STAFF_EVENTS: TypeAdapter[staff.Event] = TypeAdapter(staff.Event)
 
 E = TypeVar("E")
 
@@ -33,13 +29,21 @@ def room_stream(room_id: UUID) -> str:
     return f"room-{room_id}"
 
 
+_CODECS: tuple[EventCodec[Any], ...] = (
+    sessions.CODEC,
+    staff.CODEC,
+    sites.SITE_CODEC,
+    sites.ROOM_CODEC,
+)
+
+
 def new_events(events: list[Any]) -> list[NewEvent]:
     """Domain events as the store keeps them: their type and their JSON fields."""
     converted = []
     for event in events:
-        assert isinstance(event, BaseModel)
-        data = event.model_dump(mode="json")
-        converted.append(NewEvent(type=data["type"], data=data))
+        codec = next(c for c in _CODECS if type(event) in c.types)
+        encoded = codec.encode(event)
+        converted.append(NewEvent(encoded.type, encoded.data, encoded.metadata, encoded.event_id))
     return converted
 
 
@@ -47,7 +51,7 @@ async def load_session(
     store: EventStore, conn: Connection, session_id: UUID
 ) -> tuple[sessions.Session | None, int]:
     stored = await store.read_stream(session_stream(session_id), conn=conn)
-    events = [_SESSION_EVENTS.validate_python(e.data) for e in stored]
+    events = [sessions.CODEC.decode(e) for e in stored]
     return sessions.fold(events), len(stored)
 
 
@@ -55,5 +59,5 @@ async def load_staff(
     store: EventStore, conn: Connection, staff_id: UUID
 ) -> tuple[staff.StaffMember | None, int]:
     stored = await store.read_stream(staff_stream(staff_id), conn=conn)
-    events = [_STAFF_EVENTS.validate_python(e.data) for e in stored]
+    events = [staff.CODEC.decode(e) for e in stored]
     return staff.fold(events), len(stored)

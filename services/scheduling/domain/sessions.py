@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Annotated, Literal, TypeAlias, assert_never
+from typing import Literal, TypeAlias, assert_never
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from services.scheduling.domain.rejection import conflict, forbidden, invalid, not_found
+from services.scheduling.domain.stored import StoredCodec
 from services.scheduling.domain.values import (
     BILAN_PHASES,
     DURATION_CAP_MINUTES,
@@ -29,6 +28,7 @@ from services.scheduling.domain.values import (
     SignerRole,
     overlaps,
 )
+from shared.aggregate.events import DomainEvent
 
 Status = Literal["scheduled", "cancelled", "no_show", "held"]
 
@@ -173,12 +173,8 @@ Command: TypeAlias = (
 # --- Events ----------------------------------------------------------------------------------
 
 
-class _Event(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class SessionScheduled(_Event):
-    type: Literal["SessionScheduled"] = "SessionScheduled"
+@dataclass(frozen=True, slots=True)
+class SessionScheduled(DomainEvent):
     session_id: UUID
     dossier_id: UUID
     site_id: UUID
@@ -193,55 +189,66 @@ class SessionScheduled(_Event):
     scheduled_at: datetime
 
 
-class SessionRescheduled(_Event):
-    type: Literal["SessionRescheduled"] = "SessionRescheduled"
+@dataclass(frozen=True, slots=True)
+class SessionRescheduled(DomainEvent):
     starts_at: datetime
     previous_starts_at: datetime
     requested_by: Initiator
     rescheduled_at: datetime
 
 
-class SessionCancelled(_Event):
-    type: Literal["SessionCancelled"] = "SessionCancelled"
+@dataclass(frozen=True, slots=True)
+class SessionCancelled(DomainEvent):
     cancelled_by: Initiator
     notice_hours: float
     reason: CancellationReason
     cancelled_at: datetime
 
 
-class NoShowRecorded(_Event):
-    type: Literal["NoShowRecorded"] = "NoShowRecorded"
+@dataclass(frozen=True, slots=True)
+class NoShowRecorded(DomainEvent):
     recorded_at: datetime
 
 
-class SessionHeld(_Event):
-    type: Literal["SessionHeld"] = "SessionHeld"
+@dataclass(frozen=True, slots=True)
+class SessionHeld(DomainEvent):
     started_at: datetime
     duration_minutes: int
 
 
-class AttendanceSigned(_Event):
-    type: Literal["AttendanceSigned"] = "AttendanceSigned"
+@dataclass(frozen=True, slots=True)
+class AttendanceSigned(DomainEvent):
     signer_role: SignerRole
     signed_at: datetime
 
 
-class ReminderSent(_Event):
-    type: Literal["ReminderSent"] = "ReminderSent"
+@dataclass(frozen=True, slots=True)
+class ReminderSent(DomainEvent):
     offset_minutes: int
     sent_at: datetime
 
 
-Event = Annotated[
+Event: TypeAlias = (
     SessionScheduled
     | SessionRescheduled
     | SessionCancelled
     | NoShowRecorded
     | SessionHeld
     | AttendanceSigned
-    | ReminderSent,
-    Field(discriminator="type"),
-]
+    | ReminderSent
+)
+
+EVENTS: tuple[type[Event], ...] = (
+    SessionScheduled,
+    SessionRescheduled,
+    SessionCancelled,
+    NoShowRecorded,
+    SessionHeld,
+    AttendanceSigned,
+    ReminderSent,
+)
+CODEC = StoredCodec[Event](EVENTS)
+"""Session events to and from the store, in the shape they were first stored in."""
 
 # --- State -----------------------------------------------------------------------------------
 
