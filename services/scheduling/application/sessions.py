@@ -13,7 +13,7 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from services.scheduling.adapters import read_models as rm
-from services.scheduling.application import contract
+from services.scheduling.application import streams
 from services.scheduling.application.access import (
     LEADERS,
     MANAGERS,
@@ -23,7 +23,6 @@ from services.scheduling.application.access import (
 )
 from services.scheduling.application.beneficiary_notices import NoticeKind, queue_notice
 from services.scheduling.application.reminders import cancel_reminders, queue_reminders
-from services.scheduling.application.streams import load_session, new_events, session_stream
 from services.scheduling.domain import sessions as s
 from services.scheduling.domain.availability import WorkingHours, within_hours
 from services.scheduling.domain.rejection import conflict, forbidden, invalid, not_found
@@ -37,12 +36,12 @@ from services.scheduling.domain.values import (
     SignerRole,
 )
 from services.scheduling.settings import Settings
+from shared.aggregate.repository import Loaded
 from shared.auth import Principal, Role
 from shared.clock import Clock
 from shared.db import Connection
-from shared.eventstore import ConcurrencyError, EventStore
+from shared.eventstore import EventStore
 from shared.keystore import KeyStore
-from shared.runtime import outbox_message
 from shared.unit_of_work import once_committed, unit_of_work
 
 
@@ -71,7 +70,7 @@ class SessionService:
         keys: Callable[[], KeyStore] | None = None,
     ) -> None:
         self._pool = pool
-        self._store = store
+        self.repository = streams.sessions(store)
         self._clock = clock
         self._settings = settings
         self._keys = keys
@@ -133,7 +132,7 @@ class SessionService:
             )
             now = self._clock.now()
             events = s.decide(None, command, now)
-            state, version = await self._record(conn, None, 0, events)
+            state, version = await self._record(conn, command.session_id, None, 0, events)
             if await queue_reminders(
                 conn,
                 state,
@@ -176,7 +175,7 @@ class SessionService:
         events = s.decide(state, s.RescheduleSession(starts_at, requested_by, bookings), now)
         offsets = self._settings.reminder_offsets_minutes
         await cancel_reminders(conn, state, offsets_minutes=offsets)
-        after, version = await self._record(conn, state, version, events)
+        after, version = await self._record(conn, state.session_id, state, version, events)
         if await queue_reminders(
             conn, after, offsets_minutes=offsets, place=await self._place(conn, after), now=now
         ):
@@ -223,7 +222,7 @@ class SessionService:
             await cancel_reminders(
                 conn, state, offsets_minutes=self._settings.reminder_offsets_minutes
             )
-            after, new_version = await self._record(conn, state, version, events)
+            after, new_version = await self._record(conn, state.session_id, state, version, events)
             await self._notify(conn, state, new_version, "absence", message, reason=reason)
             return after, new_version
 
@@ -232,7 +231,7 @@ class SessionService:
     ) -> tuple[s.Session, s.DossierFacts]:
         """A session whose free slots the caller may read: its beneficiary, or its actors."""
         async with self._pool().acquire() as conn:
-            state, _version = await load_session(self._store(), conn, session_id)
+            state, _version = await self._load(conn, session_id)
             if state is None:
                 raise not_found("session_not_found", "no such session")
             dossier = await rm.dossier_facts(conn, state.dossier_id)
@@ -255,7 +254,7 @@ class SessionService:
         me = principal_id(principal)
         if dossier is None or me is None or me != dossier.beneficiary_id:
             raise not_found("session_not_found", "no such session")
-        _require_version(session_id, expected_version, version)
+        self._require_version(session_id, expected_version, state, version)
         if state.status != rm.LIVE:
             raise conflict(
                 "session_not_scheduled", "this session is not planned", session_status=state.status
@@ -343,7 +342,7 @@ class SessionService:
             await cancel_reminders(
                 conn, state, offsets_minutes=self._settings.reminder_offsets_minutes
             )
-            return await self._record(conn, state, version, events)
+            return await self._record(conn, state.session_id, state, version, events)
 
     async def sign(
         self,
@@ -375,7 +374,7 @@ class SessionService:
                 raise forbidden(
                     "not_the_signer", "only the session's consultant signs for that role"
                 )
-            _require_version(session_id, expected_version, version)
+            self._require_version(session_id, expected_version, state, version)
             now = self._clock.now()
             command = s.SignAttendance(
                 signer_role=role,
@@ -384,7 +383,7 @@ class SessionService:
                 dossier=dossier,
             )
             events = s.decide(state, command, now)
-            return await self._record(conn, state, version, events)
+            return await self._record(conn, state.session_id, state, version, events)
 
     async def mark_reminder_sent(
         self, conn: Connection, session_id: UUID, offset_minutes: int, sent_at: datetime
@@ -393,9 +392,9 @@ class SessionService:
         version = await rm.session_version(conn, session_id)
         if version is None:
             return
-        state, version = await load_session(self._store(), conn, session_id)
+        state, version = await self._load(conn, session_id)
         events = s.decide(state, s.MarkReminderSent(offset_minutes, sent_at), sent_at)
-        await self._record(conn, state, version, events)
+        await self._record(conn, session_id, state, version, events)
 
     async def cancel_future_sessions(
         self, conn: Connection, dossier_id: UUID, after: datetime, *, bilan_only: bool
@@ -409,14 +408,14 @@ class SessionService:
             if bilan_only and row["phase"] not in BILAN_PHASES:
                 continue
             await rm.session_version(conn, row["session_id"])  # locks the row
-            state, version = await load_session(self._store(), conn, row["session_id"])
+            state, version = await self._load(conn, row["session_id"])
             assert state is not None
             # The beneficiary's choice (a withdrawal, or silence that is refusal) ends them.
             events = s.decide(state, s.CancelSession("beneficiary", "other"), self._clock.now())
             await cancel_reminders(
                 conn, state, offsets_minutes=self._settings.reminder_offsets_minutes
             )
-            await self._record(conn, state, version, events)
+            await self._record(conn, state.session_id, state, version, events)
             cancelled += 1
         return cancelled
 
@@ -425,7 +424,7 @@ class SessionService:
     async def session_for(self, principal: Principal, session_id: UUID) -> tuple[s.Session, int]:
         """A session the caller may see (its site's staff, or its own beneficiary)."""
         async with self._pool().acquire() as conn:
-            state, version = await load_session(self._store(), conn, session_id)
+            state, version = await self._load(conn, session_id)
             if state is None:
                 raise not_found("session_not_found", "no such session")
             if principal.has_any_role({Role.BENEFICIARY}):
@@ -444,7 +443,7 @@ class SessionService:
         found = []
         async with self._pool().acquire() as conn:
             for row in await rm.sessions_of_dossier(conn, dossier_id):
-                state, version = await load_session(self._store(), conn, row["session_id"])
+                state, version = await self._load(conn, row["session_id"])
                 assert state is not None
                 found.append((state, version))
         return found
@@ -476,13 +475,13 @@ class SessionService:
             await cancel_reminders(
                 conn, state, offsets_minutes=self._settings.reminder_offsets_minutes
             )
-            return await self._record(conn, state, version, events)
+            return await self._record(conn, state.session_id, state, version, events)
 
     async def _locked(self, conn: Connection, session_id: UUID) -> tuple[s.Session, int]:
         current = await rm.session_version(conn, session_id)
         if current is None:
             raise not_found("session_not_found", "no such session")
-        state, version = await load_session(self._store(), conn, session_id)
+        state, version = await self._load(conn, session_id)
         assert state is not None
         return state, version
 
@@ -493,36 +492,34 @@ class SessionService:
         dossier = await rm.dossier_facts(conn, state.dossier_id)
         referent = dossier.referent_id if dossier else None
         require_session_actor(principal, state.site_id, state.consultant_id, referent)
-        _require_version(session_id, expected_version, version)
+        self._require_version(session_id, expected_version, state, version)
         return state, version
 
+    async def _load(self, conn: Connection, session_id: UUID) -> tuple[s.Session | None, int]:
+        loaded = await self.repository.load(session_id, conn=conn)
+        return loaded.state, loaded.version
+
     async def _record(
-        self, conn: Connection, state: s.Session | None, version: int, events: list[s.Event]
+        self,
+        conn: Connection,
+        session_id: UUID,
+        state: s.Session | None,
+        version: int,
+        events: list[s.Event],
     ) -> tuple[s.Session, int]:
-        outbox = []
-        after = state
-        for event in events:
-            after = s.evolve(after, event)
-            outbox.append(outbox_message(contract.session_event(after, event), str(after.site_id)))
-        assert after is not None
-        new_version = await self._store().append(
-            session_stream(after.session_id),
-            version,
-            new_events(list(events)),
-            outbox=outbox,
-            conn=conn,
-        )
-        await rm.save_session(conn, after, new_version)
-        return after, new_version
+        """Append with the contract events and the read model, in the command's transaction."""
+        after = await self.repository.append(session_id, Loaded(state, version), events, conn=conn)
+        assert after.state is not None
+        return after.state, after.version
+
+    def _require_version(
+        self, session_id: UUID, expected: int, state: s.Session, current: int
+    ) -> None:
+        """Checked only once the caller may act: a stale version answered to someone who may
+        not would tell them the session exists."""
+        self.repository.check_version(session_id, Loaded(state, current), expected)
 
     async def _place(self, conn: Connection, state: s.Session) -> str | None:
         if state.room_id is None:
             return None
         return await rm.place_of(conn, state.room_id)
-
-
-def _require_version(session_id: UUID, expected: int, current: int) -> None:
-    """Checked only once the caller may act: a stale version answered to someone who may not
-    would tell them the session exists."""
-    if current != expected:
-        raise ConcurrencyError(session_stream(session_id), expected, current)
