@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeAlias, assert_never
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -55,6 +56,69 @@ class ScheduleRequest:
     planned_minutes: int
     assessment_reason: AssessmentReason | None = None
     assessment_habilitation: str | None = None
+
+
+# --- What a route asks of an existing session (the application gathers the facts) -----------
+
+
+@dataclass(frozen=True, slots=True)
+class Reschedule:
+    """Move a session; its pending reminders are replaced by ones for the new start."""
+
+    starts_at: datetime
+    requested_by: Initiator
+
+
+@dataclass(frozen=True, slots=True)
+class Cancel:
+    """Cancel a session; the notice is counted from now, its reminders are cancelled."""
+
+    cancelled_by: Initiator
+    reason: CancellationReason
+
+
+@dataclass(frozen=True, slots=True)
+class NoShow:
+    """The beneficiary did not come (only once the session has started)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """The session took place: its actual start and duration count towards the 24 hours."""
+
+    started_at: datetime
+    duration_minutes: int
+
+
+@dataclass(frozen=True, slots=True)
+class Sign:
+    """The caller signs the attendance: as the beneficiary or as the consultant."""
+
+    signed_at: datetime | None
+    """When the signature was made; now if None."""
+
+
+@dataclass(frozen=True, slots=True)
+class MoveAsBeneficiary:
+    """The beneficiary moves their own session to a free slot of its consultant, within
+    working hours; the consultant is told by mail, with the beneficiary's words."""
+
+    starts_at: datetime
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeOfAbsence:
+    """The beneficiary warns that they will not come: the session is cancelled by them, and
+    the consultant is told by mail, with the beneficiary's words."""
+
+    reason: CancellationReason
+    message: str
+
+
+SessionRequest: TypeAlias = (
+    Reschedule | Cancel | NoShow | Held | Sign | MoveAsBeneficiary | NoticeOfAbsence
+)
 
 
 class SessionService:
@@ -143,6 +207,44 @@ class SessionService:
                 once_committed(self.wake_mail)
             return state, version
 
+    async def execute(
+        self,
+        conn: Connection,
+        principal: Principal,
+        session_id: UUID,
+        expected_version: int,
+        request: SessionRequest,
+    ) -> tuple[s.Session, int]:
+        """Run `request` on an existing session in the caller's transaction (a route's): the
+        session is locked, who may act is checked before the version read, then the rules."""
+        match request:
+            case Reschedule():
+                state, version = await self._authorised(
+                    conn, principal, session_id, expected_version
+                )
+                return await self._move(
+                    conn, state, version, request.starts_at, request.requested_by
+                )
+            case Cancel():
+                command = s.CancelSession(request.cancelled_by, request.reason)
+                return await self._simple(conn, principal, session_id, expected_version, command)
+            case NoShow():
+                return await self._simple(
+                    conn, principal, session_id, expected_version, s.RecordNoShow()
+                )
+            case Held():
+                return await self._held(conn, principal, session_id, expected_version, request)
+            case Sign():
+                return await self._sign(conn, principal, session_id, expected_version, request)
+            case MoveAsBeneficiary():
+                return await self._move_as_beneficiary(
+                    conn, principal, session_id, expected_version, request
+                )
+            case NoticeOfAbsence():
+                return await self._absence(conn, principal, session_id, expected_version, request)
+            case _:
+                assert_never(request)
+
     async def reschedule(
         self,
         principal: Principal,
@@ -151,10 +253,31 @@ class SessionService:
         starts_at: datetime,
         requested_by: Initiator,
     ) -> tuple[s.Session, int]:
-        """Move a session; its pending reminders are replaced by ones for the new start."""
+        """`Reschedule` in a transaction of its own (the routes run in theirs: `execute`)."""
+        request = Reschedule(starts_at, requested_by)
+        return await self._in_own_transaction(principal, session_id, expected_version, request)
+
+    async def cancel(
+        self,
+        principal: Principal,
+        session_id: UUID,
+        expected_version: int,
+        cancelled_by: Initiator,
+        reason: CancellationReason,
+    ) -> tuple[s.Session, int]:
+        """`Cancel` in a transaction of its own (the routes run in theirs: `execute`)."""
+        request = Cancel(cancelled_by, reason)
+        return await self._in_own_transaction(principal, session_id, expected_version, request)
+
+    async def _in_own_transaction(
+        self,
+        principal: Principal,
+        session_id: UUID,
+        expected_version: int,
+        request: SessionRequest,
+    ) -> tuple[s.Session, int]:
         async with unit_of_work(self._pool()) as conn:
-            state, version = await self._authorised(conn, principal, session_id, expected_version)
-            return await self._move(conn, state, version, starts_at, requested_by)
+            return await self.execute(conn, principal, session_id, expected_version, request)
 
     async def _move(
         self,
@@ -182,49 +305,108 @@ class SessionService:
             once_committed(self.wake_mail)
         return after, version
 
+    async def _held(
+        self,
+        conn: Connection,
+        principal: Principal,
+        session_id: UUID,
+        expected_version: int,
+        request: Held,
+    ) -> tuple[s.Session, int]:
+        state, version = await self._authorised(conn, principal, session_id, expected_version)
+        await rm.lock(conn, f"dossier:{state.dossier_id}")
+        dossier = await rm.dossier_facts(conn, state.dossier_id)
+        assert dossier is not None, "a session exists only for a known dossier"
+        command = s.RecordSessionHeld(
+            started_at=request.started_at,
+            duration_minutes=request.duration_minutes,
+            dossier=dossier,
+            bilan_minutes_used=await rm.bilan_minutes_used(
+                conn, state.dossier_id, excluding=session_id
+            ),
+        )
+        events = s.decide(state, command, self._clock.now())
+        await cancel_reminders(conn, state, offsets_minutes=self._settings.reminder_offsets_minutes)
+        return await self._record(conn, state.session_id, state, version, events)
+
+    async def _sign(
+        self,
+        conn: Connection,
+        principal: Principal,
+        session_id: UUID,
+        expected_version: int,
+        request: Sign,
+    ) -> tuple[s.Session, int]:
+        state, version = await self._locked(conn, session_id)
+        dossier = await rm.dossier_facts(conn, state.dossier_id)
+        assert dossier is not None
+        role: SignerRole
+        if principal.has_any_role({Role.BENEFICIARY}):
+            if principal_id(principal) != dossier.beneficiary_id:
+                raise not_found("session_not_found", "no such session")
+            role = "beneficiary"
+        elif principal.has_any_role(LEADERS):
+            require_site_visible(principal, state.site_id, "session")
+            role = "consultant"
+        else:
+            raise forbidden("not_a_signer", "the beneficiary or the consultant signs")
+        signer = principal_id(principal)
+        if signer is None:
+            raise forbidden("not_the_signer", "the token does not name a person")
+        if role == "consultant" and signer != state.consultant_id:
+            # Who may act before the version (the domain says it again).
+            raise forbidden("not_the_signer", "only the session's consultant signs for that role")
+        self._require_version(session_id, expected_version, state, version)
+        now = self._clock.now()
+        command = s.SignAttendance(
+            signer_role=role,
+            signer_id=signer,
+            signed_at=request.signed_at or now,
+            dossier=dossier,
+        )
+        events = s.decide(state, command, now)
+        return await self._record(conn, state.session_id, state, version, events)
+
     # --- the beneficiary's own requests ------------------------------------------------------
 
-    async def move_as_beneficiary(
+    async def _move_as_beneficiary(
         self,
+        conn: Connection,
         principal: Principal,
         session_id: UUID,
         expected_version: int,
-        starts_at: datetime,
-        message: str,
+        request: MoveAsBeneficiary,
     ) -> tuple[s.Session, int]:
-        """The beneficiary moves their own session to a free slot of its consultant, within
-        working hours; the consultant is told by mail, with the beneficiary's words."""
-        async with unit_of_work(self._pool()) as conn:
-            state, version = await self._own_upcoming(conn, principal, session_id, expected_version)
-            if not within_hours(self._working_hours(), starts_at, state.planned_minutes):
-                raise invalid(
-                    "outside_working_hours", "choose a time among the consultant's free slots"
-                )
-            after, new_version = await self._move(conn, state, version, starts_at, "beneficiary")
-            await self._notify(
-                conn, state, new_version, "move", message, new_starts_at=after.starts_at
+        state, version = await self._own_upcoming(conn, principal, session_id, expected_version)
+        if not within_hours(self._working_hours(), request.starts_at, state.planned_minutes):
+            raise invalid(
+                "outside_working_hours", "choose a time among the consultant's free slots"
             )
-            return after, new_version
+        after, new_version = await self._move(
+            conn, state, version, request.starts_at, "beneficiary"
+        )
+        await self._notify(
+            conn, state, new_version, "move", request.message, new_starts_at=after.starts_at
+        )
+        return after, new_version
 
-    async def cancel_as_beneficiary(
+    async def _absence(
         self,
+        conn: Connection,
         principal: Principal,
         session_id: UUID,
         expected_version: int,
-        reason: CancellationReason,
-        message: str,
+        request: NoticeOfAbsence,
     ) -> tuple[s.Session, int]:
-        """The beneficiary warns that they will not come: the session is cancelled by them,
-        and the consultant is told by mail, with the beneficiary's words."""
-        async with unit_of_work(self._pool()) as conn:
-            state, version = await self._own_upcoming(conn, principal, session_id, expected_version)
-            events = s.decide(state, s.CancelSession("beneficiary", reason), self._clock.now())
-            await cancel_reminders(
-                conn, state, offsets_minutes=self._settings.reminder_offsets_minutes
-            )
-            after, new_version = await self._record(conn, state.session_id, state, version, events)
-            await self._notify(conn, state, new_version, "absence", message, reason=reason)
-            return after, new_version
+        state, version = await self._own_upcoming(conn, principal, session_id, expected_version)
+        command = s.CancelSession("beneficiary", request.reason)
+        events = s.decide(state, command, self._clock.now())
+        await cancel_reminders(conn, state, offsets_minutes=self._settings.reminder_offsets_minutes)
+        after, new_version = await self._record(conn, state.session_id, state, version, events)
+        await self._notify(
+            conn, state, new_version, "absence", request.message, reason=request.reason
+        )
+        return after, new_version
 
     async def free_slots_for(
         self, principal: Principal, session_id: UUID
@@ -296,94 +478,6 @@ class SessionService:
             frozenset(st.working_weekdays),
             st.display_timezone,
         )
-
-    async def cancel(
-        self,
-        principal: Principal,
-        session_id: UUID,
-        expected_version: int,
-        cancelled_by: Initiator,
-        reason: CancellationReason,
-    ) -> tuple[s.Session, int]:
-        """Cancel a session; the notice is counted from now, its reminders are cancelled."""
-        return await self._simple(
-            principal, session_id, expected_version, s.CancelSession(cancelled_by, reason)
-        )
-
-    async def record_no_show(
-        self, principal: Principal, session_id: UUID, expected_version: int
-    ) -> tuple[s.Session, int]:
-        """The beneficiary did not come (only once the session has started)."""
-        return await self._simple(principal, session_id, expected_version, s.RecordNoShow())
-
-    async def record_held(
-        self,
-        principal: Principal,
-        session_id: UUID,
-        expected_version: int,
-        started_at: datetime,
-        duration_minutes: int,
-    ) -> tuple[s.Session, int]:
-        """The session took place: its actual start and duration count towards the 24 hours."""
-        async with unit_of_work(self._pool()) as conn:
-            state, version = await self._authorised(conn, principal, session_id, expected_version)
-            await rm.lock(conn, f"dossier:{state.dossier_id}")
-            dossier = await rm.dossier_facts(conn, state.dossier_id)
-            assert dossier is not None, "a session exists only for a known dossier"
-            command = s.RecordSessionHeld(
-                started_at=started_at,
-                duration_minutes=duration_minutes,
-                dossier=dossier,
-                bilan_minutes_used=await rm.bilan_minutes_used(
-                    conn, state.dossier_id, excluding=session_id
-                ),
-            )
-            events = s.decide(state, command, self._clock.now())
-            await cancel_reminders(
-                conn, state, offsets_minutes=self._settings.reminder_offsets_minutes
-            )
-            return await self._record(conn, state.session_id, state, version, events)
-
-    async def sign(
-        self,
-        principal: Principal,
-        session_id: UUID,
-        expected_version: int,
-        signed_at: datetime | None,
-    ) -> tuple[s.Session, int]:
-        """The caller signs the attendance: as the beneficiary or as the consultant."""
-        async with unit_of_work(self._pool()) as conn:
-            state, version = await self._locked(conn, session_id)
-            dossier = await rm.dossier_facts(conn, state.dossier_id)
-            assert dossier is not None
-            role: SignerRole
-            if principal.has_any_role({Role.BENEFICIARY}):
-                if principal_id(principal) != dossier.beneficiary_id:
-                    raise not_found("session_not_found", "no such session")
-                role = "beneficiary"
-            elif principal.has_any_role(LEADERS):
-                require_site_visible(principal, state.site_id, "session")
-                role = "consultant"
-            else:
-                raise forbidden("not_a_signer", "the beneficiary or the consultant signs")
-            signer = principal_id(principal)
-            if signer is None:
-                raise forbidden("not_the_signer", "the token does not name a person")
-            if role == "consultant" and signer != state.consultant_id:
-                # Who may act before the version (the domain says it again).
-                raise forbidden(
-                    "not_the_signer", "only the session's consultant signs for that role"
-                )
-            self._require_version(session_id, expected_version, state, version)
-            now = self._clock.now()
-            command = s.SignAttendance(
-                signer_role=role,
-                signer_id=signer,
-                signed_at=signed_at or now,
-                dossier=dossier,
-            )
-            events = s.decide(state, command, now)
-            return await self._record(conn, state.session_id, state, version, events)
 
     async def mark_reminder_sent(
         self, conn: Connection, session_id: UUID, offset_minutes: int, sent_at: datetime
@@ -464,18 +558,17 @@ class SessionService:
 
     async def _simple(
         self,
+        conn: Connection,
         principal: Principal,
         session_id: UUID,
         expected_version: int,
         command: s.Command,
     ) -> tuple[s.Session, int]:
-        async with unit_of_work(self._pool()) as conn:
-            state, version = await self._authorised(conn, principal, session_id, expected_version)
-            events = s.decide(state, command, self._clock.now())
-            await cancel_reminders(
-                conn, state, offsets_minutes=self._settings.reminder_offsets_minutes
-            )
-            return await self._record(conn, state.session_id, state, version, events)
+        """A command on a session one of its actors may give, that ends its reminders."""
+        state, version = await self._authorised(conn, principal, session_id, expected_version)
+        events = s.decide(state, command, self._clock.now())
+        await cancel_reminders(conn, state, offsets_minutes=self._settings.reminder_offsets_minutes)
+        return await self._record(conn, state.session_id, state, version, events)
 
     async def _locked(self, conn: Connection, session_id: UUID) -> tuple[s.Session, int]:
         current = await rm.session_version(conn, session_id)
