@@ -10,7 +10,7 @@ directory itself: each needs the sealed name the command carries, which no event
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from services.scheduling.adapters import read_models as rm
@@ -18,11 +18,14 @@ from services.scheduling.application import contract
 from services.scheduling.domain import sessions as s
 from services.scheduling.domain import sites
 from services.scheduling.domain import staff as st
-from shared.aggregate.repository import Loaded, Repository
+from shared.aggregate.codec import EventCodec
+from shared.aggregate.repository import Loaded, Project, Repository
+from shared.contracts.base import IntegrationEvent
 from shared.eventstore import EventStore, OutboxMessage
 from shared.runtime import outbox_message
 
 Store = EventStore | Callable[[], EventStore]
+E = TypeVar("E", sites.SiteOpened, sites.RoomRegistered)
 
 ORGANISATION = "org"
 """`ce_siteid` of a staff fact about someone working at several sites."""
@@ -46,30 +49,29 @@ def staff(store: Store) -> Repository[st.StaffMember, st.Event]:
 
 
 def site_streams(store: Store) -> Repository[sites.SiteOpened, sites.SiteOpened]:
-    """A site's stream holds its opening only: the state is that event."""
-    return Repository(
-        prefix="site",
-        codec=sites.SITE_CODEC,
-        evolve=_itself,
-        store=store,
-        outbox=lambda _site, event: [
-            outbox_message(contract.site_event(event), str(event.site_id))
-        ],
-        project=_project_site,
-    )
+    return _created_once("site", sites.SITE_CODEC, store, contract.site_event, _project_site)
 
 
 def room_streams(store: Store) -> Repository[sites.RoomRegistered, sites.RoomRegistered]:
-    """A room's stream holds its registration only: the state is that event."""
+    return _created_once("room", sites.ROOM_CODEC, store, contract.room_event, _project_room)
+
+
+def _created_once(
+    prefix: str,
+    codec: EventCodec[E],
+    store: Store,
+    published: Callable[[E], IntegrationEvent],
+    project: Project[E],
+) -> Repository[E, E]:
+    """A stream holding one event, its creation (a site's opening, a room's registration):
+    the state is that event, published on its site."""
     return Repository(
-        prefix="room",
-        codec=sites.ROOM_CODEC,
+        prefix=prefix,
+        codec=codec,
         evolve=_itself,
         store=store,
-        outbox=lambda _room, event: [
-            outbox_message(contract.room_event(event), str(event.site_id))
-        ],
-        project=_project_room,
+        outbox=lambda _state, event: [outbox_message(published(event), str(event.site_id))],
+        project=project,
     )
 
 
@@ -97,7 +99,7 @@ def _staff_outbox(after: st.StaffMember, event: st.Event) -> list[OutboxMessage]
     return [outbox_message(contract.staff_event(after.staff_id, event), staff_site(after.site_ids))]
 
 
-def _itself(_state: Any, event: Any) -> Any:
+def _itself(_state: E | None, event: E) -> E:
     return event
 
 

@@ -66,15 +66,13 @@ class StoredCodec(EventCodec[E]):
         data: Mapping[str, Any] | None = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> E:
-        if isinstance(stored, str):
-            type_name = stored
-        else:
-            type_name, data, metadata = stored.type, stored.data, stored.metadata
+        if not isinstance(stored, str):  # a stored record: its parts, as the kit reads them
+            return self.decode(stored.type, stored.data, stored.metadata)
         values = dict(data or {})
-        named = values.pop(TYPE_KEY, type_name)
-        if named != type_name:
-            raise CodecError(f"an event stored as {type_name} names itself {named!r}")
-        return super().decode(type_name, values, metadata)
+        named = values.pop(TYPE_KEY, stored)
+        if named != stored:
+            raise CodecError(f"an event stored as {stored} names itself {named!r}")
+        return super().decode(stored, values, metadata)
 
 
 def stored_time(value: datetime) -> str:
