@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import timedelta
 
 import click
@@ -114,17 +116,23 @@ def token(
     "test",
     context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
 )
-@click.option("--no-lint", is_flag=True, help="Skip ruff and mypy.")
+@click.option("--no-lint", is_flag=True, help="Skip ruff, mypy and the import contracts.")
 @click.option(
     "--containers/--no-containers",
     default=None,
     help="Run `bilan containers test` after pytest (default: only without pytest args).",
 )
+@click.option(
+    "--unit",
+    is_flag=True,
+    help="Only the lint and tests/unit: no stack, browser or containers.",
+)
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
-def test(no_lint: bool, containers: bool | None, pytest_args: tuple[str, ...]) -> None:
-    """Start the stack if needed, then ruff, mypy, the whole test suite (extra args go to
-    pytest) and the end-to-end journey against the Bilan image's containers."""
-    run_checks(pytest_args, lint=not no_lint, containers=containers)
+def test(no_lint: bool, containers: bool | None, unit: bool, pytest_args: tuple[str, ...]) -> None:
+    """Start the stack if needed, then ruff, mypy, the import contracts, the whole test suite
+    (extra args go to pytest) and the end-to-end journey against the Bilan image's containers.
+    With --unit: the lint and tests/unit alone, without starting anything."""
+    run_checks(pytest_args, lint=not no_lint, containers=containers, unit=unit)
 
 
 @main.group(name="containers")
@@ -228,33 +236,9 @@ def reporting_group() -> None:
 @reporting_group.command("rebuild")
 def reporting_rebuild() -> None:
     """Replay the topics from the beginning into a fresh projection, then switch to it."""
-    import asyncio
-
-    from services.reporting.rebuild import rebuild
-    from services.reporting.settings import Settings
-
-    async def run() -> None:
-        bar_holder: dict[str, object] = {}
-
-        def on_total(total: int) -> None:
-            bar = click.progressbar(length=max(total, 1), label="Replaying events")
-            bar.__enter__()
-            bar_holder["bar"] = bar
-
-        def progress(done: int) -> None:
-            bar = bar_holder.get("bar")
-            if bar is not None:
-                bar.update(done)  # type: ignore[attr-defined]
-
-        try:
-            result = await rebuild(Settings(), on_total=on_total, progress=progress)
-        finally:
-            bar = bar_holder.get("bar")
-            if bar is not None:
-                bar.__exit__(None, None, None)  # type: ignore[attr-defined]
-        click.echo(
-            f"switched to {result.generation} (was {result.previous}): {result.events} events, "
-            f"{result.undecodable} undecodable, {result.rate:,.0f} events/s"
-        )
-
-    asyncio.run(run())
+    # The reporting service's own command (`python -m services.reporting rebuild`), run in a
+    # process of its own: the tooling imports no service. Its progress and result reach the
+    # terminal directly; its exit status is ours.
+    completed = subprocess.run([sys.executable, "-m", "services.reporting", "rebuild"], check=False)
+    if completed.returncode != 0:
+        raise SystemExit(completed.returncode)

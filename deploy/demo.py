@@ -91,9 +91,24 @@ ROUTES: Final = (
     ("public_employer", "public_model"),
 )
 SITES: Final = (
-    ("Lyon Part-Dieu", "auvergne_rhone_alpes", ("Salle Bellecour", "Salle Fourvière")),
-    ("Nantes Île de Nantes", "pays_de_la_loire", ("Salle Erdre", "Salle Loire")),
-    ("Lille Euralille", "hauts_de_france", ("Salle Vauban", "Salle Wazemmes")),
+    (
+        "Lyon Part-Dieu",
+        "auvergne_rhone_alpes",
+        "20 rue de la Villette, 69003 Lyon",
+        ("Salle Bellecour", "Salle Fourvière"),
+    ),
+    (
+        "Nantes Île de Nantes",
+        "pays_de_la_loire",
+        "8 quai François Mitterrand, 44200 Nantes",
+        ("Salle Erdre", "Salle Loire"),
+    ),
+    (
+        "Lille Euralille",
+        "hauts_de_france",
+        "3 avenue Le Corbusier, 59000 Lille",
+        ("Salle Vauban", "Salle Wazemmes"),
+    ),
 )
 FIRST_NAMES: Final = (
     "Camille", "Léa", "Manon", "Chloé", "Inès", "Sarah", "Julie", "Emma", "Louise", "Clara",
@@ -237,11 +252,15 @@ class Demo:
         api = self.api
         now = api.now()
         existing = {s["name"] for s in api.get("scheduling", "/sites", api.admin)}
-        for name, region, rooms in SITES:
+        for name, region, address, rooms in SITES:
             label = name if name not in existing else f"{name} ({self.batch})"
             site_id = str(
                 api.call(
-                    "scheduling", "POST", "/sites", api.admin, {"name": label, "region": region}
+                    "scheduling",
+                    "POST",
+                    "/sites",
+                    api.admin,
+                    {"name": label, "region": region, "address": address},
                 ).json()["site_id"]
             )
             room_ids = []
@@ -836,10 +855,19 @@ class Demo:
                 f"{sum(d.reached == 'completed' for d in self.dossiers)} completed so far"
             )
         self.reminder_on_time()
+        self.book_what_comes_next()
         self.result.dossiers = {d.dossier_id: d.reached for d in self.dossiers}
         self.result.beneficiaries = {d.dossier_id: d.beneficiary_id for d in self.dossiers}
         self.result.clock_ended_at = _iso(self.api.now())
         return self.result
+
+    def book_what_comes_next(self) -> None:
+        """The bilans under way have their next session booked, in the days after the demo's
+        year: what their beneficiaries see first in the console, and can move."""
+        self._slot, self._slot_base = 0, self.api.now() + timedelta(days=2)
+        for d in self.dossiers:
+            if d.reached in ("preliminary", "investigation", "conclusion"):
+                self.schedule(d, d.reached)
 
     def reminder_on_time(self) -> None:
         """A follow-up interview booked for the next working day, and its reminder on the day.

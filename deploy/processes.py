@@ -59,11 +59,13 @@ def prepare_folders() -> None:
 CONSOLE_URL: Final = "http://127.0.0.1:8000"
 
 
-def _service(name: str, port: int, **extra: str) -> ProcessSpec:
+def _service(name: str, port: int, *, sends_mail: bool = True, **extra: str) -> ProcessSpec:
     prefix = f"BILAN_{name.upper()}_"
+    # Only settings the process has: reporting sends no mail and has no SMTP settings.
+    mail = {f"{prefix}SMTP_PORT": str(SMTP_PORT)} if sends_mail else {}
     env = {
         f"{prefix}HTTP_PORT": str(port),
-        f"{prefix}SMTP_PORT": str(SMTP_PORT),
+        **mail,
         # People's tokens come from the console: its keys, read from its JWKS.
         f"{prefix}JWT_JWKS_SOURCE": f"{CONSOLE_URL}/.well-known/jwks.json",
         # The demo moves time forward (reminders, deadlines, six-month surveys); settings
@@ -108,5 +110,5 @@ PROCESSES: Final[tuple[ProcessSpec, ...]] = (
     _service("scheduling", 8002),
     # The survey link in e-mails opens the console's HTML questionnaire.
     _service("survey", 8003, PUBLIC_ANSWER_URL=f"{CONSOLE_URL}/public/surveys/{{token}}"),
-    _service("reporting", 8004),
+    _service("reporting", 8004, sends_mail=False),
 )

@@ -286,6 +286,25 @@ def ensure_dev_key_pair(private_path: Path, public_path: Path) -> None:
     )
 
 
+def ensure_signing_key(path: Path) -> None:
+    """Make an Ed25519 private key (PKCS 8 PEM, the owner's alone) once, if none is there.
+
+    The console's development signing key; here, not in the console, because the deployment
+    tooling also makes it (for the containers' journey) and imports no service."""
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = Ed25519PrivateKey.generate()
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    path.chmod(0o600)
+
+
 def _bearer_token(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")

@@ -34,7 +34,7 @@ from shared.clock import Clock, MovableClock
 from shared.db import Connection
 from shared.logging import bound, get_logger
 from shared.metrics import MAILS
-from shared.settings import ServiceSettings
+from shared.settings import MailSettings
 from shared.unit_of_work import unit_of_work
 
 log = get_logger(__name__)
@@ -125,7 +125,7 @@ async def cancel_mail(conn: Connection | asyncpg.Pool, key: str) -> bool:
 class SmtpTransport:
     """aiosmtplib with the service's SMTP settings."""
 
-    def __init__(self, settings: ServiceSettings) -> None:
+    def __init__(self, settings: MailSettings) -> None:
         self._settings = settings
         self._local_hostname = settings.smtp_local_hostname
 

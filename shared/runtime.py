@@ -37,6 +37,7 @@ from shared.web import (
     install_problem_handlers,
     operations_router,
 )
+from shared.web.forwarded import trust_forwarded_for
 
 log = get_logger(__name__)
 
@@ -307,6 +308,7 @@ def create_service_app(
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=s.max_request_body_bytes)
     # Added last, so outermost: a replayed answer carries its correlation id too.
     app.add_middleware(RequestContextMiddleware, service=s.service_name)
+    trust_forwarded_for(app, s.trusted_proxies)
     app.include_router(
         operations_router(
             {"database": runtime.check_database},

@@ -8,12 +8,12 @@ import uvicorn
 from fastapi import FastAPI
 
 from shared.logging import configure_logging
-from shared.settings import ServiceSettings
+from shared.settings import PlatformSettings
 
 GC_YOUNG_THRESHOLD = 20_000
 
 
-def serve(app: FastAPI, settings: ServiceSettings) -> None:
+def serve(app: FastAPI, settings: PlatformSettings) -> None:
     """Serve until SIGTERM/SIGINT; the app's lifespan starts and stops the runtime."""
     configure_logging(settings.service_name, settings.log_level)
     # A request allocates thousands of short-lived objects: with the default threshold (700)
@@ -30,4 +30,5 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
         log_config=None,  # keep the JSON handler configure_logging installed
         access_log=False,  # requests are counted in /metrics; their URLs may hold ids only
         lifespan="on",
+        proxy_headers=False,  # the app decides whom to believe (shared.web.forwarded)
     )

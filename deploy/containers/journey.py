@@ -33,7 +33,7 @@ from deploy.local.paths import REPO_ROOT
 from deploy.local.procs import StackError
 from deploy.processes import LOG_DIR, PROCESSES, ProcessSpec, prepare_folders
 from deploy.tokens import dev_token
-from shared.auth import ensure_dev_key_pair
+from shared.auth import ensure_dev_key_pair, ensure_signing_key
 from shared.settings import DEV_JWT_PRIVATE_KEY_FILE, DEV_JWT_PUBLIC_KEY_FILE, DEV_KEYS_DIR
 
 LABEL: Final = "bilan.containers-test"
@@ -123,13 +123,16 @@ def _init(docker: Docker, image: str) -> None:
 
 def _service_env(spec: ProcessSpec, internal_token: str) -> dict[str, str]:
     prefix = f"BILAN_{spec.name.upper()}_"
-    return {
-        **spec.env,
-        f"{prefix}JWT_PUBLIC_KEY_FILE": "/keys/dev-jwt-public.pem",
+    env = dict(spec.env)
+    # Only settings the process has: the console verifies no token (it issues people's), and
+    # neither it nor reporting calls another service with the internal token.
+    if spec.name != "console":
+        env[f"{prefix}JWT_PUBLIC_KEY_FILE"] = "/keys/dev-jwt-public.pem"
+    if spec.name not in ("console", "reporting"):
         # In development a service mints its calls' tokens from the private key, which only
         # the host's user may read; a container is given one minted here, as in production.
-        f"{prefix}INTERNAL_TOKEN": internal_token,
-    }
+        env[f"{prefix}INTERNAL_TOKEN"] = internal_token
+    return env
 
 
 def _console_key(folder: Path) -> Path:
@@ -137,8 +140,6 @@ def _console_key(folder: Path) -> Path:
 
     The console signs people's tokens with it; the host's copy is the host user's alone
     (mode 600), and a read-only container cannot make one. A development key only."""
-    from services.console.issuer import ensure_signing_key  # the console's own key format
-
     source = DEV_KEYS_DIR / "console-signing.pem"
     ensure_signing_key(source)
     copy = folder / "console-signing.pem"

@@ -126,11 +126,17 @@ class Backend:
         json: Any = None,
         headers: dict[str, str] | None = None,
         expect: tuple[int, ...] = (200,),
+        client: str | None = None,
     ) -> Reply:
-        """A call; statuses outside `expect` become the console's own problems (404, 403…)."""
+        """A call; statuses outside `expect` become the console's own problems (404, 403…).
+
+        `client` is the browser's address, for the calls a service limits per client (the
+        public survey links): the service believes the console's `X-Forwarded-For`."""
         sent = dict(headers or {})
         if token is not None:
             sent["Authorization"] = f"Bearer {token}"
+        if client is not None:
+            sent["X-Forwarded-For"] = client
         try:
             response = await self._clients[service].request(method, path, json=json, headers=sent)
         except httpx.HTTPError:
@@ -153,6 +159,13 @@ class Backend:
             raise Problem(404, "not_found", str(detail or "not found"), upstream=code)
         if response.status_code in (409, 412, 422, 428):
             raise Problem(409, "refused", str(detail), upstream=code)
+        if response.status_code == 429:
+            raise Problem(
+                429,
+                "rate_limited",
+                "too many attempts",
+                retry_after=response.headers.get("retry-after", "60"),
+            )
         raise Problem(502, "service_error", f"the {service} service failed", upstream=code)
 
     async def as_person(

@@ -44,6 +44,7 @@ from shared.db import PLATFORM_MIGRATIONS, create_pool, load_migrations, migrate
 from shared.logging import get_logger
 from shared.mail import MailSender, SmtpTransport, Transport
 from shared.web import Problem, RequestContextMiddleware, operations_router, problem_response
+from shared.web.forwarded import trust_forwarded_for
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 PURGE_EVERY_S = 600.0
@@ -184,7 +185,10 @@ def install_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> Response:
-        return _error_page(request, exc.status, exc.code)
+        page = _error_page(request, exc.status, exc.code)
+        if "retry_after" in exc.extensions:
+            page.headers["Retry-After"] = str(exc.extensions["retry_after"])
+        return page
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
@@ -244,6 +248,7 @@ def create_app(
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies)
     app.add_middleware(RequestContextMiddleware, service=settings.service_name)
+    trust_forwarded_for(app, settings.trusted_proxies)
     app.include_router(operations_router({"database": runtime.check_database}))
 
     @app.get("/.well-known/jwks.json", tags=["tokens"], summary="The console's public keys")

@@ -8,13 +8,17 @@ from pathlib import Path
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import DEV_KEYS_DIR, ServiceSettings
+from shared.settings import DEV_KEYS_DIR, BlindIndexSettings, MailSettings
 
 DEV_CONSOLE_SIGNING_KEY_FILE = DEV_KEYS_DIR / "console-signing.pem"
 
 
-class ConsoleSettings(ServiceSettings):
-    """Everything the console reads from its environment."""
+class ConsoleSettings(BlindIndexSettings, MailSettings):
+    """Everything the console reads from its environment.
+
+    Only the parts it uses: mail (sign-in links) and the blind index (sign-in look-ups), but
+    no Kafka, outbox relay, master key or token verification: it issues people's tokens and
+    verifies none."""
 
     model_config = SettingsConfigDict(env_prefix="BILAN_CONSOLE_", extra="ignore", frozen=True)
 
@@ -35,6 +39,9 @@ class ConsoleSettings(ServiceSettings):
         DEV_CONSOLE_SIGNING_KEY_FILE,
         description="PEM Ed25519 private key signing the access tokens the console issues "
         "(made once in development; its public half is served as the JWKS).",
+    )
+    jwt_audience: str = Field(
+        "bilan", description="`aud` of the tokens the console issues (the services' audience)."
     )
     token_issuer: str = Field(
         "bilan-console", description="`iss` of the console's tokens (the services' JWKS issuer)."

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from services.dossier.adapters.convention_pdf import DEVELOPMENT_PROVIDER, Provider
 from shared.settings import ServiceSettings
 
 
@@ -43,6 +44,49 @@ class Settings(ServiceSettings):
         le=365,
         description="Days after the end of a bilan before its documents are destroyed (R6313-7).",
     )
+
+    # Who the provider is, as every convention must say it (R6313-8; the NDA, L6351-1).
+    provider_legal_name: str | None = Field(
+        None, min_length=1, max_length=200, description="The organisation's legal name."
+    )
+    provider_address: str | None = Field(
+        None, min_length=1, max_length=300, description="Its registered address."
+    )
+    provider_siret: str | None = Field(
+        None, pattern=r"^\d{14}$", description="Its SIRET number (14 digits)."
+    )
+    provider_nda: str | None = Field(
+        None,
+        pattern=r"^\d{11}$",
+        description="Its declaration of activity number (NDA, 11 digits), from the prefect.",
+    )
+
+    @model_validator(mode="after")
+    def _provider_named_outside_development(self) -> Settings:
+        fields = ("provider_legal_name", "provider_address", "provider_siret", "provider_nda")
+        missing = [name for name in fields if getattr(self, name) is None]
+        if missing and (self.environment != "development" or len(missing) < len(fields)):
+            raise ValueError(
+                f"conventions must name the provider (R6313-8): set {', '.join(missing)}"
+                + ("" if self.environment == "development" else f" in {self.environment}")
+            )
+        # The manifests' example numbers are all zeros: a real convention cannot carry them.
+        if self.environment != "development" and (
+            set(self.provider_siret or "0") == {"0"} or set(self.provider_nda or "0") == {"0"}
+        ):
+            raise ValueError(
+                f"refusing to start in {self.environment}: provider_siret and provider_nda "
+                "must be the organisation's own, not the example zeros"
+            )
+        return self
+
+    def provider(self) -> Provider:
+        """The provider's identity for its documents; a placeholder only in development."""
+        name, address = self.provider_legal_name, self.provider_address
+        siret, nda = self.provider_siret, self.provider_nda
+        if name is None or address is None or siret is None or nda is None:
+            return DEVELOPMENT_PROVIDER  # development only: the validator says so
+        return Provider(name, address, siret, nda)
 
     def acceptance_period(self, kind: str) -> timedelta:
         """How long the parties of this kind of convention have to sign."""

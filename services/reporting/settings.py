@@ -9,11 +9,14 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ServiceSettings
+from shared.settings import ApiSettings, KafkaSettings
 
 
-class Settings(ServiceSettings):
-    """The reporting worker and API: topics to project, batch sizes, indicator parameters."""
+class Settings(ApiSettings, KafkaSettings):
+    """The reporting worker and API: topics to project, batch sizes, indicator parameters.
+
+    Only the parts it uses: no SMTP, outbox relay or master key (it sends no mail, writes no
+    events and holds no personal data)."""
 
     model_config = SettingsConfigDict(env_prefix="BILAN_REPORTING_", extra="ignore", frozen=True)
 

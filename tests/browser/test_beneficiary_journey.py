@@ -8,15 +8,17 @@ the end-to-end journey does."""
 from __future__ import annotations
 
 import base64
+import io
 import json
 import re
 from datetime import datetime, timedelta
 
+import pypdf
 from playwright.sync_api import Browser, Page, expect
 
 from deploy.client import BilanClient, body_text
 from tests.browser.conftest import CONSOLE, Steps
-from tests.e2e.journey import MENTIONS, Journey
+from tests.e2e.journey import MENTIONS, SITE_ADDRESS, Journey
 
 H = timedelta(hours=1)
 SIGN_IN_SUBJECT = "connexion"
@@ -36,6 +38,34 @@ def _context_page(browser: Browser, *, javascript: bool = True, phone: bool = Fa
         viewport={"width": 390, "height": 844} if phone else {"width": 1280, "height": 900},
     )
     return context.new_page()
+
+
+def _fits_a_phone(page: Page, steps: Steps, name: str) -> None:
+    """The page at a phone's width: nothing wider than the screen (no sideways scrolling),
+    then its screenshot and axe-core at that size, and back to the desktop size."""
+    page.set_viewport_size({"width": 360, "height": 780})
+    overflow = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert overflow[0] <= overflow[1], f"{name}: {overflow[0]} px wide on a {overflow[1]} px phone"
+    steps.check(page, name)
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def _signed_pdf_has_its_certificate(page: Page) -> None:
+    """The PDF offered after signing ends with the certificate page, whose fingerprint is the
+    one the page shows."""
+    shown = re.search(
+        r"[0-9a-f]{64}", page.get_by_role("status").filter(has_text="Vous avez signé").inner_text()
+    )
+    assert shown is not None
+    # The PDF opens in the browser's viewer: fetched with the page's own session instead.
+    href = page.get_by_role("link", name="Ouvrir la convention (PDF)").get_attribute("href")
+    pdf = page.request.get(f"{CONSOLE}{href}")
+    assert pdf.ok
+    assert pdf.headers["content-type"] == "application/pdf"
+    reader = pypdf.PdfReader(io.BytesIO(pdf.body()))
+    last = reader.pages[-1].extract_text()
+    assert "Certificat de signature électronique" in last
+    assert shown.group(0) in last.replace("\n", "")
 
 
 def _sign_in(page: Page, j: Journey, steps: Steps) -> None:
@@ -123,6 +153,7 @@ def test_a_beneficiary_lives_their_bilan_in_the_browser(
     page.get_by_role("button", name="Signer la convention").click()
     expect(page.get_by_text("Vous avez signé cette convention")).to_be_visible()
     steps.check(page, "convention-signed")
+    _signed_pdf_has_its_certificate(page)
     signed_convention = bilan.dossier(j.dossier)["convention"]
     assert signed_convention["status"] == "signed"
     j.assign_referent()
@@ -133,7 +164,11 @@ def test_a_beneficiary_lives_their_bilan_in_the_browser(
     page.goto(f"{CONSOLE}/mon-bilan")
     expect(page.get_by_role("heading", name="Prochaines séances")).to_be_visible()
     expect(page.get_by_text("À distance")).to_be_visible()
+    # Whom they meet, by name, and where: the site's address beside the room.
+    expect(page.get_by_text(j.secret.consultant_name).first).to_be_visible()
+    expect(page.get_by_text(f"Salle Flaubert — {SITE_ADDRESS}").first).to_be_visible()
     steps.check(page, "bilan-sessions")
+    _fits_a_phone(page, steps, "bilan-sessions-phone")
     with page.expect_download() as calendar:
         page.get_by_role("link", name="Ajouter à mon agenda").first.click()
     assert calendar.value.suggested_filename.endswith(".ics")

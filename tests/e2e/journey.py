@@ -27,6 +27,7 @@ MENTIONS = {
 }
 # Staff facts, dossier facts and sessions reach the other services over Kafka: a command
 # that depends on them is refused with one of these until they have arrived.
+SITE_ADDRESS = "12 rue Saint-Julien, 76100 Rouen"
 NOT_YET = (
     "referent_not_eligible",
     "habilitation_required",
@@ -54,6 +55,11 @@ class Secrets:
     @property
     def email(self) -> str:
         return f"zoe.quillebeuf.{self.tag}@e2e.example"
+
+    @property
+    def consultant_name(self) -> str:
+        """The referent's name: the beneficiary reads it, the platform never publishes it."""
+        return f"Hélène Vasseur-{self.tag}"
 
     @property
     def phone(self) -> str:
@@ -89,6 +95,7 @@ class Secrets:
         return [
             self.name,
             self.email,
+            self.consultant_name,
             self.phone,
             self.phone.replace(" ", ""),
             self.needs,
@@ -147,7 +154,7 @@ class Journey:
             "POST",
             "/sites",
             a.admin,
-            {"name": self.site_name, "region": "normandie"},
+            {"name": self.site_name, "region": "normandie", "address": SITE_ADDRESS},
             expect=201,
         ).json()
         self.site = str(site["site_id"])
@@ -161,9 +168,9 @@ class Journey:
         ).json()
         self.room = str(room["room_id"])
         now = a.now()
-        for staff_id, role in (
-            (self.consultant, "consultant"),
-            (self.psychologist, "psychologist"),
+        for staff_id, role, name in (
+            (self.consultant, "consultant", {"name": self.secret.consultant_name}),
+            (self.psychologist, "psychologist", {}),
         ):
             a.call(
                 "scheduling",
@@ -175,6 +182,7 @@ class Journey:
                     "roles": [role],
                     "site_ids": [self.site],
                     "contract": "employee",
+                    **name,
                 },
                 expect=201,
             )

@@ -15,7 +15,7 @@ from shared.contracts.rules import violations
 from tests.e2e.contract_log import log_since, offsets_now
 from tests.e2e.reporting import Auditor, day_after
 
-DOSSIERS = 6
+DOSSIERS = 11  # the fewest that leave a bilan under way at the end (RECENT_PATTERN)
 KAFKA = "127.0.0.1:9092"
 
 
@@ -76,6 +76,18 @@ def test_the_demo_fills_the_system_through_its_apis(bilan: BilanClient) -> None:
     starts = datetime.fromisoformat(upcoming[0]["starts_at"])
     ahead = starts - datetime.fromisoformat(result.clock_ended_at)
     assert timedelta(0) < ahead < timedelta(hours=2), "its 2-hour reminder is out, not it"
+    # The bilans under way have their next session booked: what their beneficiaries see
+    # first in the console, and may move.
+    ended = datetime.fromisoformat(result.clock_ended_at)
+    phases = ("preliminary", "investigation", "conclusion")
+    under_way = [d for d, stage in result.dossiers.items() if stage in phases]
+    assert under_way
+    for dossier in under_way:
+        booked = bilan.get("scheduling", f"/dossiers/{dossier}/sessions", manager)
+        assert any(
+            s["status"] == "scheduled" and datetime.fromisoformat(s["starts_at"]) > ended
+            for s in booked
+        ), dossier
 
     # Complaints and improvement actions.
     complaints = bilan.get("survey", "/complaints", quality)

@@ -17,7 +17,7 @@ import yaml  # type: ignore[import-untyped]  # no stubs among the dependencies
 from pydantic_settings import BaseSettings
 
 from deploy.init import InitSettings
-from shared.settings import ServiceSettings
+from shared.settings import PlatformSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -103,8 +103,7 @@ def _settings_class(variable: str) -> type[BaseSettings]:
         value
         for value in vars(module).values()
         if isinstance(value, type)
-        and issubclass(value, ServiceSettings)
-        and value is not ServiceSettings
+        and issubclass(value, PlatformSettings)
         and value.__module__ == module.__name__
     ]
     assert len(classes) == 1, f"services/{owner}/settings.py: one ServiceSettings subclass"

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from services.console.deps import CheckedForm, Console, ConsoleDep, MaybeSession
+from shared.ratelimit import client_key
 
 router = APIRouter(include_in_schema=False)
 MAX_TEXT = 2000
@@ -21,9 +22,16 @@ def _path(token: str) -> str:
     return f"/public/surveys/{quote(token[:200], safe='')}"
 
 
-async def _questionnaire(c: Console, token: str) -> tuple[int, dict[str, Any] | None]:
+async def _questionnaire(
+    c: Console, request: Request, token: str
+) -> tuple[int, dict[str, Any] | None]:
     reply = await c.backend.call(
-        "survey", "GET", _path(token), token=None, expect=(200, 404, 409, 410, 422)
+        "survey",
+        "GET",
+        _path(token),
+        token=None,
+        expect=(200, 404, 409, 410, 422),
+        client=client_key(request),
     )
     if reply.status == 422:
         return 404, None  # a malformed token is an unknown link
@@ -39,7 +47,7 @@ async def thanks(request: Request, c: ConsoleDep, session: MaybeSession) -> Resp
 async def questionnaire(
     request: Request, c: ConsoleDep, session: MaybeSession, token: str
 ) -> Response:
-    status, survey = await _questionnaire(c, token)
+    status, survey = await _questionnaire(c, request, token)
     if survey is None:
         return c.pages.render(
             request, "survey_gone.html", status=status, session=session, why=GONE[status]
@@ -59,7 +67,7 @@ async def questionnaire(
 async def answer(
     request: Request, c: ConsoleDep, session: MaybeSession, token: str, form: CheckedForm
 ) -> Response:
-    status, survey = await _questionnaire(c, token)
+    status, survey = await _questionnaire(c, request, token)
     if survey is None:
         return c.pages.render(
             request, "survey_gone.html", status=status, session=session, why=GONE[status]
@@ -97,6 +105,7 @@ async def answer(
             token=None,
             json={"answers": answers},
             expect=(201, 404, 409, 410, 422),
+            client=client_key(request),
         )
         if reply.status == 201:
             return RedirectResponse("/public/surveys/merci", status_code=303)

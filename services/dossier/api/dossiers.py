@@ -416,7 +416,8 @@ async def convention_document(
             beneficiary.beneficiary_id, beneficiary.sealed_name, purpose="identity.name", conn=conn
         )
         name = "[effacé]" if plain is ERASED else str(plain)
-    return Response(convention_pdf.render(convention, name), media_type="application/pdf")
+    document = convention_pdf.render(convention, name, svc.settings.provider())
+    return Response(document, media_type="application/pdf")
 
 
 @router.put("/dossiers/{dossier_id}/referent", response_model=m.CommandResult)

@@ -20,7 +20,7 @@ import orjson
 from shared.db import Connection, load_migrations, migrate
 
 from ..facts.model import KINDS
-from ..facts.store import FactStore
+from ..facts.state import FactStore
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 _CHUNK = 5_000

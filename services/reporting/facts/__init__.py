@@ -1,5 +1,6 @@
 """Facts projected from the three topics, folded order- and duplicate-independently."""
 
-from .store import FactStore, apply, apply_event, handles
+from .state import FactStore
+from .store import apply, apply_event, handles
 
 __all__ = ["FactStore", "apply", "apply_event", "handles"]

@@ -14,7 +14,7 @@ from shared.contracts import (
 )
 
 from .model import ActionFacts, ComplaintFacts, earliest, least
-from .store import Applier, FactStore, ts
+from .state import Applier, FactStore, ts
 
 
 def _complaint(store: FactStore, complaint_id: object) -> ComplaintFacts:

@@ -11,7 +11,7 @@ from shared.contracts import (
 )
 
 from .model import DataRequestFacts, earliest, least
-from .store import Applier, FactStore, ts
+from .state import Applier, FactStore, ts
 
 
 def _request(store: FactStore, request_id: object) -> DataRequestFacts:

@@ -29,7 +29,7 @@ from shared.contracts import (
 )
 
 from .model import DossierFacts, earliest, least
-from .store import Applier, FactStore, ts
+from .state import Applier, FactStore, ts
 
 
 def _dossier(store: FactStore, dossier_id: object) -> DossierFacts:

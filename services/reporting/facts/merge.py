@@ -11,7 +11,7 @@ from dataclasses import fields
 from typing import Any
 
 from .model import KINDS
-from .store import FactStore
+from .state import FactStore
 
 
 def combine(mine: Any, theirs: Any) -> Any:

@@ -13,7 +13,7 @@ from shared.contracts import (
 )
 
 from .model import SiteFacts, StaffFacts, earliest, least
-from .store import Applier, FactStore, ts
+from .state import Applier, FactStore, ts
 
 
 def _staff(store: FactStore, staff_id: object) -> StaffFacts:

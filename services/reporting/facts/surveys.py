@@ -7,7 +7,7 @@ from typing import Any
 from shared.contracts import SurveyAnswered, SurveyCancelled, SurveySent
 
 from .model import SurveyFacts, earliest, least
-from .store import Applier, FactStore, ts
+from .state import Applier, FactStore, ts
 
 
 def sent(store: FactStore, _ce_id: str, e: SurveySent) -> None:

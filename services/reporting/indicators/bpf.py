@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from ..facts.model import DossierFacts
-from ..facts.store import FactStore
+from ..facts.state import FactStore
 from .rows import BILAN_PHASES
 from .stats import day_start
 

@@ -14,7 +14,7 @@ from typing import Any, get_args
 
 from shared.contracts import AbandonReason, Phase, Situation, StaffRole
 
-from ..facts.store import FactStore
+from ..facts.state import FactStore
 from .index import QueryEngine, ScopeIndex, any_between
 from .stats import DAY_S, HOUR_S, Figure, count, day_start, mean, median, rate
 

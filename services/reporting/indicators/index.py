@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..facts.store import FactStore
+from ..facts.state import FactStore
 from .rows import MAX_BILAN_MINUTES, DossierRow, derive
 
 FOLLOW_UP_DELAY_S = 182 * 86_400.0

@@ -41,13 +41,16 @@ async def open_sites(db: Db) -> frozenset[UUID]:
     return frozenset(r["site_id"] for r in await db.fetch("SELECT site_id FROM sites"))
 
 
-async def insert_site(db: Db, site_id: UUID, name: str, region: str, at: datetime) -> None:
+async def insert_site(
+    db: Db, site_id: UUID, name: str, region: str, at: datetime, address: str | None
+) -> None:
     await db.execute(
-        "INSERT INTO sites (site_id, name, region, opened_at) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO sites (site_id, name, region, opened_at, address) VALUES ($1, $2, $3, $4, $5)",
         site_id,
         name,
         region,
         at,
+        address,
     )
 
 
@@ -89,11 +92,19 @@ async def room_facts(db: Db, room_id: UUID | None) -> s.RoomFacts | None:
 async def place_of(db: Db, room_id: UUID) -> str | None:
     """Where an in-person session takes place, as written in a reminder."""
     row = await db.fetchrow(
-        """SELECT sites.name AS site, rooms.name AS room FROM rooms JOIN sites USING (site_id)
-           WHERE room_id = $1""",
+        """SELECT sites.name AS site, sites.address, rooms.name AS room
+           FROM rooms JOIN sites USING (site_id) WHERE room_id = $1""",
         room_id,
     )
-    return f"{row['site']}, salle {row['room']}" if row else None
+    return place_label(row["site"], row["room"], row["address"]) if row else None
+
+
+def place_label(site: str, room: str, address: str | None) -> str:
+    """ "Lyon Part-Dieu, salle B12 — 20 rue de la Villette, 69003 Lyon". A room named
+    "Salle Bellecour" is not called "salle Salle Bellecour": centres name rooms both ways."""
+    room_label = room if room.casefold().startswith("salle") else f"salle {room}"
+    place = f"{site}, {room_label}"
+    return f"{place} — {address}" if address else place
 
 
 async def list_rooms(db: Db, site_id: UUID) -> list[asyncpg.Record]:

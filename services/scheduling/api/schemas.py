@@ -42,6 +42,11 @@ Email = Annotated[
 class OpenSiteBody(_Body):
     name: OrganisationLabel = Field(examples=["Lyon Part-Dieu"])
     region: OrganisationLabel = Field(examples=["auvergne_rhone_alpes"])
+    address: OrganisationLabel | None = Field(
+        None,
+        examples=["12 rue de la Villette, 69003 Lyon"],
+        description="Postal address, shown to beneficiaries beside the room of a session.",
+    )
 
 
 class SiteOut(BaseModel):
@@ -49,6 +54,7 @@ class SiteOut(BaseModel):
     name: str = Field(examples=["Lyon Part-Dieu"])
     region: str = Field(examples=["auvergne_rhone_alpes"])
     opened_at: datetime
+    address: str | None = None
 
 
 class RegisterRoomBody(_Body):

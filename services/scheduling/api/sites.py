@@ -25,7 +25,7 @@ router = APIRouter(tags=["sites"])
     summary="Open a site (admin)",
 )
 async def open_site(body: b.OpenSiteBody, who: Admin, svc: Service) -> b.SiteOut:
-    event = await svc.directory.open_site(uuid4(), body.name, body.region)
+    event = await svc.directory.open_site(uuid4(), body.name, body.region, body.address)
     return b.SiteOut(**asdict(event))
 
 

@@ -60,12 +60,14 @@ class DirectoryService:
         self._name_retention = name_retention
         self._blind_index_key = blind_index_key
 
-    async def open_site(self, site_id: UUID, name: str, region: str) -> sites.SiteOpened:
+    async def open_site(
+        self, site_id: UUID, name: str, region: str, address: str | None = None
+    ) -> sites.SiteOpened:
         """Open a site (organisation-wide: admin only, checked by the route)."""
         async with unit_of_work(self._pool()) as conn:
             exists = await rm.site_exists(conn, site_id)
             (event,) = sites.decide_site(
-                exists, sites.OpenSite(site_id, name, region), self._clock.now()
+                exists, sites.OpenSite(site_id, name, region, address), self._clock.now()
             )
             await self._sites.append(site_id, streams.NEW, [event], conn=conn)
             return event

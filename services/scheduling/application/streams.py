@@ -104,7 +104,7 @@ def _itself(_state: E | None, event: E) -> E:
 
 
 async def _project_site(conn: Any, _before: object, site: sites.SiteOpened, _version: int) -> None:
-    await rm.insert_site(conn, site.site_id, site.name, site.region, site.opened_at)
+    await rm.insert_site(conn, site.site_id, site.name, site.region, site.opened_at, site.address)
 
 
 async def _project_room(

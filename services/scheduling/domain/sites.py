@@ -16,6 +16,7 @@ class OpenSite:
     site_id: UUID
     name: str
     region: str
+    address: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,9 @@ class SiteOpened(DomainEvent):
     name: str
     region: str
     opened_at: datetime
+    address: str | None = None
+    """The postal address; kept in the stream, not published (events.md has none and a
+    consumer needs none)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +58,13 @@ def decide_site(exists: bool, command: OpenSite, now: datetime) -> list[SiteOpen
     if exists:
         raise conflict("site_exists", "this site is already open")
     return [
-        SiteOpened(site_id=command.site_id, name=command.name, region=command.region, opened_at=now)
+        SiteOpened(
+            site_id=command.site_id,
+            name=command.name,
+            region=command.region,
+            opened_at=now,
+            address=command.address,
+        )
     ]
 
 

@@ -105,3 +105,26 @@ async def test_a_survey_answer_needs_the_form_token(console: Console, kafka_boot
         refused = await phone.post(path, data=ANSWERS)
         assert refused.status_code == 403
         assert (await phone.get(path)).status_code == 200  # still unanswered
+
+
+async def test_one_person_guessing_links_does_not_lock_out_the_others(
+    console: Console, kafka_bootstrap: str
+) -> None:
+    """The survey service limits failed link attempts per client. Behind the console every
+    browser would be one client; the console passes the browser's address on, so the one
+    guessing is stopped (in words, with Retry-After) and the next person's link still opens."""
+    c = console
+    path = await _invitation(c, kafka_bootstrap)
+    async with c.browser("198.51.100.20") as guesser, c.browser("198.51.100.21") as other:
+        statuses = [
+            (await guesser.get(f"/public/surveys/guess-{n}")).status_code for n in range(25)
+        ]
+        assert statuses[0] == 404
+        assert statuses[-1] == 429, "the survey service's burst of 20 is spent"
+        limited = await guesser.get("/public/surveys/guess-again")
+        assert limited.status_code == 429
+        assert "Trop de tentatives" in limited.text
+        assert int(limited.headers["retry-after"]) >= 1
+        mine = await other.get(path)
+        assert mine.status_code == 200, "another person's real link is not held up"
+        assert "Votre avis sur votre bilan" in mine.text

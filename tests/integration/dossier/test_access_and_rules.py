@@ -229,8 +229,12 @@ async def test_convention_pdf_has_the_mandatory_mentions(harness: Harness) -> No
     )
     # The same bytes each time: the SHA-256 of what a beneficiary signs online identifies it.
     assert again.content == pdf.content
-    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    pages = PdfReader(io.BytesIO(pdf.content)).pages
+    text = " ".join(" ".join(page.extract_text().split()) for page in pages)
     for mention in (
+        "Entre le prestataire",
+        "SIRET",
+        "Déclaration d'activité enregistrée sous le numéro",
         "Intitulé",
         "Objectif",
         "Contenu",
@@ -242,10 +246,10 @@ async def test_convention_pdf_has_the_mandatory_mentions(harness: Harness) -> No
         "Durée",
         "20 h 00",
         "Prix",
-        "1800 € 00",
+        "1 800,00 € TTC",
         "Modalités de règlement",
         "Camille Zéphyrine Martin",
-        "L'employeur : signé",
+        "L'employeur : signé le",
     ):
         assert mention in text, mention
 

@@ -239,3 +239,38 @@ async def test_the_name_of_staff_who_left_is_erased_after_the_retention(
         record = (await client.get(url, headers=manager)).json()
         assert record["left_at"] is not None
         assert record["roles"] == ["consultant"]
+
+
+async def test_a_sites_address_is_shown_with_its_rooms_and_never_published(
+    db_dsn: str, kafka_bootstrap: str
+) -> None:
+    harness = Harness(db_dsn, kafka_bootstrap)
+    async with harness.running() as svc:
+        client = svc.client
+        admin = auth(["admin"], ["*"])
+        offsets = await scheduling_offsets(kafka_bootstrap)
+        blank = await client.post(
+            "/sites", json={"name": "Rennes", "region": "bzh", "address": "  "}, headers=admin
+        )
+        assert blank.status_code == 422, "a blank address is refused, not stored"
+        opened = await client.post(
+            "/sites",
+            json={"name": "Rennes Gare", "region": "bzh", "address": "5 place de la Gare, Rennes"},
+            headers=admin,
+        )
+        assert opened.status_code == 201, opened.text
+        site_id = opened.json()["site_id"]
+        assert opened.json()["address"] == "5 place de la Gare, Rennes"
+        listed = await client.get("/sites", headers=auth(["site_manager"], [site_id]))
+        assert [s["address"] for s in listed.json()] == ["5 place de la Gare, Rennes"]
+        # A site opened without one still works: the place is then its name and the room.
+        _, plain_room = await setup_site(client)
+        assert plain_room
+        (envelope,) = await published(kafka_bootstrap, offsets, {site_id}, 1)
+        assert envelope.type.split(".")[2] == "SiteOpened"
+        assert set(envelope.data.model_dump()) == {"site_id", "name", "region", "opened_at"}
+        # The stream keeps it, so that a projection rebuilt from the events has it too.
+        stored = await svc.runtime.pool.fetchval(
+            "SELECT data::text FROM events WHERE stream_id LIKE $1", f"%{site_id}"
+        )
+        assert "5 place de la Gare, Rennes" in stored

@@ -1,7 +1,8 @@
 """Events stored before the domain moved to the kit's dataclasses still read, and events
 written now are stored exactly as they were: the payloads below were written by the pydantic
-models of the earlier domain (`git show d9eafdb:services/scheduling/domain/sessions.py`),
-with UTC and offset times, an int given to a float field, optional fields absent and set."""
+models of the earlier domain (`git show a239f81:services/scheduling/domain/sessions.py`, and
+`staff.py`, `sites.py`), with UTC and offset times, an int given to a float field, optional
+fields absent and set."""
 
 # ruff: noqa: E501 (the stored payloads are kept as written, one line each)
 from __future__ import annotations
@@ -85,7 +86,11 @@ STORED: list[tuple[StoredCodec[Any], str]] = [
     (st.CODEC, f'{{"type": "StaffMemberLeft", "left_at": "{PARIS_TIME}"}}'),
     (
         sites.SITE_CODEC,
-        f'{{"type": "SiteOpened", "site_id": "{SITE}", "name": "Lyon Part-Dieu", "region": "auvergne_rhone_alpes", "opened_at": "{UTC_TIME}"}}',
+        f'{{"type": "SiteOpened", "site_id": "{SITE}", "name": "Lyon Part-Dieu", "region": "auvergne_rhone_alpes", "opened_at": "{UTC_TIME}", "address": null}}',
+    ),
+    (
+        sites.SITE_CODEC,
+        f'{{"type": "SiteOpened", "site_id": "{SITE}", "name": "Lyon Part-Dieu", "region": "auvergne_rhone_alpes", "opened_at": "{UTC_TIME}", "address": "12 rue de la Villette, 69003 Lyon"}}',
     ),
     (
         sites.ROOM_CODEC,
@@ -129,6 +134,21 @@ def test_stored_fields_read_with_their_declared_types() -> None:
     onboarded = st.CODEC.decode("StaffMemberOnboarded", json.loads(STORED[9][1]))
     assert isinstance(onboarded, st.StaffMemberOnboarded)
     assert onboarded.site_ids == [uuid.UUID(SITE), uuid.UUID(OTHER_SITE)]
+
+
+SITE_BEFORE_ADDRESSES = f'{{"type": "SiteOpened", "site_id": "{SITE}", "name": "Lyon Part-Dieu", "region": "auvergne_rhone_alpes", "opened_at": "{UTC_TIME}"}}'
+"""A site opened before sites had an address (d9eafdb): the data has no `address` key."""
+
+
+def test_a_site_opened_before_addresses_reads_without_one() -> None:
+    opened = sites.SITE_CODEC.decode("SiteOpened", json.loads(SITE_BEFORE_ADDRESSES))
+    assert opened == sites.SiteOpened(
+        site_id=uuid.UUID(SITE),
+        name="Lyon Part-Dieu",
+        region="auvergne_rhone_alpes",
+        opened_at=T,
+        address=None,
+    )
 
 
 def test_an_int_given_to_a_float_field_is_stored_as_a_float() -> None:

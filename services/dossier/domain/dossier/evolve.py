@@ -99,6 +99,10 @@ def evolve(state: Dossier | None, event: DomainEvent) -> Dossier:
                 s,
                 event.convention_id,
                 signatures={**current.signatures, event.party: event.signed_at},
+                signature_methods={
+                    **current.signature_methods,
+                    **({event.party: event.method} if event.method else {}),
+                },
             )
         case ConventionSigned():
             return _with_convention(

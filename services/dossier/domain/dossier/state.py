@@ -33,6 +33,9 @@ class Convention:
     sent_at: datetime | None = None
     acceptance_deadline: datetime | None = None
     signatures: dict[str, datetime] = field(default_factory=dict)
+    signature_methods: dict[str, str] = field(default_factory=dict)
+    """party → how it signed (`electronic`, `handwritten`, `platform`), for the document's
+    signatures block; absent for signatures recorded before methods were (contract v1.0)."""
     signed_at: datetime | None = None
 
 
