@@ -75,13 +75,22 @@ class OutboxSignal:
         """Run until cancelled: turn pokes into coalesced NOTIFYs."""
         while True:
             await self._pending.wait()
-            self._pending.clear()
-            try:
-                await pool.execute(f"NOTIFY {NOTIFY_CHANNEL}")
-            except (OSError, asyncpg.PostgresError) as exc:
-                # The relay's polling fallback finds the rows anyway.
-                log.warning("outbox_notify_failed", error=type(exc).__name__)
+            if not await self.forward_pending(pool):
                 await asyncio.sleep(1)
+
+    async def forward_pending(self, pool: asyncpg.Pool) -> bool:
+        """One step of `forward_notifications`: one NOTIFY for every poke since the last step
+        that another process must hear of; whether it was sent (tests drive it this way)."""
+        if not self._pending.is_set():
+            return False
+        self._pending.clear()
+        try:
+            await pool.execute(f"NOTIFY {NOTIFY_CHANNEL}")
+        except (OSError, asyncpg.PostgresError) as exc:
+            # The relay's polling fallback finds the rows anyway.
+            log.warning("outbox_notify_failed", error=type(exc).__name__)
+            return False
+        return True
 
 
 class OutboxRelay:

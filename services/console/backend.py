@@ -21,7 +21,7 @@ from services.console.settings import ConsoleSettings
 from shared.auth import ALL_SITES, Role
 from shared.web import Problem
 
-ServiceName = Literal["dossier", "scheduling", "survey"]
+ServiceName = Literal["dossier", "scheduling", "survey", "reporting"]
 TOKEN_CACHE_SIZE = 10_000
 
 
@@ -59,6 +59,7 @@ class Backend:
             "dossier": settings.dossier_url,
             "scheduling": settings.scheduling_url,
             "survey": settings.survey_url,
+            "reporting": settings.reporting_url,
         }
         # One client per service, kept for the console's life (connections are reused);
         # tests hand in transports that reach the services in the same process.
@@ -127,6 +128,7 @@ class Backend:
         headers: dict[str, str] | None = None,
         expect: tuple[int, ...] = (200,),
         client: str | None = None,
+        read_timeout_s: float | None = None,
     ) -> Reply:
         """A call; statuses outside `expect` become the console's own problems (404, 403…).
 
@@ -138,7 +140,13 @@ class Backend:
         if client is not None:
             sent["X-Forwarded-For"] = client
         try:
-            response = await self._clients[service].request(method, path, json=json, headers=sent)
+            response = await self._clients[service].request(
+                method,
+                path,
+                json=json,
+                headers=sent,
+                timeout=httpx.USE_CLIENT_DEFAULT if read_timeout_s is None else read_timeout_s,
+            )
         except httpx.HTTPError:
             raise Problem(
                 502, "service_unavailable", f"the {service} service does not answer"

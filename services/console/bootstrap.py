@@ -26,6 +26,7 @@ from services.console.oidc import OidcSignIn
 from services.console.pages import STATIC, Pages
 from services.console.people import People
 from services.console.routes import (
+    audit,
     auth,
     complaints,
     convention,
@@ -264,6 +265,7 @@ def create_app(
         complaints.router,
         data.router,
         surveys.router,
+        audit.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

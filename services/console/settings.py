@@ -35,6 +35,9 @@ class ConsoleSettings(BlindIndexSettings, MailSettings):
     dossier_url: str = Field("http://127.0.0.1:8001", description="The dossier service.")
     scheduling_url: str = Field("http://127.0.0.1:8002", description="The scheduling service.")
     survey_url: str = Field("http://127.0.0.1:8003", description="The survey service.")
+    reporting_url: str = Field(
+        "http://127.0.0.1:8004", description="The reporting service (the audit figures)."
+    )
     signing_key_file: Path = Field(
         DEV_CONSOLE_SIGNING_KEY_FILE,
         description="PEM Ed25519 private key signing the access tokens the console issues "

@@ -11,25 +11,25 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from services.survey.adapters import stakeholder_contacts
 from services.survey.adapters.mail import (
     INVITATION,
     REMINDER,
     LinkTokens,
     SurveyContactResolver,
     SurveyMailRenderer,
-    fetch_stakeholder_email,
 )
 from services.survey.api import install_routes
 from services.survey.api.deps import SurveyService
 from services.survey.application import questionnaires
 from services.survey.application.actions import ImprovementPlan
 from services.survey.application.complaints import ComplaintRegister
-from services.survey.application.surveys import (
-    EXPIRY_DUE,
-    REMINDER_DUE,
+from services.survey.application.follow_ups import EXPIRY_DUE, REMINDER_DUE, SurveyFollowUps
+from services.survey.application.surveys import SurveyCampaigns
+from services.survey.application.triggers import (
     SESSION_FEEDBACK_DUE,
     SIX_MONTHS_DUE,
-    SurveyCampaigns,
+    SurveyTriggers,
 )
 from services.survey.settings import SurveySettings
 from shared import contracts as ct
@@ -66,7 +66,9 @@ def build_service(
         run_background=run_background,
     )
     tokens = LinkTokens()
-    surveys = SurveyCampaigns(runtime, settings, tokens)
+    surveys = SurveyCampaigns(runtime, settings)
+    triggers = SurveyTriggers(surveys)
+    follow_ups = SurveyFollowUps(surveys, tokens)
     service = SurveyService(
         runtime=runtime,
         surveys=surveys,
@@ -75,22 +77,22 @@ def build_service(
     )
     runtime.event_handlers.update(
         {
-            ct.DossierOpened.ce_type(): surveys.on_dossier_opened,
-            ct.DossierCompleted.ce_type(): surveys.on_dossier_completed,
-            ct.DossierAbandoned.ce_type(): surveys.on_dossier_abandoned,
-            ct.BeneficiaryErased.ce_type(): surveys.on_beneficiary_erased,
-            ct.WithdrawalExercised.ce_type(): surveys.on_withdrawal_exercised,
-            ct.DataSubjectRequestFulfilled.ce_type(): surveys.on_data_request_fulfilled,
-            ct.PhaseCompleted.ce_type(): surveys.on_phase_completed,
-            ct.SessionHeld.ce_type(): surveys.on_session_held,
+            ct.DossierOpened.ce_type(): triggers.on_dossier_opened,
+            ct.DossierCompleted.ce_type(): triggers.on_dossier_completed,
+            ct.DossierAbandoned.ce_type(): triggers.on_dossier_abandoned,
+            ct.BeneficiaryErased.ce_type(): triggers.on_beneficiary_erased,
+            ct.WithdrawalExercised.ce_type(): triggers.on_withdrawal_exercised,
+            ct.DataSubjectRequestFulfilled.ce_type(): triggers.on_data_request_fulfilled,
+            ct.PhaseCompleted.ce_type(): triggers.on_phase_completed,
+            ct.SessionHeld.ce_type(): triggers.on_session_held,
         }
     )
     runtime.timer_handlers.update(
         {
-            SIX_MONTHS_DUE: surveys.six_months_due,
-            SESSION_FEEDBACK_DUE: surveys.session_feedback_due,
-            REMINDER_DUE: surveys.reminder_due,
-            EXPIRY_DUE: surveys.expiry_due,
+            SIX_MONTHS_DUE: triggers.six_months_due,
+            SESSION_FEEDBACK_DUE: triggers.session_feedback_due,
+            REMINDER_DUE: follow_ups.reminder_due,
+            EXPIRY_DUE: follow_ups.expiry_due,
         }
     )
     dossier_contacts = contact_resolver or HttpContactResolver(
@@ -112,7 +114,7 @@ def build_service(
 
         async def sealed_email(survey_id: Any) -> str | None:
             async with runtime.pool.acquire() as conn:
-                return await fetch_stakeholder_email(conn, survey_id)
+                return await stakeholder_contacts.sealed_email(conn, survey_id)
 
         sender = MailSender(
             service=settings.service_name,
@@ -122,7 +124,7 @@ def build_service(
             resolver=SurveyContactResolver(dossier_contacts, lambda: runtime.keys, sealed_email),
             renderers={INVITATION: renderer.invitation, REMINDER: renderer.reminder},
             mail_from=settings.mail_from,
-            on_sent={INVITATION: surveys.invitation_sent, REMINDER: surveys.reminder_sent},
+            on_sent={INVITATION: follow_ups.invitation_sent, REMINDER: follow_ups.reminder_sent},
             poll_interval_s=settings.mail_poll_interval_s,
         )
         surveys.wake_mail = sender.wake

@@ -407,9 +407,11 @@ async def _run_check(check: ReadinessCheck) -> str:
 # imported last because it builds on the problems above.
 from shared.web.commands import (  # noqa: E402
     CommandContext,
+    GuardedCommandContext,
     IfMatch,
     IfMatchHeader,
     OnAggregate,
+    OnGuardedAggregate,
     Tx,
     install_refusal_handler,
     parse_if_match,
@@ -420,9 +422,11 @@ __all__ = [
     "RUNNING",
     "BodySizeLimitMiddleware",
     "CommandContext",
+    "GuardedCommandContext",
     "IfMatch",
     "IfMatchHeader",
     "OnAggregate",
+    "OnGuardedAggregate",
     "Problem",
     "RequestContextMiddleware",
     "Tx",

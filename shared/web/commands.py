@@ -9,6 +9,8 @@
 - `CommandContext` (`OnAggregate`): the three together, for "run this command on this
   aggregate" routes: the route keeps its decorator, its role, its body and the line that builds
   its command, and hands them to its service's runner with the context;
+  `GuardedCommandContext` (`OnGuardedAggregate`) is the same for a route that first checks who
+  may see the aggregate: it parses `If-Match` only when asked, after that check;
 - `install_refusal_handler`: the domain's `Refused` as a problem document, with the status that
   the service maps its kind to (once, in its api package).
 """
@@ -91,6 +93,36 @@ async def command_context(conn: Tx, version: IfMatch, response: Response) -> Com
 
 OnAggregate = Annotated[CommandContext, Depends(command_context)]
 """The request's transaction, its `If-Match` version and its response, in that order."""
+
+
+@dataclass(frozen=True, slots=True)
+class GuardedCommandContext:
+    """What a command on an existing aggregate needs from its request, for a route that must
+    first check who may see the aggregate: `If-Match` is parsed only by `expected_version()`,
+    after that check, so a stale or missing one tells a stranger nothing (404, not 428)."""
+
+    conn: Connection
+    if_match: str | None
+    response: Response
+
+    def expected_version(self) -> int:
+        """The version the client read (428 without `If-Match`, 400 when not a version)."""
+        return parse_if_match(self.if_match)
+
+    def answered(self, version: int) -> int:
+        """Set the ETag of the version the command left; returns it."""
+        set_etag(self.response, version)
+        return version
+
+
+async def guarded_command_context(
+    conn: Tx, response: Response, if_match: IfMatchHeader = None
+) -> GuardedCommandContext:
+    return GuardedCommandContext(conn, if_match, response)
+
+
+OnGuardedAggregate = Annotated[GuardedCommandContext, Depends(guarded_command_context)]
+"""The request's transaction, its raw `If-Match` (parsed on demand) and its response."""
 
 
 def install_refusal_handler(app: FastAPI, statuses: Mapping[RefusalKind, int]) -> None:

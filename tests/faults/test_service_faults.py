@@ -22,9 +22,8 @@ from aiokafka import TopicPartition
 from deploy.local import kafka_admin
 from deploy.local.topics import TOPICS
 from deploy.tokens import dev_token
-from services.dossier.bootstrap import create_app
-from services.dossier.settings import Settings
 from shared.clock import FakeClock
+from tests.integration.harness import DOSSIER, ServiceHarness
 from tests.integration.kafka_reading import read_envelopes
 
 from .instances import PrivateKafka, PrivatePostgres
@@ -35,19 +34,8 @@ SITE = str(uuid.uuid4())
 
 @asynccontextmanager
 async def dossier_service(dsn: str, bootstrap: str) -> AsyncIterator[httpx.AsyncClient]:
-    dev_token(["admin"])
-    settings = Settings(
-        database_url=dsn,
-        kafka_bootstrap_servers=bootstrap,
-        consumer_group=f"test-dossier-{uuid.uuid4().hex[:8]}",
-        relay_poll_interval_s=0.05,
-    )
-    app = create_app(settings, clock=FakeClock(NOW))
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://d") as client,
-    ):
-        yield client
+    async with ServiceHarness(DOSSIER, dsn, bootstrap, clock=FakeClock(NOW)).running() as running:
+        yield running.client
 
 
 def _manager() -> dict[str, str]:

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
-from services.dossier.adapters import access_log, email_index, streams
+from services.dossier.adapters import access_log, dossier_index, email_index
 from services.dossier.api import models as m
 from services.dossier.api.deps import (
     DataProtection,
@@ -42,7 +42,7 @@ async def _own_or_data_protection(
     if principal.has_any_role([Role.ADMIN, Role.QUALITY_LEAD]):
         if principal.all_sites:
             return
-        sites = await streams.dossiers_with_sites(conn, str(beneficiary_id))
+        sites = await dossier_index.dossiers_with_sites(conn, str(beneficiary_id))
         if any(principal.can_act_on_site(site_id) for _, _, site_id in sites):
             return
     raise refuse("beneficiary_not_found", "no such beneficiary", kind=NOT_FOUND)
@@ -58,10 +58,11 @@ async def get_beneficiary(
     beneficiary_id: UUID, who: CurrentPrincipal, svc: Service, conn: Tx, response: Response
 ) -> dict[str, Any]:
     await _own_or_data_protection(who, beneficiary_id, conn)
-    state, version = await streams.load_beneficiary(svc.commands.store, str(beneficiary_id), conn)
-    _exists(state)
+    loaded = await svc.commands.beneficiaries.load(str(beneficiary_id), conn=conn)
+    _exists(loaded.state)
+    state = loaded.state
     assert state is not None
-    set_etag(response, version)
+    set_etag(response, loaded.version)
     return {
         "beneficiary_id": state.beneficiary_id,
         "erased_at": state.erased_at,
@@ -69,7 +70,7 @@ async def get_beneficiary(
         # Staff see the person's dossiers on the sites their token covers only.
         "dossiers": [
             {"dossier_id": dossier_id, "status": status, "site_id": site_id}
-            for dossier_id, status, site_id in await streams.dossiers_with_sites(
+            for dossier_id, status, site_id in await dossier_index.dossiers_with_sites(
                 conn, str(beneficiary_id)
             )
             if who.subject == str(beneficiary_id) or who.can_act_on_site(site_id)
@@ -212,10 +213,10 @@ async def read_access_log(
 )
 async def contact(dossier_id: UUID, _who: InternalService, svc: Service, conn: Tx) -> m.Contact:
     """A beneficiary's contact at send time, so that no other service stores it."""
-    beneficiary_id = await streams.beneficiary_of(conn, str(dossier_id))
+    beneficiary_id = await dossier_index.beneficiary_of(conn, str(dossier_id))
     if beneficiary_id is None:
         raise refuse("dossier_not_found", "no such dossier", kind=NOT_FOUND)
-    state, _ = await streams.load_beneficiary(svc.commands.store, beneficiary_id, conn)
+    state = (await svc.commands.beneficiaries.load(beneficiary_id, conn=conn)).state
     if state is None:
         raise refuse("beneficiary_erased", "this beneficiary's data was erased", kind=GONE)
     return await _contact_of(svc, conn, state)
@@ -284,7 +285,7 @@ async def beneficiary_contact(
     beneficiary_id: UUID, _who: InternalService, svc: Service, conn: Tx
 ) -> m.Contact:
     """As the dossier contact, by beneficiary id (the console's sign-in mail)."""
-    state, _ = await streams.load_beneficiary(svc.commands.store, str(beneficiary_id), conn)
+    state = (await svc.commands.beneficiaries.load(str(beneficiary_id), conn=conn)).state
     if state is None:
         raise refuse("beneficiary_not_found", "no such beneficiary", kind=NOT_FOUND)
     return await _contact_of(svc, conn, state)
@@ -293,10 +294,10 @@ async def beneficiary_contact(
 async def _reference(
     svc: DossierService, conn: Connection, beneficiary_id: str
 ) -> m.BeneficiaryRef | None:
-    state, _ = await streams.load_beneficiary(svc.commands.store, beneficiary_id, conn)
+    state = (await svc.commands.beneficiaries.load(beneficiary_id, conn=conn)).state
     if state is None or state.erased_at is not None:
         return None
     sites = sorted(
-        {site for _d, _s, site in await streams.dossiers_with_sites(conn, beneficiary_id)}
+        {site for _d, _s, site in await dossier_index.dossiers_with_sites(conn, beneficiary_id)}
     )
     return m.BeneficiaryRef(beneficiary_id=beneficiary_id, site_ids=sites)

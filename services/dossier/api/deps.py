@@ -4,21 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Generic, Protocol, TypeVar
 from uuid import UUID
 
 import asyncpg
 from fastapi import Depends, Request, Response
 
 from services.dossier.api.models import CommandResult
-from services.dossier.application.dossiers import (
-    BeneficiaryBuild,
-    BeneficiaryCheck,
-    DossierBuild,
-    DossierCheck,
-    DossierCommands,
-)
+from services.dossier.application.dossiers import Build, Check, DossierCommands, Outcome
 from services.dossier.application.views import ContentReader
+from services.dossier.domain import beneficiary as b
+from services.dossier.domain import dossier as d
 from services.dossier.domain.access import Reader
 from services.dossier.settings import Settings
 from shared.auth import Principal, Role, require_roles
@@ -31,6 +27,10 @@ from shared.web import Tx as Tx
 from shared.web import set_etag as set_etag
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
+
+S = TypeVar("S")
+C = TypeVar("C")
+C_contra = TypeVar("C_contra", contravariant=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,15 +59,32 @@ async def service(request: Request) -> DossierService:
 Service = Annotated[DossierService, Depends(service)]
 
 
+class Execute(Protocol[S, C_contra]):
+    """The application's executor of one aggregate type (`DossierCommands.execute`,
+    `.execute_beneficiary`): load, authorise, build, decide, append, in `conn`."""
+
+    async def __call__(
+        self,
+        conn: Connection,
+        aggregate_id: str,
+        build: Build[S, C_contra],
+        /,
+        *,
+        expected_version: int | None,
+        authorize: Check[S] | None = None,
+    ) -> Outcome[S]: ...
+
+
 @dataclass(frozen=True, slots=True)
-class DossierCommand:
-    """Run one command on the dossier of the route: the request's transaction, its `If-Match`
-    version and its response, with the service. A route keeps its decorator, its role, its
-    body and the line that builds its command, and ends in `await run(dossier_id, build,
-    check)`."""
+class RunOn(Generic[S, C]):
+    """Run one command on the aggregate of the route (a dossier, a beneficiary): the request's
+    transaction, its `If-Match` version and its response, with the service and the
+    aggregate's executor. A route keeps its decorator, its role, its body and the line that
+    builds its command, and ends in `await run(aggregate_id, build, check)`."""
 
     svc: DossierService
     context: CommandContext
+    execute: Execute[S, C]
 
     @property
     def conn(self) -> Connection:
@@ -82,59 +99,27 @@ class DossierCommand:
         return business_time(value, self.svc.clock)
 
     async def __call__(
-        self, dossier_id: UUID, build: DossierBuild, check: DossierCheck
+        self, aggregate_id: UUID, build: Build[S, C], check: Check[S]
     ) -> CommandResult:
-        outcome = await self.svc.commands.execute(
+        outcome = await self.execute(
             self.conn,
-            str(dossier_id),
+            str(aggregate_id),
             build,
             expected_version=self.context.expected_version,
             authorize=check,
         )
         self.context.answered(outcome.version)
         return CommandResult(
-            id=str(dossier_id), version=outcome.version, events=[e.type for e in outcome.events]
+            id=str(aggregate_id), version=outcome.version, events=[e.type for e in outcome.events]
         )
 
 
-@dataclass(frozen=True, slots=True)
-class BeneficiaryCommand:
-    """Run one command on the beneficiary of the route, as `DossierCommand` does on a dossier."""
-
-    svc: DossierService
-    context: CommandContext
-
-    @property
-    def conn(self) -> Connection:
-        return self.context.conn
-
-    @property
-    def response(self) -> Response:
-        return self.context.response
-
-    def time(self, value: datetime | None) -> datetime:
-        return business_time(value, self.svc.clock)
-
-    async def __call__(
-        self, beneficiary_id: UUID, build: BeneficiaryBuild, check: BeneficiaryCheck
-    ) -> CommandResult:
-        outcome = await self.svc.commands.execute_beneficiary(
-            self.conn,
-            str(beneficiary_id),
-            build,
-            expected_version=self.context.expected_version,
-            authorize=check,
-        )
-        self.context.answered(outcome.version)
-        return CommandResult(
-            id=str(beneficiary_id),
-            version=outcome.version,
-            events=[e.type for e in outcome.events],
-        )
+DossierCommand = RunOn[d.Dossier, d.Command]
+BeneficiaryCommand = RunOn[b.Beneficiary, b.Command]
 
 
 async def beneficiary_command(svc: Service, context: OnAggregate) -> BeneficiaryCommand:
-    return BeneficiaryCommand(svc, context)
+    return RunOn(svc, context, svc.commands.execute_beneficiary)
 
 
 RunOnBeneficiary = Annotated[BeneficiaryCommand, Depends(beneficiary_command)]
@@ -142,7 +127,7 @@ RunOnBeneficiary = Annotated[BeneficiaryCommand, Depends(beneficiary_command)]
 
 
 async def dossier_command(svc: Service, context: OnAggregate) -> DossierCommand:
-    return DossierCommand(svc, context)
+    return RunOn(svc, context, svc.commands.execute)
 
 
 RunCommand = Annotated[DossierCommand, Depends(dossier_command)]

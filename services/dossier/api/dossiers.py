@@ -9,7 +9,12 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
-from services.dossier.adapters import convention_pdf, paper_documents, staff_directory, streams
+from services.dossier.adapters import (
+    convention_pdf,
+    dossier_index,
+    paper_documents,
+    staff_directory,
+)
 from services.dossier.api import models as m
 from services.dossier.api.deps import (
     Anyone,
@@ -167,7 +172,7 @@ async def list_dossiers(
 ) -> list[dict[str, Any]]:
     """Pseudonymous index rows; identity and content are never listed."""
     sites = None if who.all_sites else [s for s in who.sites if _is_uuid(s)]
-    return await streams.list_dossiers(
+    return await dossier_index.list_dossiers(
         conn,
         site_ids=sites,
         referent_id=who.subject if mine and _is_uuid(who.subject) else None,
@@ -409,7 +414,7 @@ async def convention_document(
     convention = next((c for c in state.conventions if c.convention_id == str(convention_id)), None)
     if convention is None:
         raise refuse("convention_not_found", "no such convention", kind=NOT_FOUND)
-    beneficiary, _ = await streams.load_beneficiary(svc.commands.store, state.beneficiary_id, conn)
+    beneficiary = (await svc.commands.beneficiaries.load(state.beneficiary_id, conn=conn)).state
     name = "[effacé]"
     if beneficiary is not None:
         plain = await svc.commands.keys.decrypt(

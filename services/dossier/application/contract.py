@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from services.dossier.domain.beneficiary import Beneficiary
+from services.dossier.domain.dossier import Dossier
 from services.dossier.domain.events import DomainEvent
 from shared.contracts import dossier as contract
 from shared.contracts.base import IntegrationEvent
@@ -32,14 +34,14 @@ def to_contract(event: DomainEvent, **ids: str) -> IntegrationEvent | None:
     return model.model_validate(wanted)
 
 
-def dossier_outbox(dossier_id: str, site_id: str, events: list[DomainEvent]) -> list[OutboxMessage]:
-    """Outbox messages of a dossier's events: keyed by dossier, on the dossier's site."""
-    published = (to_contract(e, dossier_id=dossier_id) for e in events)
-    return [outbox_message(c, site_id) for c in published if c is not None]
+def dossier_outbox(state: Dossier, event: DomainEvent) -> list[OutboxMessage]:
+    """Outbox messages of a new dossier event: keyed by dossier, on the dossier's site."""
+    published = to_contract(event, dossier_id=state.dossier_id)
+    return [] if published is None else [outbox_message(published, state.site_id)]
 
 
-def beneficiary_outbox(beneficiary_id: str, events: list[DomainEvent]) -> list[OutboxMessage]:
-    """Outbox messages of a beneficiary's events: keyed by subject, organisation-wide (the
+def beneficiary_outbox(state: Beneficiary, event: DomainEvent) -> list[OutboxMessage]:
+    """Outbox messages of a new beneficiary event: keyed by subject, organisation-wide (the
     person may have dossiers on several sites)."""
-    published = (to_contract(e, subject_id=beneficiary_id) for e in events)
-    return [outbox_message(c, ORGANISATION_SITE) for c in published if c is not None]
+    published = to_contract(event, subject_id=state.beneficiary_id)
+    return [] if published is None else [outbox_message(published, ORGANISATION_SITE)]

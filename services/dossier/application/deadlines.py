@@ -3,7 +3,6 @@ and the due date of data-subject requests."""
 
 from __future__ import annotations
 
-from services.dossier.adapters import streams
 from services.dossier.application.dossiers import (
     CONVENTION_DEADLINE,
     DATA_REQUEST_DUE,
@@ -41,7 +40,7 @@ def timer_handlers(commands: DossierCommands) -> dict[str, TimerHandler]:
 
     async def data_request_due(conn: Connection, timer: Timer) -> None:
         beneficiary_id = timer.payload["beneficiary_id"]
-        state, _ = await streams.load_beneficiary(commands.store, beneficiary_id, conn)
+        state = (await commands.beneficiaries.load(beneficiary_id, conn=conn)).state
         request = state.requests.get(timer.payload["request_id"]) if state else None
         if request is not None and request.status == "open":
             # GDPR art. 12(3): the month is up. Nothing is decided for the person; the request

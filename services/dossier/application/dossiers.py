@@ -10,18 +10,19 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Generic, TypeVar
 
 import asyncpg
 
-from services.dossier.adapters import email_index, streams
-from services.dossier.application import content_keys
-from services.dossier.application.contract import beneficiary_outbox, dossier_outbox
+from services.dossier.adapters import dossier_index, email_index
+from services.dossier.application import aggregates, content_keys
 from services.dossier.domain import beneficiary as b
 from services.dossier.domain import dossier as d
 from services.dossier.domain import held_time
 from services.dossier.domain.errors import CONFLICT, GONE, INVALID, NOT_FOUND, refuse
 from services.dossier.domain.events import DomainEvent
 from services.dossier.settings import Settings
+from shared.aggregate.repository import Loaded, Repository
 from shared.blind_index import email_index as blind_index
 from shared.clock import Clock
 from shared.db import Connection
@@ -41,10 +42,17 @@ STATE_CACHE_SIZE = 10_000
 
 log = get_logger(__name__)
 
-DossierBuild = Callable[[Connection, d.Dossier | None], Awaitable[d.Command]]
-DossierCheck = Callable[[d.Dossier | None], None]
-BeneficiaryBuild = Callable[[Connection, b.Beneficiary | None], Awaitable[b.Command]]
-BeneficiaryCheck = Callable[[b.Beneficiary | None], None]
+S = TypeVar("S")
+C = TypeVar("C")
+
+Build = Callable[[Connection, S | None], Awaitable[C]]
+"""Makes the command from the aggregate's state (and what it reads in the transaction)."""
+Check = Callable[[S | None], None]
+"""Refuses the caller (raises) unless they may run the command on this state."""
+DossierBuild = Build[d.Dossier, d.Command]
+DossierCheck = Check[d.Dossier]
+BeneficiaryBuild = Build[b.Beneficiary, b.Command]
+BeneficiaryCheck = Check[b.Beneficiary]
 
 
 def _creates(expected_version: int | None, authorize: Callable[..., None] | None) -> bool:
@@ -79,25 +87,18 @@ class CommittedStates:
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(Generic[S]):
     """What a command left behind: the new state, the stream version, the new events."""
 
-    state: d.Dossier | None
+    state: S | None
     version: int
     events: list[DomainEvent]
 
 
-@dataclass(frozen=True, slots=True)
-class BeneficiaryOutcome:
-    state: b.Beneficiary | None
-    version: int
-    events: list[DomainEvent]
-
-
-def constant(command: d.Command) -> DossierBuild:
+def constant(command: C) -> Build[Any, C]:
     """A build step for a command that needs nothing from the database."""
 
-    async def build(_conn: Connection, _state: d.Dossier | None) -> d.Command:
+    async def build(_conn: Connection, _state: object) -> C:
         return command
 
     return build
@@ -111,6 +112,9 @@ class DossierCommands:
         self.settings = settings
         self._shredded = asyncio.Event()
         self._states = CommittedStates(STATE_CACHE_SIZE)
+        self.dossiers = aggregates.dossiers(runtime)
+        self.beneficiaries = aggregates.beneficiaries(runtime)
+        self.held_times = aggregates.held_times(runtime)
 
     # The store and key store exist once the runtime has started; handlers are registered
     # before that, so they are looked up at each use.
@@ -136,34 +140,47 @@ class DossierCommands:
         *,
         expected_version: int | None,
         authorize: DossierCheck | None = None,
-    ) -> Outcome:
+    ) -> Outcome[d.Dossier]:
         """Run one command on a dossier inside the caller's transaction."""
-        state, version = await self._load(conn, dossier_id, expected_version, authorize)
-        if authorize is not None:
-            authorize(state)
-        if expected_version is not None and expected_version != version:
-            raise ConcurrencyError(streams.dossier_stream(dossier_id), expected_version, version)
-        command = await build(conn, state)
-        events = d.decide(state, command, self.clock.now())
-        if not events:
-            return Outcome(state, version, [])
-        new_state = state
-        for event in events:
-            new_state = d.evolve(new_state, event)
-        assert new_state is not None
-        new_version = await streams.append(
-            self.store,
-            conn,
-            streams.dossier_stream(dossier_id),
-            version,
-            events,
-            dossier_outbox(dossier_id, new_state.site_id, events),
+        loaded = await self._load(conn, dossier_id, expected_version, authorize)
+        outcome = await self._run(
+            self.dossiers, d.decide, conn, dossier_id, loaded, build, expected_version, authorize
         )
-        await streams.index_dossier(conn, state, new_state)
-        await self._carry_out(conn, new_state, events)
+        new_state = outcome.state
+        if not outcome.events:
+            return outcome
+        assert new_state is not None
+        await self._carry_out(conn, new_state, outcome.events)
         self._states.forget(dossier_id)
-        after_commit(lambda: self._states.remember(dossier_id, new_version, new_state))
-        return Outcome(new_state, new_version, events)
+        after_commit(lambda: self._states.remember(dossier_id, outcome.version, new_state))
+        return outcome
+
+    async def _run(
+        self,
+        repository: Repository[S, DomainEvent],
+        decide: Callable[[S | None, C, datetime], list[DomainEvent]],
+        conn: Connection,
+        aggregate_id: str,
+        loaded: Loaded[S],
+        build: Build[S, C],
+        expected_version: int | None,
+        authorize: Check[S] | None,
+    ) -> Outcome[S]:
+        """Authorise, check the version, build, decide and append (the events' outbox messages
+        and read model with them), in the caller's transaction."""
+        if authorize is not None:
+            authorize(loaded.state)
+        # Not the repository's `load(expected_version=...)`: the version is checked after the
+        # authorisation, so a stale If-Match tells a caller who may not act here nothing, and
+        # also when the aggregate does not exist (a version of nothing is stale).
+        if expected_version is not None and expected_version != loaded.version:
+            raise ConcurrencyError(
+                repository.stream_id(aggregate_id), expected_version, loaded.version
+            )
+        command = await build(conn, loaded.state)
+        events = decide(loaded.state, command, self.clock.now())
+        saved = await repository.append(aggregate_id, loaded, events, conn=conn)
+        return Outcome(saved.state, saved.version, events)
 
     async def _load(
         self,
@@ -171,33 +188,30 @@ class DossierCommands:
         dossier_id: str,
         expected_version: int | None,
         authorize: DossierCheck | None,
-    ) -> tuple[d.Dossier | None, int]:
+    ) -> Loaded[d.Dossier]:
         # The state the client read (If-Match) is often the one this process just wrote: no
         # need to read and fold the stream again. Safe because the append checks the version
         # against the database; a command without an expected version reads the stream.
         if expected_version is not None:
             cached = self._states.at(dossier_id, expected_version)
             if cached is not None:
-                return cached, expected_version
+                return Loaded(cached, expected_version)
         if _creates(expected_version, authorize):
-            return None, 0
-        return await streams.load_dossier(self.store, dossier_id, conn)
+            return Loaded(None, 0)
+        return await self.dossiers.load(dossier_id, conn=conn)
 
     async def record_held_session(
         self, conn: Connection, dossier_id: str, command: held_time.RecordHeldSession
     ) -> list[DomainEvent]:
         """Count a held session on the dossier's held-time stream (no contract event)."""
-        state, version = await streams.load_held_time(self.store, dossier_id, conn)
-        events = held_time.decide(state, command)
-        if events:
-            await streams.append(
-                self.store, conn, streams.held_time_stream(dossier_id), version, events, []
-            )
+        loaded = await self.held_times.load(dossier_id, conn=conn)
+        events = held_time.decide(loaded.state, command)
+        await self.held_times.append(dossier_id, loaded, events, conn=conn)
         return events
 
     async def held_minutes(self, conn: Connection, dossier_id: str) -> int:
-        state, _ = await streams.load_held_time(self.store, dossier_id, conn)
-        return state.minutes
+        state = (await self.held_times.load(dossier_id, conn=conn)).state
+        return (state or held_time.HeldTime()).minutes
 
     async def _carry_out(
         self, conn: Connection, state: d.Dossier, events: list[DomainEvent]
@@ -253,7 +267,7 @@ class DossierCommands:
         enquiry_received_at: datetime,
         beneficiary_id: str | None,
         identity: tuple[str, str, str | None] | None,
-    ) -> tuple[Outcome, str]:
+    ) -> tuple[Outcome[d.Dossier], str]:
         """Open a dossier, registering the beneficiary (identity sealed) when new."""
         if beneficiary_id is None:
             if identity is None:
@@ -276,15 +290,11 @@ class DossierCommands:
                 sealed[1].text,
                 sealed[2].text if phone else None,
             )
-
-            async def build_registration(_c: Connection, _s: b.Beneficiary | None) -> b.Command:
-                return register
-
             await self.execute_beneficiary(
-                conn, beneficiary_id, build_registration, expected_version=0
+                conn, beneficiary_id, constant(register), expected_version=0
             )
         else:
-            existing, _ = await streams.load_beneficiary(self.store, beneficiary_id, conn)
+            existing = (await self.beneficiaries.load(beneficiary_id, conn=conn)).state
             if existing is None:
                 raise refuse("beneficiary_not_found", "no such beneficiary", kind=NOT_FOUND)
             if existing.erased_at is not None:
@@ -332,32 +342,24 @@ class DossierCommands:
         *,
         expected_version: int | None,
         authorize: BeneficiaryCheck | None = None,
-    ) -> BeneficiaryOutcome:
+    ) -> Outcome[b.Beneficiary]:
         """Run one command on a beneficiary inside the caller's transaction."""
-        if _creates(expected_version, authorize):
-            state, version = None, 0
-        else:
-            state, version = await streams.load_beneficiary(self.store, beneficiary_id, conn)
-        if authorize is not None:
-            authorize(state)
-        if expected_version is not None and expected_version != version:
-            raise ConcurrencyError(
-                streams.beneficiary_stream(beneficiary_id), expected_version, version
-            )
-        command = await build(conn, state)
-        now = self.clock.now()
-        events = b.decide(state, command, now)
-        new_state = state
-        for event in events:
-            new_state = b.evolve(new_state, event)
-        new_version = await streams.append(
-            self.store,
-            conn,
-            streams.beneficiary_stream(beneficiary_id),
-            version,
-            events,
-            beneficiary_outbox(beneficiary_id, events),
+        loaded: Loaded[b.Beneficiary] = (
+            Loaded(None, 0)
+            if _creates(expected_version, authorize)
+            else await self.beneficiaries.load(beneficiary_id, conn=conn)
         )
+        outcome = await self._run(
+            self.beneficiaries,
+            b.decide,
+            conn,
+            beneficiary_id,
+            loaded,
+            build,
+            expected_version,
+            authorize,
+        )
+        events = outcome.events
         for event in events:
             if isinstance(event, b.DataSubjectRequestReceived):
                 await schedule(
@@ -378,14 +380,14 @@ class DossierCommands:
                 and event.sealed_email is not None
             ):
                 await self.index_email(conn, beneficiary_id, event.sealed_email)
-        return BeneficiaryOutcome(new_state, new_version, events)
+        return outcome
 
     async def _restrict(
         self, conn: Connection, beneficiary_id: str, restricted: bool, at: datetime
     ) -> None:
         """Every dossier of the person learns that their processing is restricted (or no
         longer), so that each command and read on it can tell without another look-up."""
-        for dossier_id, _status in await streams.dossiers_of(conn, beneficiary_id):
+        for dossier_id, _status in await dossier_index.dossiers_of(conn, beneficiary_id):
             await self.execute(
                 conn,
                 dossier_id,
@@ -413,7 +415,7 @@ class DossierCommands:
             async with self._runtime.pool.acquire() as conn, conn.transaction():
                 pending = await email_index.unindexed(conn, batch)
                 for beneficiary_id in pending:
-                    state, _ = await streams.load_beneficiary(self.store, beneficiary_id, conn)
+                    state = (await self.beneficiaries.load(beneficiary_id, conn=conn)).state
                     if state is None or state.erased_at is not None:
                         await email_index.put(conn, beneficiary_id, "")
                     else:
@@ -425,7 +427,7 @@ class DossierCommands:
     async def _erase(self, conn: Connection, beneficiary_id: str) -> None:
         # Erasure takes the bilan content of every dossier with it (retention agreements
         # were the person's own choice, which erasure revokes), then the identity key.
-        for dossier_id, _status in await streams.dossiers_of(conn, beneficiary_id):
+        for dossier_id, _status in await dossier_index.dossiers_of(conn, beneficiary_id):
             await self.execute(
                 conn, dossier_id, constant(d.DestroyAllDocuments()), expected_version=None
             )
@@ -455,5 +457,7 @@ class DossierCommands:
 
     async def dossiers_in_progress(self, conn: Connection, beneficiary_id: str) -> int:
         return sum(
-            1 for _, status in await streams.dossiers_of(conn, beneficiary_id) if status == "open"
+            1
+            for _, status in await dossier_index.dossiers_of(conn, beneficiary_id)
+            if status == "open"
         )

@@ -6,7 +6,7 @@ sessions, a foreign test): they are ignored, never an error.
 
 from __future__ import annotations
 
-from services.dossier.adapters import staff_directory, streams
+from services.dossier.adapters import dossier_index, staff_directory
 from services.dossier.application.dossiers import DossierCommands
 from services.dossier.domain import held_time
 from shared.consumer import Handler
@@ -50,7 +50,7 @@ def session_held_handler(commands: DossierCommands) -> Handler:
         event = envelope.data
         assert isinstance(event, SessionHeld)
         dossier_id = str(event.dossier_id)
-        if not await streams.dossier_exists(conn, dossier_id):
+        if not await dossier_index.dossier_exists(conn, dossier_id):
             return
         recorded_events = await commands.record_held_session(
             conn,

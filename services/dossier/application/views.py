@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from services.dossier.adapters import access_log, streams
-from services.dossier.application import content_keys
-from services.dossier.domain import access
+from services.dossier.adapters import access_log, dossier_index
+from services.dossier.application import aggregates, content_keys
+from services.dossier.domain import access, held_time
 from services.dossier.domain import beneficiary as b
 from services.dossier.domain import dossier as d
 from services.dossier.domain.access import Access, DossierParties, Reader
@@ -178,6 +178,9 @@ class ContentReader:
 
     def __init__(self, runtime: ServiceRuntime) -> None:
         self._runtime = runtime
+        self._dossiers = aggregates.dossiers(runtime)
+        self._beneficiaries = aggregates.beneficiaries(runtime)
+        self._held_times = aggregates.held_times(runtime)
 
     @property
     def store(self) -> EventStore:
@@ -231,14 +234,14 @@ class ContentReader:
         enforce(decision)
 
     async def held_minutes(self, conn: Connection, dossier_id: str) -> int:
-        held, _ = await streams.load_held_time(self.store, dossier_id, conn)
-        return held.minutes
+        held = (await self._held_times.load(dossier_id, conn=conn)).state
+        return (held or held_time.HeldTime()).minutes
 
     async def load(self, conn: Connection, dossier_id: str) -> tuple[d.Dossier, int]:
-        state, version = await streams.load_dossier(self.store, dossier_id, conn)
-        if state is None:
+        loaded = await self._dossiers.load(dossier_id, conn=conn)
+        if loaded.state is None:
             raise refuse("dossier_not_found", "no such dossier", kind=NOT_FOUND)
-        return state, version
+        return loaded.state, loaded.version
 
     async def working_documents(self, conn: Connection, state: d.Dossier) -> dict[str, Any]:
         key = content_keys.work_key(state.dossier_id)
@@ -354,13 +357,13 @@ class ContentReader:
         """Everything held on the beneficiary (GDPR art. 15), for themselves."""
         if "beneficiary" not in reader.roles or reader.subject != beneficiary_id:
             raise refuse("beneficiary_not_found", "no such beneficiary", kind=NOT_FOUND)
-        state, _ = await streams.load_beneficiary(self.store, beneficiary_id, conn)
+        state = (await self._beneficiaries.load(beneficiary_id, conn=conn)).state
         if state is None:
             raise refuse("beneficiary_not_found", "no such beneficiary", kind=NOT_FOUND)
         dossiers = []
-        for dossier_id, _status in await streams.dossiers_of(conn, beneficiary_id):
+        for dossier_id, _status in await dossier_index.dossiers_of(conn, beneficiary_id):
             dossier, _ = await self.load(conn, dossier_id)
-            history = await self.store.read_stream(streams.dossier_stream(dossier_id), conn=conn)
+            history = await self.store.read_stream(self._dossiers.stream_id(dossier_id), conn=conn)
             synthesis = [
                 {
                     "synthesis_version": draft.synthesis_version,

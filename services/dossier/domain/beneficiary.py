@@ -9,7 +9,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Literal
+from typing import Literal, TypeGuard, assert_never, get_args
 
 from services.dossier.domain.errors import GONE, INVALID, NOT_FOUND, refuse
 from services.dossier.domain.events import DomainEvent
@@ -88,6 +88,19 @@ class RestrictionLifted(DomainEvent):
 
     published = False
     lifted_at: datetime
+
+
+BeneficiaryEvent = (
+    BeneficiaryRegistered
+    | DataSubjectRequestReceived
+    | IdentityRectified
+    | DataSubjectRequestFulfilled
+    | DataSubjectRequestRefused
+    | BeneficiaryErased
+    | RestrictionLifted
+)
+"""Every event of the beneficiary's stream."""
+_BENEFICIARY_EVENTS = get_args(BeneficiaryEvent)
 
 
 # --- State ------------------------------------------------------------------------------------
@@ -169,62 +182,86 @@ Command = (
 
 def decide(state: Beneficiary | None, command: Command, now: datetime) -> list[DomainEvent]:
     """The events a command produces on this beneficiary, or a DomainError."""
-    if isinstance(command, RegisterBeneficiary):
-        if state is not None:
-            raise refuse("beneficiary_exists", "this beneficiary is already registered")
-        return [
-            BeneficiaryRegistered(
-                command.beneficiary_id,
-                command.sealed_name,
-                command.sealed_email,
-                command.sealed_phone,
-                now,
-            )
-        ]
+    match command:
+        case RegisterBeneficiary():
+            if state is not None:
+                raise refuse("beneficiary_exists", "this beneficiary is already registered")
+            return [
+                BeneficiaryRegistered(
+                    command.beneficiary_id,
+                    command.sealed_name,
+                    command.sealed_email,
+                    command.sealed_phone,
+                    now,
+                )
+            ]
+        case LiftRestriction():
+            if not _live(state).restricted:
+                raise refuse("not_restricted", "no restriction of processing is in force")
+            return [RestrictionLifted(command.lifted_at)]
+        case ReceiveDataRequest():
+            return _receive(_live(state), command)
+        case RefuseDataRequest():
+            request = _open_request(_live(state), command.request_id)
+            if command.legal_ground not in LEGAL_GROUNDS:
+                raise refuse(
+                    "unknown_legal_ground", "name a legal ground of the list", kind=INVALID
+                )
+            return [
+                DataSubjectRequestRefused(
+                    request.request_id, request.kind, command.legal_ground, command.refused_at
+                )
+            ]
+        case FulfilDataRequest():
+            return _fulfil(_open_request(_live(state), command.request_id), command)
+        case _:
+            assert_never(command)
+
+
+def _live(state: Beneficiary | None) -> Beneficiary:
+    """The beneficiary a command other than registration applies to: registered, not erased."""
     if state is None:
         raise refuse("beneficiary_not_found", "no such beneficiary", kind=NOT_FOUND)
     if state.erased_at is not None:
         raise refuse("beneficiary_erased", "this beneficiary's data was erased", kind=GONE)
-    if isinstance(command, LiftRestriction):
-        if not state.restricted:
-            raise refuse("not_restricted", "no restriction of processing is in force")
-        return [RestrictionLifted(command.lifted_at)]
-    if isinstance(command, ReceiveDataRequest):
-        if command.kind not in REQUEST_KINDS:
-            raise refuse("unknown_request_kind", "no such data-subject right", kind=INVALID)
-        if command.request_id in state.requests:
-            raise refuse("request_exists", "a request with this id exists")
-        has_changes = any((command.sealed_name, command.sealed_email, command.sealed_phone))
-        if (command.kind == "rectification") != has_changes:
-            raise refuse(
-                "rectification_changes",
-                "a rectification names the corrected values, and only a rectification does",
-                kind=INVALID,
-            )
-        return [
-            DataSubjectRequestReceived(
-                command.request_id,
-                command.kind,
-                command.received_at,
-                one_month_after(command.received_at),
-                command.sealed_name,
-                command.sealed_email,
-                command.sealed_phone,
-            )
-        ]
-    request = state.requests.get(command.request_id)
+    return state
+
+
+def _open_request(state: Beneficiary, request_id: str) -> DataRequest:
+    request = state.requests.get(request_id)
     if request is None:
         raise refuse("request_not_found", "no such request", kind=NOT_FOUND)
     if request.status != "open":
         raise refuse("request_answered", "this request has already been answered")
-    if isinstance(command, RefuseDataRequest):
-        if command.legal_ground not in LEGAL_GROUNDS:
-            raise refuse("unknown_legal_ground", "name a legal ground of the list", kind=INVALID)
-        return [
-            DataSubjectRequestRefused(
-                request.request_id, request.kind, command.legal_ground, command.refused_at
-            )
-        ]
+    return request
+
+
+def _receive(state: Beneficiary, command: ReceiveDataRequest) -> list[DomainEvent]:
+    if command.kind not in REQUEST_KINDS:
+        raise refuse("unknown_request_kind", "no such data-subject right", kind=INVALID)
+    if command.request_id in state.requests:
+        raise refuse("request_exists", "a request with this id exists")
+    has_changes = any((command.sealed_name, command.sealed_email, command.sealed_phone))
+    if (command.kind == "rectification") != has_changes:
+        raise refuse(
+            "rectification_changes",
+            "a rectification names the corrected values, and only a rectification does",
+            kind=INVALID,
+        )
+    return [
+        DataSubjectRequestReceived(
+            command.request_id,
+            command.kind,
+            command.received_at,
+            one_month_after(command.received_at),
+            command.sealed_name,
+            command.sealed_email,
+            command.sealed_phone,
+        )
+    ]
+
+
+def _fulfil(request: DataRequest, command: FulfilDataRequest) -> list[DomainEvent]:
     events: list[DomainEvent] = []
     if request.kind == "rectification":
         changes = request.changes
@@ -252,40 +289,61 @@ def decide(state: Beneficiary | None, command: Command, now: datetime) -> list[D
 
 def evolve(state: Beneficiary | None, event: DomainEvent) -> Beneficiary:
     """The beneficiary after `event`."""
-    if isinstance(event, BeneficiaryRegistered):
-        return Beneficiary(
-            event.beneficiary_id,
-            event.sealed_name,
-            event.sealed_email,
-            event.sealed_phone,
-            event.registered_at,
-        )
-    assert state is not None
+    if not _is_beneficiary_event(event):
+        raise AssertionError(f"{event.type} is not a beneficiary event")
     match event:
+        case BeneficiaryRegistered():
+            return Beneficiary(
+                event.beneficiary_id,
+                event.sealed_name,
+                event.sealed_email,
+                event.sealed_phone,
+                event.registered_at,
+            )
         case DataSubjectRequestReceived():
+            registered = _registered(state)
             request = DataRequest(
                 event.request_id, event.kind, event.received_at, event.due_at, event
             )
-            return replace(state, requests={**state.requests, event.request_id: request})
+            return replace(registered, requests={**registered.requests, event.request_id: request})
         case IdentityRectified():
+            registered = _registered(state)
             return replace(
-                state,
-                sealed_name=event.sealed_name or state.sealed_name,
-                sealed_email=event.sealed_email or state.sealed_email,
-                sealed_phone=event.sealed_phone or state.sealed_phone,
+                registered,
+                sealed_name=event.sealed_name or registered.sealed_name,
+                sealed_email=event.sealed_email or registered.sealed_email,
+                sealed_phone=event.sealed_phone or registered.sealed_phone,
             )
         case DataSubjectRequestFulfilled():
-            answered = _answer(state, event.request_id, "fulfilled", event.fulfilled_at, None)
+            answered = _answer(
+                _registered(state), event.request_id, "fulfilled", event.fulfilled_at, None
+            )
             if event.kind == "restriction":
                 return replace(answered, restricted=True)
             return answered
         case RestrictionLifted():
-            return replace(state, restricted=False)
+            return replace(_registered(state), restricted=False)
         case DataSubjectRequestRefused():
-            return _answer(state, event.request_id, "refused", event.refused_at, event.legal_ground)
+            return _answer(
+                _registered(state),
+                event.request_id,
+                "refused",
+                event.refused_at,
+                event.legal_ground,
+            )
         case BeneficiaryErased():
-            return replace(state, erased_at=event.erased_at)
-    raise AssertionError(f"unhandled event {event.type}")
+            return replace(_registered(state), erased_at=event.erased_at)
+        case _:
+            assert_never(event)
+
+
+def _is_beneficiary_event(event: DomainEvent) -> TypeGuard[BeneficiaryEvent]:
+    return isinstance(event, _BENEFICIARY_EVENTS)
+
+
+def _registered(state: Beneficiary | None) -> Beneficiary:
+    assert state is not None, "a beneficiary's stream starts with BeneficiaryRegistered"
+    return state
 
 
 def _answer(

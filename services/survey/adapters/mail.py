@@ -16,7 +16,6 @@ from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 from uuid import UUID
 
-from shared.db import Connection
 from shared.keystore import KeyStore
 from shared.mail import Contact, ContactResolver, Mail, close_resolver
 
@@ -129,11 +128,3 @@ class SurveyContactResolver:
 
     async def aclose(self) -> None:
         await close_resolver(self._dossier_contacts)
-
-
-async def fetch_stakeholder_email(conn: Connection, survey_id: UUID) -> str | None:
-    """The sealed address of a stakeholder survey, if still held."""
-    value = await conn.fetchval(
-        "SELECT sealed_email FROM stakeholder_contacts WHERE survey_id = $1", survey_id
-    )
-    return str(value) if value is not None else None

@@ -189,9 +189,32 @@ async def unfinished_actions(
     )
 
 
-async def dossier_of(conn: Connection, dossier_id: UUID) -> dict[str, Any] | None:
-    """The beneficiary and site this service learnt of a dossier, if it knows it."""
-    row = await conn.fetchrow(
-        "SELECT beneficiary_id, site_id FROM survey_dossiers WHERE dossier_id = $1", dossier_id
+# --- Look-ups of the write side on the survey rows -------------------------------------------
+
+
+async def lock_survey(conn: Connection, survey_id: UUID) -> None:
+    """Lock the survey's row for the transaction: writes to one survey (a reminder recorded,
+    an answer arriving) take turns on it instead of failing on the stream version."""
+    await conn.execute("SELECT 1 FROM surveys WHERE survey_id = $1 FOR UPDATE", survey_id)
+
+
+async def survey_of_dossier(conn: Connection, dossier_id: UUID, campaign: str) -> UUID | None:
+    """The dossier's survey of a campaign, if it has one (one per dossier and campaign)."""
+    found: UUID | None = await conn.fetchval(
+        "SELECT survey_id FROM surveys WHERE dossier_id = $1 AND campaign = $2",
+        dossier_id,
+        campaign,
     )
-    return dict(row) if row is not None else None
+    return found
+
+
+async def surveys_of_dossier(conn: Connection, dossier_id: UUID) -> list[UUID]:
+    return [
+        r["survey_id"]
+        for r in await conn.fetch("SELECT survey_id FROM surveys WHERE dossier_id = $1", dossier_id)
+    ]
+
+
+async def session_surveyed(conn: Connection, session_id: UUID) -> bool:
+    """Whether a survey asks about this held session already."""
+    return bool(await conn.fetchval("SELECT true FROM surveys WHERE session_id = $1", session_id))

@@ -6,14 +6,22 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from services.survey.adapters import read_models
-from services.survey.api.deps import PROBLEM, QualityLead, Service, visible
+from services.survey.api.deps import (
+    PROBLEM,
+    STEP_ERRORS,
+    NotFoundProblem,
+    QualityLead,
+    RunStep,
+    Service,
+    visible_record,
+)
 from services.survey.api.schemas import ActionIn, ActionOut, StepIn
 from services.survey.domain import action as a
 from services.survey.domain.complaint import past_due
-from shared.web import IfMatchHeader, Problem, Tx, parse_if_match, set_etag
+from shared.web import OnGuardedAggregate, Problem, Tx, set_etag
 
 router = APIRouter(prefix="/improvement-actions", tags=["improvement actions (ind. 32)"])
 
@@ -41,6 +49,18 @@ def action_row_out(row: dict[str, Any], now: datetime) -> ActionOut:
         **{k: v for k, v in row.items() if k in ActionOut.model_fields},
         overdue=past_due(row["completed_at"], row["due_at"], now),
     )
+
+
+NOT_FOUND = NotFoundProblem("action_not_found", "no such improvement action")
+ActionStep = RunStep[a.ImprovementAction, a.CompleteAction, ActionOut]
+
+
+async def on_action(service: Service, context: OnGuardedAggregate) -> ActionStep:
+    return RunStep(service.actions, action_out, NOT_FOUND, context, service.clock)
+
+
+RunOnAction = Annotated[ActionStep, Depends(on_action)]
+"""The dependency of a step of an existing action (transaction, If-Match, its answer)."""
 
 
 @router.post(
@@ -101,9 +121,8 @@ async def overdue(who: QualityLead, service: Service, conn: Tx) -> list[ActionOu
 async def one(
     action_id: UUID, who: QualityLead, service: Service, conn: Tx, response: Response
 ) -> ActionOut:
-    loaded = await service.actions.load(conn, action_id)
-    if loaded.state is None or not visible(who, loaded.state.site_id):
-        raise Problem(404, "action_not_found", "no such improvement action")
+    loaded = await visible_record(service.actions, conn, who, action_id, NOT_FOUND)
+    assert loaded.state is not None
     set_etag(response, loaded.version)
     description = await service.actions.description(loaded.state)
     return action_out(loaded.state, loaded.version, service.clock.now(), description)
@@ -112,21 +131,12 @@ async def one(
 @router.post(
     "/{action_id}/completion",
     summary="Mark an action completed",
-    responses={404: PROBLEM, 409: PROBLEM, 422: PROBLEM, 428: PROBLEM},
+    responses=STEP_ERRORS,
 )
 async def complete(
     action_id: UUID,
     body: StepIn,
     who: QualityLead,
-    service: Service,
-    conn: Tx,
-    response: Response,
-    if_match: IfMatchHeader = None,
+    run: RunOnAction,
 ) -> ActionOut:
-    loaded = await service.actions.load(conn, action_id)
-    if loaded.state is None or not visible(who, loaded.state.site_id):
-        raise Problem(404, "action_not_found", "no such improvement action")
-    saved = await service.actions.complete(conn, action_id, parse_if_match(if_match), body.at)
-    assert saved.state is not None
-    set_etag(response, saved.version)
-    return action_out(saved.state, saved.version, service.clock.now())
+    return await run(action_id, a.CompleteAction(body.at), who)

@@ -6,10 +6,18 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
-from services.survey.adapters import read_models
-from services.survey.api.deps import PROBLEM, STEP_ERRORS, Handler, Service, SurveyService, visible
+from services.survey.adapters import known_dossiers, read_models
+from services.survey.api.deps import (
+    PROBLEM,
+    STEP_ERRORS,
+    Handler,
+    NotFoundProblem,
+    RunStep,
+    Service,
+    visible_record,
+)
 from services.survey.api.schemas import (
     ClosureIn,
     ComplaintAnswerIn,
@@ -17,10 +25,11 @@ from services.survey.api.schemas import (
     ComplaintOut,
     StepIn,
 )
+from services.survey.application.complaints import AnswerInClear, Step
 from services.survey.domain import complaint as c
 from shared.auth import CurrentPrincipal, Principal, Role
 from shared.db import Connection
-from shared.web import IfMatchHeader, Problem, Tx, parse_if_match, set_etag
+from shared.web import OnGuardedAggregate, Problem, Tx, set_etag
 
 router = APIRouter(prefix="/complaints", tags=["complaints (ind. 31)"])
 
@@ -64,7 +73,7 @@ async def _channel(conn: Connection, who: Principal, body: ComplaintIn) -> c.Cha
     site of theirs, naming the channel it came through."""
     dossier = None
     if body.dossier_id is not None:
-        dossier = await read_models.dossier_of(conn, body.dossier_id)
+        dossier = await known_dossiers.dossier_of(conn, body.dossier_id)
     if who.roles == {Role.BENEFICIARY}:
         if body.complainant_role != "beneficiary":
             raise Problem(403, "complain_as_yourself", "a beneficiary complains as the beneficiary")
@@ -89,13 +98,16 @@ async def _channel(conn: Connection, who: Principal, body: ComplaintIn) -> c.Cha
     return body.channel
 
 
-async def _visible_complaint(
-    service: SurveyService, conn: Connection, who: Principal, complaint_id: UUID
-) -> tuple[c.Complaint, int]:
-    loaded = await service.complaints.load(conn, complaint_id)
-    if loaded.state is None or not visible(who, loaded.state.site_id):
-        raise Problem(404, "complaint_not_found", "no such complaint")
-    return loaded.state, loaded.version
+NOT_FOUND = NotFoundProblem("complaint_not_found", "no such complaint")
+ComplaintStep = RunStep[c.Complaint, Step, ComplaintOut]
+
+
+async def on_complaint(service: Service, context: OnGuardedAggregate) -> ComplaintStep:
+    return RunStep(service.complaints, complaint_out, NOT_FOUND, context, service.clock)
+
+
+RunOnComplaint = Annotated[ComplaintStep, Depends(on_complaint)]
+"""The dependency of a step of an existing complaint (transaction, If-Match, its answer)."""
 
 
 @router.post(
@@ -156,10 +168,11 @@ async def overdue(who: Handler, service: Service, conn: Tx) -> list[ComplaintOut
 async def one(
     complaint_id: UUID, who: Handler, service: Service, conn: Tx, response: Response
 ) -> ComplaintOut:
-    state, version = await _visible_complaint(service, conn, who, complaint_id)
-    set_etag(response, version)
-    texts = await service.complaints.texts(state)
-    return complaint_out(state, version, service.clock.now(), texts)
+    loaded = await visible_record(service.complaints, conn, who, complaint_id, NOT_FOUND)
+    assert loaded.state is not None
+    set_etag(response, loaded.version)
+    texts = await service.complaints.texts(loaded.state)
+    return complaint_out(loaded.state, loaded.version, service.clock.now(), texts)
 
 
 @router.get(
@@ -179,29 +192,6 @@ async def own_status(
     return complaint_out(loaded.state, loaded.version, service.clock.now())
 
 
-async def _step(
-    service: SurveyService,
-    conn: Connection,
-    who: Principal,
-    complaint_id: UUID,
-    if_match: str | None,
-    response: Response,
-    command: c.AcknowledgeComplaint | c.CloseComplaint | ComplaintAnswerIn,
-) -> ComplaintOut:
-    # Who may see it first: a stale or missing If-Match tells a stranger nothing.
-    await _visible_complaint(service, conn, who, complaint_id)
-    expected = parse_if_match(if_match)
-    if isinstance(command, ComplaintAnswerIn):
-        saved = await service.complaints.answer(
-            conn, complaint_id, expected, command.response, command.at
-        )
-    else:
-        saved = await service.complaints.handle(conn, complaint_id, expected, command)
-    assert saved.state is not None
-    set_etag(response, saved.version)
-    return complaint_out(saved.state, saved.version, service.clock.now())
-
-
 @router.post(
     "/{complaint_id}/acknowledgement", summary="Acknowledge receipt", responses=STEP_ERRORS
 )
@@ -209,13 +199,9 @@ async def acknowledge(
     complaint_id: UUID,
     body: StepIn,
     who: Handler,
-    service: Service,
-    conn: Tx,
-    response: Response,
-    if_match: IfMatchHeader = None,
+    run: RunOnComplaint,
 ) -> ComplaintOut:
-    command = c.AcknowledgeComplaint(body.at)
-    return await _step(service, conn, who, complaint_id, if_match, response, command)
+    return await run(complaint_id, c.AcknowledgeComplaint(body.at), who)
 
 
 @router.post("/{complaint_id}/answer", summary="Record the answer given", responses=STEP_ERRORS)
@@ -223,12 +209,9 @@ async def answer(
     complaint_id: UUID,
     body: ComplaintAnswerIn,
     who: Handler,
-    service: Service,
-    conn: Tx,
-    response: Response,
-    if_match: IfMatchHeader = None,
+    run: RunOnComplaint,
 ) -> ComplaintOut:
-    return await _step(service, conn, who, complaint_id, if_match, response, body)
+    return await run(complaint_id, AnswerInClear(body.response, body.at), who)
 
 
 @router.post("/{complaint_id}/closure", summary="Close with a resolution", responses=STEP_ERRORS)
@@ -236,10 +219,6 @@ async def close(
     complaint_id: UUID,
     body: ClosureIn,
     who: Handler,
-    service: Service,
-    conn: Tx,
-    response: Response,
-    if_match: IfMatchHeader = None,
+    run: RunOnComplaint,
 ) -> ComplaintOut:
-    command = c.CloseComplaint(body.resolution, body.at)
-    return await _step(service, conn, who, complaint_id, if_match, response, command)
+    return await run(complaint_id, c.CloseComplaint(body.resolution, body.at), who)

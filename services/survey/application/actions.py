@@ -69,8 +69,14 @@ class ImprovementPlan:
         completed_at: datetime | None,
     ) -> Loaded[a.ImprovementAction]:
         """Mark an action done, if the caller saw the current version."""
+        return await self.handle(conn, action_id, expected_version, a.CompleteAction(completed_at))
+
+    async def handle(
+        self, conn: Connection, action_id: UUID, expected_version: int, command: a.CompleteAction
+    ) -> Loaded[a.ImprovementAction]:
+        """Run a step of an open action, if the caller saw the current version."""
         loaded = await self.repository.load(action_id, conn=conn, expected_version=expected_version)
-        events = a.decide(loaded.state, a.CompleteAction(completed_at), self._runtime.clock.now())
+        events = a.decide(loaded.state, command, self._runtime.clock.now())
         return await self.repository.append(action_id, loaded, events, conn=conn)
 
     async def description(self, state: a.ImprovementAction) -> str | None:

@@ -6,6 +6,7 @@ the complaint itself and never published.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -23,6 +24,19 @@ COMPLAINT_CODEC = EventCodec[c.ComplaintEvent](
     [c.ComplaintReceived, c.ComplaintAcknowledged, c.ComplaintAnswered, c.ComplaintClosed]
 )
 RESPONSE = "complaint.response"
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerInClear:
+    """The answer given to the complainant, in clear: the register seals it before the domain
+    sees it (`AnswerComplaint` carries it sealed)."""
+
+    response: str
+    answered_at: datetime | None
+
+
+Step = c.AcknowledgeComplaint | AnswerInClear | c.CloseComplaint
+"""A step of a registered complaint, as the routes give it."""
 
 
 class ComplaintRegister:
@@ -84,9 +98,13 @@ class ComplaintRegister:
         conn: Connection,
         complaint_id: UUID,
         expected_version: int,
-        command: c.AcknowledgeComplaint | c.CloseComplaint,
+        command: Step,
     ) -> Loaded[c.Complaint]:
-        """Acknowledge or close, if the caller saw the current version."""
+        """Acknowledge, answer or close, if the caller saw the current version."""
+        if isinstance(command, AnswerInClear):
+            return await self.answer(
+                conn, complaint_id, expected_version, command.response, command.answered_at
+            )
         loaded = await self.repository.load(
             complaint_id, conn=conn, expected_version=expected_version
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Literal
+from typing import Literal, assert_never
 from uuid import UUID
 
 from services.survey.domain.complaint import FUTURE_LEEWAY, past_due
@@ -78,57 +78,70 @@ class ImprovementAction:
 
 def evolve(state: ImprovementAction | None, event: ActionEvent) -> ImprovementAction:
     """The action after `event`."""
-    if isinstance(event, ActionOpened):
-        return ImprovementAction(
-            action_id=event.action_id,
-            source=event.source,
-            source_id=event.source_id,
-            site_id=event.site_id,
-            owner_id=event.owner_id,
-            sealed_description=event.sealed_description,
-            due_at=event.due_at,
-            opened_at=event.opened_at,
-        )
-    assert state is not None, "an action starts with ActionOpened"
-    return replace(state, completed_at=event.completed_at)
+    match event:
+        case ActionOpened():
+            return ImprovementAction(
+                action_id=event.action_id,
+                source=event.source,
+                source_id=event.source_id,
+                site_id=event.site_id,
+                owner_id=event.owner_id,
+                sealed_description=event.sealed_description,
+                due_at=event.due_at,
+                opened_at=event.opened_at,
+            )
+        case ActionCompleted():
+            assert state is not None, "an action starts with ActionOpened"
+            return replace(state, completed_at=event.completed_at)
+        case _:
+            assert_never(event)
 
 
 def decide(
     state: ImprovementAction | None, command: ActionCommand, now: datetime
 ) -> list[ActionEvent]:
     """The events `command` causes, or a `DomainError`."""
-    if isinstance(command, OpenAction):
-        if state is not None:
-            raise NotAllowedNow("action_exists", "this action already exists")
-        if command.due_at.tzinfo is None:
-            raise InvalidCommand("naive_time", "times must carry a timezone")
-        if command.due_at <= now:
-            raise InvalidCommand("due_date_in_past", "an action is due after it is opened")
-        if command.source_id is None and command.source in SOURCES_WITH_ID:
-            raise InvalidCommand(
-                "source_id_required", "an action from a complaint, survey or abandonment names it"
-            )
-        return [
-            ActionOpened(
-                action_id=command.action_id,
-                source=command.source,
-                source_id=command.source_id,
-                site_id=command.site_id,
-                owner_id=command.owner_id,
-                sealed_description=command.sealed_description,
-                due_at=command.due_at,
-                opened_at=now,
-            )
-        ]
-    if state is None:
-        raise NotFound("action_not_found", "no such improvement action")
-    if state.completed_at is not None:
-        raise NotAllowedNow("action_already_completed", "this action is already completed")
-    at = command.completed_at or now
-    if at.tzinfo is None:
-        raise InvalidCommand("naive_time", "times must carry a timezone")
-    if at > now + FUTURE_LEEWAY:
-        raise InvalidCommand("time_in_future", "a fact cannot be recorded before it happens")
-    if at < state.opened_at:
-        raise InvalidCommand("time_before_previous_step", "an action is completed after it opens")
-    return [ActionCompleted(at)]
+    match command:
+        case OpenAction():
+            if state is not None:
+                raise NotAllowedNow("action_exists", "this action already exists")
+            if command.due_at.tzinfo is None:
+                raise InvalidCommand("naive_time", "times must carry a timezone")
+            if command.due_at <= now:
+                raise InvalidCommand("due_date_in_past", "an action is due after it is opened")
+            if command.source_id is None and command.source in SOURCES_WITH_ID:
+                raise InvalidCommand(
+                    "source_id_required",
+                    "an action from a complaint, survey or abandonment names it",
+                )
+            return [
+                ActionOpened(
+                    action_id=command.action_id,
+                    source=command.source,
+                    source_id=command.source_id,
+                    site_id=command.site_id,
+                    owner_id=command.owner_id,
+                    sealed_description=command.sealed_description,
+                    due_at=command.due_at,
+                    opened_at=now,
+                )
+            ]
+        case CompleteAction():
+            if state is None:
+                raise NotFound("action_not_found", "no such improvement action")
+            if state.completed_at is not None:
+                raise NotAllowedNow("action_already_completed", "this action is already completed")
+            at = command.completed_at or now
+            if at.tzinfo is None:
+                raise InvalidCommand("naive_time", "times must carry a timezone")
+            if at > now + FUTURE_LEEWAY:
+                raise InvalidCommand(
+                    "time_in_future", "a fact cannot be recorded before it happens"
+                )
+            if at < state.opened_at:
+                raise InvalidCommand(
+                    "time_before_previous_step", "an action is completed after it opens"
+                )
+            return [ActionCompleted(at)]
+        case _:
+            assert_never(command)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, assert_never
 from uuid import UUID
 
 from services.survey.domain.calendar import add_working_days
@@ -148,83 +148,111 @@ def past_due(done_at: datetime | None, due_at: datetime, now: datetime) -> bool:
 
 def evolve(state: Complaint | None, event: ComplaintEvent) -> Complaint:
     """The complaint after `event`."""
-    if isinstance(event, ComplaintReceived):
-        return Complaint(
-            complaint_id=event.complaint_id,
-            site_id=event.site_id,
-            dossier_id=event.dossier_id,
-            complainant_role=event.complainant_role,
-            category=event.category,
-            channel=event.channel,
-            sealed_description=event.sealed_description,
-            received_at=event.received_at,
-            acknowledge_due_at=event.acknowledge_due_at,
-            answer_due_at=event.answer_due_at,
-            recorded_by=event.recorded_by,
-        )
+    match event:
+        case ComplaintReceived():
+            return Complaint(
+                complaint_id=event.complaint_id,
+                site_id=event.site_id,
+                dossier_id=event.dossier_id,
+                complainant_role=event.complainant_role,
+                category=event.category,
+                channel=event.channel,
+                sealed_description=event.sealed_description,
+                received_at=event.received_at,
+                acknowledge_due_at=event.acknowledge_due_at,
+                answer_due_at=event.answer_due_at,
+                recorded_by=event.recorded_by,
+            )
+        case ComplaintAcknowledged():
+            return replace(
+                _received(state), status="acknowledged", acknowledged_at=event.acknowledged_at
+            )
+        case ComplaintAnswered():
+            return replace(
+                _received(state),
+                status="answered",
+                answered_at=event.answered_at,
+                sealed_response=event.sealed_response,
+            )
+        case ComplaintClosed():
+            return replace(
+                _received(state),
+                status="closed",
+                closed_at=event.closed_at,
+                resolution=event.resolution,
+            )
+        case _:
+            assert_never(event)
+
+
+def _received(state: Complaint | None) -> Complaint:
     assert state is not None, "a complaint starts with ComplaintReceived"
-    if isinstance(event, ComplaintAcknowledged):
-        return replace(state, status="acknowledged", acknowledged_at=event.acknowledged_at)
-    if isinstance(event, ComplaintAnswered):
-        return replace(
-            state,
-            status="answered",
-            answered_at=event.answered_at,
-            sealed_response=event.sealed_response,
-        )
-    return replace(state, status="closed", closed_at=event.closed_at, resolution=event.resolution)
+    return state
 
 
 def decide(
     state: Complaint | None, command: ComplaintCommand, now: datetime
 ) -> list[ComplaintEvent]:
     """The events `command` causes, or a `DomainError`."""
-    if isinstance(command, ReceiveComplaint):
-        if state is not None:
-            raise NotAllowedNow("complaint_exists", "this complaint is already registered")
-        received_at = _business_time(command.received_at, now, earliest=None)
-        policy = command.policy
-        return [
-            ComplaintReceived(
-                complaint_id=command.complaint_id,
-                site_id=command.site_id,
-                dossier_id=command.dossier_id,
-                complainant_role=command.complainant_role,
-                category=command.category,
-                channel=command.channel,
-                sealed_description=command.sealed_description,
-                received_at=received_at,
-                acknowledge_due_at=add_working_days(
-                    received_at, policy.acknowledge_within_working_days
-                ),
-                answer_due_at=received_at + timedelta(days=policy.answer_within_days),
-                recorded_by=command.recorded_by,
-            )
-        ]
+    match command:
+        case ReceiveComplaint():
+            if state is not None:
+                raise NotAllowedNow("complaint_exists", "this complaint is already registered")
+            received_at = _business_time(command.received_at, now, earliest=None)
+            policy = command.policy
+            return [
+                ComplaintReceived(
+                    complaint_id=command.complaint_id,
+                    site_id=command.site_id,
+                    dossier_id=command.dossier_id,
+                    complainant_role=command.complainant_role,
+                    category=command.category,
+                    channel=command.channel,
+                    sealed_description=command.sealed_description,
+                    received_at=received_at,
+                    acknowledge_due_at=add_working_days(
+                        received_at, policy.acknowledge_within_working_days
+                    ),
+                    answer_due_at=received_at + timedelta(days=policy.answer_within_days),
+                    recorded_by=command.recorded_by,
+                )
+            ]
+        case AcknowledgeComplaint():
+            complaint = _existing(state)
+            if complaint.status != "received":
+                raise NotAllowedNow("complaint_already_acknowledged", "already acknowledged")
+            at = _business_time(command.acknowledged_at, now, earliest=complaint.received_at)
+            return [ComplaintAcknowledged(at)]
+        case AnswerComplaint():
+            complaint = _existing(state)
+            if complaint.status == "received":
+                raise NotAllowedNow(
+                    "complaint_not_acknowledged", "acknowledge the complaint before answering it"
+                )
+            if complaint.status != "acknowledged":
+                raise NotAllowedNow("complaint_already_answered", "already answered")
+            assert complaint.acknowledged_at is not None
+            at = _business_time(command.answered_at, now, earliest=complaint.acknowledged_at)
+            return [ComplaintAnswered(command.sealed_response, at)]
+        case CloseComplaint():
+            complaint = _existing(state)
+            if complaint.status == "closed":
+                raise NotAllowedNow("complaint_already_closed", "already closed")
+            if complaint.status != "answered":
+                raise NotAllowedNow(
+                    "complaint_not_answered", "answer the complaint before closing it"
+                )
+            assert complaint.answered_at is not None
+            at = _business_time(command.closed_at, now, earliest=complaint.answered_at)
+            return [ComplaintClosed(command.resolution, at)]
+        case _:
+            assert_never(command)
+
+
+def _existing(state: Complaint | None) -> Complaint:
     if state is None:
         raise NotFound("complaint_not_found", "no such complaint")
-    if isinstance(command, AcknowledgeComplaint):
-        if state.status != "received":
-            raise NotAllowedNow("complaint_already_acknowledged", "already acknowledged")
-        at = _business_time(command.acknowledged_at, now, earliest=state.received_at)
-        return [ComplaintAcknowledged(at)]
-    if isinstance(command, AnswerComplaint):
-        if state.status == "received":
-            raise NotAllowedNow(
-                "complaint_not_acknowledged", "acknowledge the complaint before answering it"
-            )
-        if state.status != "acknowledged":
-            raise NotAllowedNow("complaint_already_answered", "already answered")
-        assert state.acknowledged_at is not None
-        at = _business_time(command.answered_at, now, earliest=state.acknowledged_at)
-        return [ComplaintAnswered(command.sealed_response, at)]
-    if state.status == "closed":
-        raise NotAllowedNow("complaint_already_closed", "already closed")
-    if state.status != "answered":
-        raise NotAllowedNow("complaint_not_answered", "answer the complaint before closing it")
-    assert state.answered_at is not None
-    at = _business_time(command.closed_at, now, earliest=state.answered_at)
-    return [ComplaintClosed(command.resolution, at)]
+    return state
 
 
 def _business_time(given: datetime | None, now: datetime, *, earliest: datetime | None) -> datetime:

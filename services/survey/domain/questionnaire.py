@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from typing import Any, Literal, assert_never, get_args
 
 from services.survey.domain.errors import InvalidCommand
 
@@ -134,27 +134,30 @@ def validate_answers(questionnaire: Questionnaire, answers: Mapping[str, Any]) -
                     "missing_answer", "a required question was not answered", question=q.code
                 )
             continue
-        if q.kind == "satisfaction":
-            satisfaction = _integer(q, value, *q.answer_range)
-        elif q.kind == "score":
-            scores[q.code] = _integer(q, value, *q.answer_range)
-        elif q.kind == "situation":
-            if value not in SITUATIONS:
-                raise InvalidCommand(
-                    "invalid_answer",
-                    "the situation must be one of the listed ones",
-                    question=q.code,
-                    allowed=list(SITUATIONS),
-                )
-            situation = value
-        else:
-            if not isinstance(value, str) or len(value) > FREE_TEXT_MAX:
-                raise InvalidCommand(
-                    "invalid_answer",
-                    f"free text must be a string of at most {FREE_TEXT_MAX} characters",
-                    question=q.code,
-                )
-            free_text[q.code] = value
+        match q.kind:
+            case "satisfaction":
+                satisfaction = _integer(q, value, *q.answer_range)
+            case "score":
+                scores[q.code] = _integer(q, value, *q.answer_range)
+            case "situation":
+                if value not in SITUATIONS:
+                    raise InvalidCommand(
+                        "invalid_answer",
+                        "the situation must be one of the listed ones",
+                        question=q.code,
+                        allowed=list(SITUATIONS),
+                    )
+                situation = value
+            case "text":
+                if not isinstance(value, str) or len(value) > FREE_TEXT_MAX:
+                    raise InvalidCommand(
+                        "invalid_answer",
+                        f"free text must be a string of at most {FREE_TEXT_MAX} characters",
+                        question=q.code,
+                    )
+                free_text[q.code] = value
+            case _:
+                assert_never(q.kind)
     assert satisfaction is not None, "check_definition guarantees a required satisfaction"
     return ValidAnswers(satisfaction, scores, situation, free_text)
 

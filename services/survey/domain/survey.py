@@ -164,21 +164,20 @@ class Survey:
 
 def evolve(state: Survey | None, event: SurveyEvent) -> Survey:
     """The survey after `event`."""
-    if isinstance(event, SurveyCreated):
-        return Survey(
-            survey_id=event.survey_id,
-            dossier_id=event.dossier_id,
-            site_id=event.site_id,
-            campaign=event.campaign,
-            respondent_role=event.respondent_role,
-            questionnaire_version=event.questionnaire_version,
-            created_at=event.created_at,
-            session_id=event.session_id,
-        )
-    assert state is not None, "a survey starts with SurveyCreated"
-
     match event:
+        case SurveyCreated():
+            return Survey(
+                survey_id=event.survey_id,
+                dossier_id=event.dossier_id,
+                site_id=event.site_id,
+                campaign=event.campaign,
+                respondent_role=event.respondent_role,
+                questionnaire_version=event.questionnaire_version,
+                created_at=event.created_at,
+                session_id=event.session_id,
+            )
         case InvitationSent():
+            state = _created(state)
             return replace(
                 state,
                 status="open",
@@ -187,6 +186,7 @@ def evolve(state: Survey | None, event: SurveyEvent) -> Survey:
                 token_hashes=state.token_hashes | {event.token_hash},
             )
         case ReminderSent():
+            state = _created(state)
             return replace(
                 state,
                 reminders_sent=event.reminder_number,
@@ -194,7 +194,7 @@ def evolve(state: Survey | None, event: SurveyEvent) -> Survey:
             )
         case SurveyAnswered():
             return replace(
-                state,
+                _created(state),
                 status="answered",
                 answered_at=event.answered_at,
                 satisfaction_score=event.satisfaction_score,
@@ -203,55 +203,60 @@ def evolve(state: Survey | None, event: SurveyEvent) -> Survey:
                 sealed_free_text=dict(event.sealed_free_text),
             )
         case SurveyExpired():
-            return replace(state, status="expired")
+            return replace(_created(state), status="expired")
         case SurveyCancelled():
-            return replace(state, status="cancelled")
+            return replace(_created(state), status="cancelled")
         case _:
             assert_never(event)
 
 
+def _created(state: Survey | None) -> Survey:
+    assert state is not None, "a survey starts with SurveyCreated"
+    return state
+
+
 def decide(state: Survey | None, command: SurveyCommand, now: datetime) -> list[SurveyEvent]:
     """The events that `command` causes now, or a `DomainError`; [] when nothing is to do."""
-    if isinstance(command, CreateSurvey):
-        if state is not None:
-            raise NotAllowedNow("survey_exists", "this survey already exists")
-        if (command.dossier_id is None) != (command.campaign == "stakeholder"):
-            raise InvalidCommand(
-                "dossier_mismatch", "only stakeholder surveys are sent without a dossier"
-            )
-        if (command.session_id is None) == (command.campaign == "session_feedback"):
-            raise InvalidCommand(
-                "session_mismatch", "a session is named by session feedback surveys, and only"
-            )
-        return [
-            SurveyCreated(
-                survey_id=command.survey_id,
-                dossier_id=command.dossier_id,
-                site_id=command.site_id,
-                campaign=command.campaign,
-                respondent_role=command.respondent_role,
-                questionnaire_version=command.questionnaire_version,
-                created_at=now,
-                session_id=command.session_id,
-            )
-        ]
-    if state is None:
-        raise NotFound("survey_not_found", "no such survey")
-
     match command:
+        case CreateSurvey():
+            if state is not None:
+                raise NotAllowedNow("survey_exists", "this survey already exists")
+            if (command.dossier_id is None) != (command.campaign == "stakeholder"):
+                raise InvalidCommand(
+                    "dossier_mismatch", "only stakeholder surveys are sent without a dossier"
+                )
+            if (command.session_id is None) == (command.campaign == "session_feedback"):
+                raise InvalidCommand(
+                    "session_mismatch", "a session is named by session feedback surveys, and only"
+                )
+            return [
+                SurveyCreated(
+                    survey_id=command.survey_id,
+                    dossier_id=command.dossier_id,
+                    site_id=command.site_id,
+                    campaign=command.campaign,
+                    respondent_role=command.respondent_role,
+                    questionnaire_version=command.questionnaire_version,
+                    created_at=now,
+                    session_id=command.session_id,
+                )
+            ]
         case RecordInvitationSent():
+            state = _existing(state)
             if state.status != "created":
                 return []  # the invitation counts once; a copy changes nothing
             if command.answer_window <= timedelta(0):
                 raise InvalidCommand("bad_answer_window", "the answer window must be positive")
             return [InvitationSent(command.token_hash, now, now + command.answer_window)]
         case RecordReminderSent():
+            state = _existing(state)
             if state.status != "open" or command.reminder_number <= state.reminders_sent:
                 return []
             if command.reminder_number != state.reminders_sent + 1:
                 raise InvalidCommand("reminder_out_of_order", "reminders are numbered 1, 2, 3…")
             return [ReminderSent(command.reminder_number, command.token_hash, now)]
         case AnswerSurvey():
+            state = _existing(state)
             ensure_answerable(state, command.token_hash, now)
             a = command.answers
             return [
@@ -260,15 +265,23 @@ def decide(state: Survey | None, command: SurveyCommand, now: datetime) -> list[
                 )
             ]
         case ExpireSurvey():
+            state = _existing(state)
             if state.status != "open" or state.expires_at is None or now < state.expires_at:
                 return []
             return [SurveyExpired(now)]
         case CancelSurvey():
+            state = _existing(state)
             if state.is_closed:
                 return []
             return [SurveyCancelled(command.reason, now)]
         case _:
             assert_never(command)
+
+
+def _existing(state: Survey | None) -> Survey:
+    if state is None:
+        raise NotFound("survey_not_found", "no such survey")
+    return state
 
 
 def ensure_answerable(state: Survey, token_hash: str, now: datetime) -> None:

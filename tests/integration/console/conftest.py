@@ -24,17 +24,12 @@ from deploy.tokens import dev_token
 from services.console.bootstrap import create_app
 from services.console.issuer import TokenIssuer, ensure_signing_key
 from services.console.settings import ConsoleSettings
-from services.dossier.bootstrap import create_app as create_dossier_app
-from services.dossier.settings import Settings as DossierSettings
-from services.scheduling.bootstrap import create_app as create_scheduling_app
-from services.scheduling.settings import Settings as SchedulingSettings
-from services.survey.bootstrap import build_service as build_survey_service
 from shared.clock import FakeClock
+from shared.settings import ServiceSettings
 from tests.conftest import PG_HOST
-from tests.integration.dossier.conftest import eventually
+from tests.integration.harness import DOSSIER, SCHEDULING, ServiceHarness, eventually
 from tests.integration.smtp_server import SmtpServer
 from tests.integration.survey.harness import Harness as SurveyHarness
-from tests.integration.survey.harness import start_group_at_end
 
 LINK = re.compile(r"https?://\S+/connexion/lien/([A-Za-z0-9_\-]+)")
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -75,6 +70,9 @@ class Console:
     survey: SurveyHarness
     scheduling: httpx.AsyncClient | None = None
     """The scheduling service (its directory: staff, their work addresses)."""
+    mailers: tuple[asyncpg.Pool, ...] = ()
+    """The databases of the other services that mail through the SMTP server (scheduling,
+    survey), whose mail outbox records each mail SMTP took."""
 
     def browser(self, client_ip: str = "203.0.113.7") -> httpx.AsyncClient:
         """A new browser (its own cookies) at a given address."""
@@ -106,14 +104,15 @@ class Console:
             return len([m for m in self.smtp.messages if m["To"] == address]) >= count
 
         await eventually(arrived, timeout_s=60)
-        received = len([m for m in self.smtp.messages if LINK.search(body_of(m))])
+        received = len(self.smtp.messages)
 
         async def recorded() -> bool:
-            # The link's hash is stored once SMTP took the mail: a test faster than a person
-            # waits for that commit.
-            sent = await self.app.state.console_runtime.pool.fetchval(
-                "SELECT count(*) FROM mail_outbox WHERE state = 'sent'"
-            )
+            # A link's hash (the console's sign-in links, the survey service's answer links)
+            # is stored once SMTP took the mail: a test faster than a person waits for that
+            # commit, at whichever service sent each mail.
+            sent = 0
+            for pool in (self.app.state.console_runtime.pool, *self.mailers):
+                sent += await pool.fetchval("SELECT count(*) FROM mail_outbox WHERE state = 'sent'")
             return bool(sent >= received)
 
         await eventually(recorded, timeout_s=60)
@@ -176,41 +175,44 @@ async def console(
     jwks = tmp_path / "jwks.json"
     issuer = TokenIssuer.from_file(key_file, issuer="bilan-console", audience="bilan")
     jwks.write_text(json.dumps(issuer.jwks()))
-    # The dossier service learns staff from the scheduling topic: from now on, not its past.
-    dossier_group = f"test-dossier-{uuid.uuid4().hex[:8]}"
-    await start_group_at_end(kafka_bootstrap, dossier_group, "bilan.scheduling.events")
-    dossier_app = create_dossier_app(
-        DossierSettings(
-            database_url=await fresh_db(),
-            consumer_group=dossier_group,
-            jwt_jwks_source=str(jwks),
-        )
+    jwks_source = {"jwt_jwks_source": str(jwks)}
+    # The dossier and scheduling services poll at their settings' pace, not the harness's:
+    # on the dossier's real clock, the acceptance timer of a convention a test sent "twenty
+    # days ago" is due at once, and polled every 50 ms it fires between the test's reading of
+    # the version and its signatures.
+    usual_polling = {
+        name: ServiceSettings.model_fields[name].default
+        for name in ("relay_poll_interval_s", "timer_poll_interval_s")
+    }
+    # The dossier service keeps the real clock and asks nobody for contacts: it owns them.
+    dossier = ServiceHarness(
+        DOSSIER,
+        await fresh_db(),
+        kafka_bootstrap,
+        overrides={**jwks_source, **usual_polling},
+        real_clock=True,
     )
-    scheduling_group = f"test-scheduling-{uuid.uuid4().hex[:12]}"
-    await start_group_at_end(kafka_bootstrap, scheduling_group, "bilan.dossier.events")
     smtp = SmtpServer()
     smtp.start()
     # The console and the scheduling service share one business clock (as the demo's
     # development clocks move together): free slots and "still to come" agree.
     clock = FakeClock(NOW)
-    scheduling_app = create_scheduling_app(
-        SchedulingSettings(
-            database_url=await fresh_db(),
-            consumer_group=scheduling_group,
-            jwt_jwks_source=str(jwks),
-            smtp_port=smtp.port,
-            mail_poll_interval_s=0.05,
-        ),
+    scheduling = ServiceHarness(
+        SCHEDULING,
+        await fresh_db(),
+        kafka_bootstrap,
         clock=clock,
+        smtp_port=smtp.port,
+        overrides={**jwks_source, **usual_polling},
+        fake_contacts=False,
     )
     survey = SurveyHarness(
         await fresh_db(),
         smtp.port,
         kafka_bootstrap,
         public_answer_url="http://console.test/public/surveys/{token}",
-        jwt_jwks_source=str(jwks),
+        **jwks_source,
     )
-    await survey.prepare()
     settings = ConsoleSettings(
         database_url=await fresh_db(),
         signing_key_file=key_file,
@@ -221,44 +223,33 @@ async def console(
         sign_in_per_client=6,
         **console_overrides,
     )
-    dossier_transport = httpx.ASGITransport(app=dossier_app)
-    scheduling_transport = httpx.ASGITransport(app=scheduling_app)
-    survey_app, survey_service = build_survey_service(
-        survey.settings, clock=survey.clock, contact_resolver=survey.contacts
-    )
-    survey_transport = httpx.ASGITransport(app=survey_app)
-    await survey_service.runtime.start()
+    dossier_app, scheduling_app, survey_app = dossier.app(), scheduling.app(), survey.app()
     app = create_app(
         settings,
         clock=clock,
         transports={
-            "dossier": dossier_transport,
-            "scheduling": scheduling_transport,
-            "survey": survey_transport,
+            "dossier": httpx.ASGITransport(app=dossier_app),
+            "scheduling": httpx.ASGITransport(app=scheduling_app),
+            "survey": httpx.ASGITransport(app=survey_app),
         },
     )
     try:
         async with AsyncExitStack() as stack:
-            await stack.enter_async_context(dossier_app.router.lifespan_context(dossier_app))
-            await stack.enter_async_context(scheduling_app.router.lifespan_context(scheduling_app))
-            dossier = await stack.enter_async_context(
-                httpx.AsyncClient(transport=dossier_transport, base_url="http://dossier")
-            )
-            scheduling = await stack.enter_async_context(
-                httpx.AsyncClient(transport=scheduling_transport, base_url="http://scheduling")
-            )
+            survey_service = await stack.enter_async_context(survey.running(survey_app))
+            dossier_service = await stack.enter_async_context(dossier.running(dossier_app))
+            scheduling_service = await stack.enter_async_context(scheduling.running(scheduling_app))
             await stack.enter_async_context(app.router.lifespan_context(app))
             yield Console(
                 app=app,
-                dossier=dossier,
+                dossier=dossier_service.client,
                 clock=clock,
                 smtp=smtp,
                 settings=settings,
                 console_transport=httpx.ASGITransport(app=app),
                 site=str(uuid.uuid4()),
                 survey=survey,
-                scheduling=scheduling,
+                scheduling=scheduling_service.client,
+                mailers=(scheduling_service.runtime.pool, survey_service.runtime.pool),
             )
     finally:
-        await survey_service.runtime.stop()
         smtp.stop()

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from deploy.tokens import dev_token
 from tests.integration.console.conftest import Console, csrf_of, sign_in
-from tests.integration.dossier.conftest import MENTIONS
+from tests.integration.dossier.harness import MENTIONS
 
 NAME = "Camille Zéphyrine Martin"
 

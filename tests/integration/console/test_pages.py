@@ -10,7 +10,7 @@ import uuid
 
 from deploy.tokens import dev_token
 from tests.integration.console.conftest import Console, csrf_of, sign_in
-from tests.integration.dossier.conftest import MENTIONS
+from tests.integration.dossier.harness import MENTIONS
 
 
 def _address() -> str:
@@ -217,3 +217,20 @@ async def test_the_convention_is_signed_online_with_its_evidence(console: Consol
     assert (evidence["dossier_id"], evidence["document_sha256"]) == (uuid.UUID(dossier_id), digest)
     session_ref = await c.app.state.console.pool.fetchval("SELECT id_hash FROM console_sessions")
     assert evidence["session_ref"] == session_ref
+
+
+async def test_the_audit_space_is_for_auditors_not_for_beneficiaries(console: Console) -> None:
+    c = console
+    email = _address()
+    await c.open_dossier(email)
+    async with c.browser() as browser:
+        signed_out = await browser.get("/audit/indicateurs")
+        assert signed_out.status_code == 303
+        assert signed_out.headers["location"] == "/connexion"
+        await sign_in(c, email, browser)
+        refused = await browser.get("/audit/indicateurs")
+        assert refused.status_code == 403
+        assert "Action non autorisée" in refused.text
+        csv = await browser.get("/audit/indicateurs.csv?from=2026-01-01&to=2027-01-01")
+        assert csv.status_code == 403
+        assert "bilans_completed" not in csv.text

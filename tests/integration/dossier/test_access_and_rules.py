@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from pypdf import PdfReader
 
-from tests.integration.dossier.conftest import Harness, eventually
+from tests.integration.dossier.harness import Harness, eventually
 
 PSYCHOMETRIC = "6f1c2a9e-0a51-4c1e-9a43-1d2f3e4a5b03"
 

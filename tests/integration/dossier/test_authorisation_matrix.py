@@ -14,7 +14,7 @@ from tests.integration.authz.matrix import (
     route,
     with_ids,
 )
-from tests.integration.dossier.conftest import MENTIONS, Harness
+from tests.integration.dossier.harness import MENTIONS, Harness
 
 PSYCHOMETRIC = "6f1c2a9e-0a51-4c1e-9a43-1d2f3e4a5b03"
 D = "/dossiers/{dossier_id}"

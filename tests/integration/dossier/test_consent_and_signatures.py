@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from tests.integration.dossier.conftest import MENTIONS, SCAN, Harness
+from tests.integration.dossier.harness import MENTIONS, SCAN, Harness
 
 
 async def _sent_convention(h: Harness) -> tuple[str, str, str]:

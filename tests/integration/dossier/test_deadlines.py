@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from shared.contracts import ConventionDeemedRefused, WorkingDocumentsDestroyed
-from tests.integration.dossier.conftest import MENTIONS, SCAN, Harness, eventually
+from tests.integration.dossier.harness import MENTIONS, SCAN, Harness, eventually
 from tests.integration.kafka_reading import end_offsets, read_envelopes
 
 TOPIC = "bilan.dossier.events"

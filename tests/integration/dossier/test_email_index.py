@@ -7,7 +7,7 @@ import uuid
 
 from services.dossier.settings import Settings
 from shared.blind_index import email_index
-from tests.integration.dossier.conftest import IDENTITY, Harness
+from tests.integration.dossier.harness import IDENTITY, Harness
 from tests.integration.dossier.test_gdpr import _answer, _request, service_token
 
 KEY = Settings().blind_index_key_bytes()

@@ -12,7 +12,7 @@ from shared.contracts import (
     DataSubjectRequestFulfilled,
     DataSubjectRequestReceived,
 )
-from tests.integration.dossier.conftest import IDENTITY, Harness, eventually
+from tests.integration.dossier.harness import IDENTITY, Harness, eventually
 from tests.integration.kafka_reading import end_offsets, read_envelopes
 
 TOPIC = "bilan.dossier.events"

@@ -7,7 +7,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from .conftest import IDENTITY, Harness
+from tests.integration.dossier.harness import IDENTITY, Harness
 
 
 def _body(h: Harness, **extra: Any) -> dict[str, Any]:

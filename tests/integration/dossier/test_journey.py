@@ -9,7 +9,7 @@ import pytest
 
 from shared.contracts import DossierCompleted, ReferentConsultantAssigned
 from shared.envelope import Envelope
-from tests.integration.dossier.conftest import IDENTITY, Harness, eventually
+from tests.integration.dossier.harness import IDENTITY, Harness, eventually
 from tests.integration.kafka_reading import end_offsets, read_envelopes
 
 TOPIC = "bilan.dossier.events"

@@ -7,7 +7,7 @@ import uuid
 from datetime import timedelta
 
 from shared.contracts import SessionHeld, StaffMemberLeft
-from tests.integration.dossier.conftest import Harness, eventually, produce
+from tests.integration.dossier.harness import Harness, eventually, produce
 
 
 async def test_held_time_never_exceeds_24_hours(harness: Harness) -> None:

@@ -10,8 +10,7 @@ import pytest
 from services.dossier.application.dossiers import DossierCommands, constant
 from services.dossier.domain import dossier as d
 from shared.unit_of_work import unit_of_work
-
-from .conftest import Harness
+from tests.integration.dossier.harness import Harness
 
 PROGRAMME = {"planned_minutes": 1200, "modality": "mixed"}
 

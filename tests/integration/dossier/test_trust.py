@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from tests.integration.dossier.conftest import IDENTITY, MENTIONS, Harness
+from tests.integration.dossier.harness import IDENTITY, MENTIONS, Harness
 
 
 async def test_another_sites_quality_lead_acts_on_nothing_of_the_person(

@@ -1,73 +1,51 @@
-"""The scheduling service over HTTP with real PostgreSQL, Kafka and (when asked) SMTP, plus
-the dossier service's side of the contract, played by producing its events to Kafka."""
+"""The scheduling service on `tests.integration.harness` (real PostgreSQL, Kafka and, when
+asked, SMTP), plus the dossier service's side of the contract, played by producing its events
+to Kafka, and the site, room and staff most tests start from."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaProducer
-from fastapi import FastAPI
+from aiokafka import TopicPartition
 
-from deploy.tokens import dev_token
-from services.scheduling.bootstrap import create_app
-from services.scheduling.settings import Settings
+from services.scheduling.api.deps import SchedulingService
 from shared.clock import FakeClock
 from shared.contracts import dossier as d
-from shared.contracts.base import IntegrationEvent
-from shared.envelope import Envelope, encode
-from shared.mail import Contact
-from shared.runtime import ServiceRuntime
-from tests.integration.kafka_reading import end_offsets, read_envelopes
-from tests.integration.survey.harness import start_group_at_end
+from tests.integration.harness import (
+    DOSSIER_TOPIC,
+    SCHEDULING,
+    SCHEDULING_TOPIC,
+    Publisher,
+    Running,
+    ServiceHarness,
+    auth,
+    eventually,
+    if_match,
+    published,
+)
+from tests.integration.kafka_reading import end_offsets
 
-SCHEDULING_TOPIC = "bilan.scheduling.events"
-DOSSIER_TOPIC = "bilan.dossier.events"
+__all__ = [
+    "DOSSIER_TOPIC",
+    "SCHEDULING_TOPIC",
+    "DossierService",
+    "Harness",
+    "Running",
+    "auth",
+    "eventually",
+    "if_match",
+    "onboard",
+    "published",
+    "scheduling_offsets",
+    "setup_site",
+]
 
 
-def auth(roles: list[str], sites: list[str], subject: str | None = None) -> dict[str, str]:
-    return {"Authorization": f"Bearer {dev_token(roles, sites, subject=subject)}"}
-
-
-def if_match(version: int) -> dict[str, str]:
-    return {"If-Match": f'"{version}"'}
-
-
-class DossierService:
+class DossierService(Publisher):
     """Plays the dossier service: its events, with per-dossier sequences, onto its topic."""
-
-    def __init__(self, bootstrap: str) -> None:
-        self._bootstrap = bootstrap
-        self._sequences: dict[str, int] = {}
-
-    async def publish(self, *events: IntegrationEvent) -> None:
-        producer = AIOKafkaProducer(
-            bootstrap_servers=self._bootstrap, enable_idempotence=True, acks="all"
-        )
-        await producer.start()
-        try:
-            for event in events:
-                subject = event.subject()
-                self._sequences[subject] = self._sequences.get(subject, 0) + 1
-                record = encode(
-                    event,
-                    event_id=uuid.uuid4(),
-                    sequence=self._sequences[subject],
-                    site_id=str(getattr(event, "site_id", None) or "org"),
-                    correlation_id=str(uuid.uuid4()),
-                    causation_id=str(uuid.uuid4()),
-                )
-                await producer.send_and_wait(
-                    record.topic, value=record.value, key=record.key, headers=list(record.headers)
-                )
-        finally:
-            await producer.stop()
 
     async def open(
         self, dossier_id: uuid.UUID, beneficiary_id: uuid.UUID, site_id: str, at: datetime
@@ -102,101 +80,30 @@ class DossierService:
         )
 
 
-@dataclass
-class Running:
-    client: httpx.AsyncClient
-    app: FastAPI
-    clock: FakeClock
+class Harness(ServiceHarness[SchedulingService]):
+    """The scheduling service on one database with one fake clock (from Monday 5 January
+    2026, 09:00 UTC)."""
 
-    @property
-    def runtime(self) -> ServiceRuntime:
-        runtime: ServiceRuntime = self.app.state.runtime
-        return runtime
-
-
-@dataclass
-class Harness:
-    """Starts (and restarts) the service on one database with one fake clock."""
-
-    db_dsn: str
-    kafka_bootstrap: str
-    clock: FakeClock = field(default_factory=FakeClock)
-    group: str = field(default_factory=lambda: f"test-scheduling-{uuid.uuid4().hex[:12]}")
-    smtp_port: int = 8025
-    contacts: dict[str, Contact] = field(default_factory=dict)
-    overrides: dict[str, Any] = field(default_factory=dict)
-    """Settings a test changes."""
-    _positioned: bool = False
-
-    def settings(self) -> Settings:
-        return Settings(
-            database_url=self.db_dsn,
-            consumer_group=self.group,
-            relay_poll_interval_s=0.05,
-            timer_poll_interval_s=0.05,
-            mail_poll_interval_s=0.05,
-            smtp_port=self.smtp_port,
-            **self.overrides,
+    def __init__(
+        self,
+        db_dsn: str,
+        kafka_bootstrap: str,
+        *,
+        smtp_port: int | None = None,
+        overrides: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(
+            SCHEDULING,
+            db_dsn,
+            kafka_bootstrap,
+            clock=FakeClock(),
+            smtp_port=smtp_port,
+            overrides=overrides or {},
         )
 
-    async def _resolve(self, ref: str) -> Contact | None:
-        return self.contacts.get(ref)
 
-    @asynccontextmanager
-    async def running(self) -> AsyncIterator[Running]:
-        dev_token(["admin"])  # makes sure the development key pair exists
-        if not self._positioned:
-            # A new group would read the whole shared dossier topic first (everyone's events,
-            # hundreds of thousands on a busy machine): start it where the topic ends now.
-            await start_group_at_end(self.kafka_bootstrap, self.group, "bilan.dossier.events")
-            self._positioned = True
-        app = create_app(self.settings(), clock=self.clock, contact_resolver=self._resolve)
-        runtime: ServiceRuntime = app.state.runtime
-        await runtime.start()
-        try:
-            async with httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://scheduling"
-            ) as client:
-                yield Running(client, app, self.clock)
-        finally:
-            await runtime.stop()
-
-
-async def eventually(
-    check: Callable[[], Awaitable[Any]], *, timeout_s: float = 30.0, interval_s: float = 0.1
-) -> Any:
-    """The first truthy result of `check`, polled until the timeout."""
-    async with asyncio.timeout(timeout_s):
-        while True:
-            result = await check()
-            if result:
-                return result
-            await asyncio.sleep(interval_s)
-
-
-async def scheduling_offsets(bootstrap: str) -> Any:
+async def scheduling_offsets(bootstrap: str) -> dict[TopicPartition, int]:
     return await end_offsets(bootstrap, SCHEDULING_TOPIC)
-
-
-async def published(
-    bootstrap: str, start: Any, subjects: set[str], count: int, timeout_s: float = 30
-) -> list[Envelope]:
-    """The scheduling events about `subjects` published after `start`, once `count` arrived.
-
-    A relay stopped between the broker's acknowledgement and its bookkeeping publishes again
-    (at least once, de-duplicated by `ce_id` as events.md rule 1 says): copies are dropped.
-    """
-    received = await read_envelopes(
-        bootstrap,
-        start,
-        keep=lambda e: e.subject in subjects,
-        done=lambda got: len({e.id for e in got}) >= count,
-        timeout_s=timeout_s,
-    )
-    unique: dict[uuid.UUID, Envelope] = {}
-    for envelope in received:
-        unique.setdefault(envelope.id, envelope)
-    return list(unique.values())
 
 
 async def setup_site(client: httpx.AsyncClient, *, confidential: bool = True) -> tuple[str, str]:

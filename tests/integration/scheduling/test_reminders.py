@@ -3,7 +3,6 @@ ones, cancelled sessions none, and every sent reminder is published without pers
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -12,6 +11,7 @@ from typing import Any
 import pytest
 
 from shared.mail import Contact
+from shared.relay import kafka_producer_factory
 from tests.integration.scheduling.harness import (
     DossierService,
     Harness,
@@ -41,7 +41,9 @@ async def test_reminders_arrive_once_each_across_restarts(
     clock = harness.clock
     dossiers = DossierService(kafka_bootstrap)
     dossier_id = uuid.uuid4()
-    harness.contacts[str(dossier_id)] = Contact(name="Jeanne Martin", email="jeanne@example.fr")
+    harness.contacts.known[str(dossier_id)] = Contact(
+        name="Jeanne Martin", email="jeanne@example.fr"
+    )
     start = clock.now() + timedelta(days=4)
 
     async with harness.running() as svc:
@@ -99,8 +101,14 @@ async def test_reminders_arrive_once_each_across_restarts(
         clock.set(new_start - timedelta(hours=48) + timedelta(minutes=1))
         await eventually(lambda: _count(smtp, 3))
 
-    async with harness.running() as svc:
-        await asyncio.sleep(0.5)  # the mail loop has polled several times by now
+    # Restarted once more with its loops stopped: the test takes the mail loop's steps itself
+    # (recovery at start, then one pass over what is due), so nothing can be sent behind its
+    # back and each step is seen to send what it should and nothing else.
+    async with harness.running(background=False) as svc:
+        mail = svc.runtime.mail
+        assert mail is not None
+        assert await mail.recover() == 0, "every mail's outcome was recorded before the stop"
+        assert await mail.send_due() == 0, "a pass over the due mails finds none to send again"
         assert len(smtp.messages) == 3, "nothing is sent twice after a restart"
         rows = {
             r["mail_key"]: r["state"]
@@ -118,6 +126,26 @@ async def test_reminders_arrive_once_each_across_restarts(
         assert rows[f"reminder:{moved_id}:1:120"] == "pending"
         stored = str(await svc.runtime.pool.fetch("SELECT * FROM mail_outbox"))
         assert "jeanne" not in stored.lower(), "the address was used, never stored"
+        # What the last start may have left in the outbox (the last reminder's
+        # SessionReminderSent, written as it stopped) goes out by the relay's step, taken
+        # until it finds nothing more.
+        producer = await kafka_producer_factory(kafka_bootstrap, "test-scheduling-relay")()
+        try:
+            while await svc.runtime.relay.publish_batch(producer):
+                pass
+        finally:
+            await producer.stop()
+        # The mail step sends the one reminder left once it is due, and only it (its
+        # SessionReminderSent stays in the outbox: what is read back from Kafka below is what
+        # was published before).
+        clock.set(new_start - timedelta(hours=2) + timedelta(minutes=1))
+        assert await mail.send_due() == 1
+        assert len(smtp.messages) == 4
+        assert new_start.strftime("%d/%m/%Y") in smtp.messages[3]["Subject"]
+        state = await svc.runtime.pool.fetchval(
+            "SELECT state FROM mail_outbox WHERE mail_key = $1", f"reminder:{moved_id}:1:120"
+        )
+        assert state == "sent"
 
     reminders = await published(
         kafka_bootstrap, offsets, {session_id, moved_id, cancelled_id}, count=8
@@ -151,7 +179,9 @@ async def test_a_reminder_not_sent_before_its_session_started_is_never_sent(
     harness = Harness(db_dsn, kafka_bootstrap, smtp_port=smtp.port)
     dossiers = DossierService(kafka_bootstrap)
     dossier_id = uuid.uuid4()
-    harness.contacts[str(dossier_id)] = Contact(name="Jeanne Martin", email="jeanne@example.fr")
+    harness.contacts.known[str(dossier_id)] = Contact(
+        name="Jeanne Martin", email="jeanne@example.fr"
+    )
     start = harness.clock.now() + timedelta(days=4)
     async with harness.running() as svc:
         me, body = await _ready_to_schedule(svc, dossiers, harness, dossier_id, start)

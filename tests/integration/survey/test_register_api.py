@@ -26,7 +26,8 @@ async def api(
 ) -> AsyncIterator[tuple[httpx.AsyncClient, SurveyService, Harness]]:
     harness = Harness(db_dsn, 1, kafka_bootstrap)  # no mail in these tests
     await harness.prepare()
-    async with harness.running() as (client, service):
+    async with harness.running() as running:
+        client, service = running.client, running.service
         yield client, service, harness
 
 

@@ -58,7 +58,8 @@ async def test_every_held_bilan_session_gets_its_feedback_survey(
     start = await end_offsets(kafka_bootstrap, SURVEY_TOPIC)
     dossier, site = uuid.uuid4(), str(uuid.uuid4())
     harness.contacts.known[str(dossier)] = Contact(name="Zoe", email="zoe@example.fr")
-    async with harness.running() as (_, service):
+    async with harness.running() as running:
+        service = running.service
         await _opened(publisher, dossier, site, clock.now())
         information = _held(dossier, site, "information", clock.now() - timedelta(days=2))
         held = _held(dossier, site, "preliminary", clock.now() - timedelta(hours=2))
@@ -91,7 +92,8 @@ async def test_the_last_session_of_a_completed_phase_gets_the_feedback_survey(
     clock = harness.clock
     dossier, site = uuid.uuid4(), str(uuid.uuid4())
     harness.contacts.known[str(dossier)] = Contact(name="Yann", email="yann@example.fr")
-    async with harness.running() as (_, service):
+    async with harness.running() as running:
+        service = running.service
         await _opened(publisher, dossier, site, clock.now())
         first = _held(dossier, site, "investigation", clock.now() - timedelta(days=7))
         last = _held(dossier, site, "investigation", clock.now() - timedelta(days=1))

@@ -70,7 +70,8 @@ async def test_completed_dossier_gets_one_mail_and_its_answer_is_published_witho
     harness: Harness, publisher: Publisher, smtp: SmtpServer, kafka_bootstrap: str
 ) -> None:
     start = await end_offsets(kafka_bootstrap, SURVEY_TOPIC)
-    async with harness.running() as (client, service):
+    async with harness.running() as running:
+        client, service = running.client, running.service
         dossier, _, site = await open_and_complete(publisher, harness, None)
 
         async def mailed() -> bool:
@@ -192,7 +193,8 @@ def _auth(roles: list[str], sites: list[str]) -> dict[str, str]:
 async def test_a_redelivered_or_repeated_completion_sends_no_second_mail(
     harness: Harness, publisher: Publisher, smtp: SmtpServer
 ) -> None:
-    async with harness.running() as (_, service):
+    async with harness.running() as running:
+        service = running.service
         dossier, _, site = await open_and_complete(publisher, harness, None)
         await eventually(lambda: _count_sent(service))
         completed = ct.DossierCompleted(
@@ -280,7 +282,8 @@ async def test_stakeholder_survey_is_mailed_and_its_address_shredded_once_answer
 ) -> None:
     start = await end_offsets(kafka_bootstrap, SURVEY_TOPIC)
     address = "rh.formation@opco-exemple.fr"
-    async with harness.running() as (client, service):
+    async with harness.running() as running:
+        client, service = running.client, running.service
         refused = await client.post(
             "/stakeholder-surveys",
             json={"respondent_role": "funder", "email": address},
@@ -347,7 +350,8 @@ async def test_stakeholder_survey_is_mailed_and_its_address_shredded_once_answer
 async def test_two_simultaneous_answers_through_one_link_record_one(
     harness: Harness, smtp: SmtpServer
 ) -> None:
-    async with harness.running() as (client, service):
+    async with harness.running() as running:
+        client, service = running.client, running.service
         sent = await client.post(
             "/stakeholder-surveys",
             json={"respondent_role": "staff", "email": "equipe@centre.example"},
@@ -371,7 +375,8 @@ async def test_two_simultaneous_answers_through_one_link_record_one(
 
 
 async def test_readiness_lists_the_mail_loop_and_a_dead_one_fails_it(harness: Harness) -> None:
-    async with harness.running() as (client, service):
+    async with harness.running() as running:
+        client, service = running.client, running.service
         ready = await client.get("/readyz")
         assert ready.status_code == 200
         assert ready.json()["loops"]["mail"] == "running"

@@ -45,14 +45,16 @@ async def test_reminders_expiry_and_six_month_survey_fire_once_across_restarts(
 
         await eventually(check, what=f"{n} mails")
 
-    async with harness.running() as (_, service):
+    async with harness.running() as running:
+        service = running.service
         await publisher.complete_bilan(dossier, beneficiary, site, completed_at)
         await mails_sent(1)
         clock.advance(timedelta(days=6, hours=23))
         clock.advance(timedelta(hours=1))  # day 7: first reminder
         await mails_sent(2)
 
-    async with harness.running() as (_, service):  # restarted: timers are in PostgreSQL
+    async with harness.running() as running:  # restarted: timers are in PostgreSQL
+        service = running.service
         clock.advance(timedelta(days=7))  # day 14: second reminder
         await mails_sent(3)
         # A reminder is of no use once the survey has closed: it expires with the survey.
@@ -77,7 +79,8 @@ async def test_reminders_expiry_and_six_month_survey_fire_once_across_restarts(
         await eventually(expired)
         late_link = link_token(smtp.messages[2])
 
-    async with harness.running() as (client, service):
+    async with harness.running() as running:
+        client, service = running.client, running.service
         gone = await client.post(
             f"/public/surveys/{late_link}/answers", json={"answers": {"overall_satisfaction": 3}}
         )
@@ -104,7 +107,8 @@ async def test_reminders_expiry_and_six_month_survey_fire_once_across_restarts(
         listing = await client.get("/surveys", headers=auth(["site_manager"], [site]))
         assert {r["status"] for r in listing.json()} == {"expired", "answered"}
 
-    async with harness.running() as (_, service):  # nothing fires twice after yet another start
+    async with harness.running() as running:  # nothing fires twice after yet another start
+        service = running.service
         clock.advance(timedelta(days=400))
         await eventually(lambda: _relay_drained(service))
         assert await _sent_mails(service.runtime.pool) == 4
@@ -175,7 +179,8 @@ async def test_erasure_stops_the_six_month_survey_and_shreds_the_answers(
     clock = harness.clock
     dossier, beneficiary, site = uuid.uuid4(), uuid.uuid4(), str(uuid.uuid4())
     harness.contacts.known[str(dossier)] = Contact(name="Lea", email="lea@example.fr")
-    async with harness.running() as (client, service):
+    async with harness.running() as running:
+        client, service = running.client, running.service
         await publisher.publish(
             ct.DossierOpened(
                 dossier_id=dossier,
@@ -238,7 +243,8 @@ async def test_a_withdrawal_cancels_the_sent_survey_its_link_answers_410(
     start = await end_offsets(kafka_bootstrap, SURVEY_TOPIC)
     dossier, beneficiary, site = uuid.uuid4(), uuid.uuid4(), str(uuid.uuid4())
     harness.contacts.known[str(dossier)] = Contact(name="Ines", email="ines@example.fr")
-    async with harness.running() as (client, service):
+    async with harness.running() as running:
+        client, service = running.client, running.service
         await publisher.publish(
             ct.DossierOpened(
                 dossier_id=dossier,
@@ -331,7 +337,8 @@ async def test_a_dossier_learnt_after_its_beneficiary_was_erased_gets_no_survey(
     clock = harness.clock
     dossier, beneficiary, site = uuid.uuid4(), uuid.uuid4(), str(uuid.uuid4())
     harness.contacts.known[str(dossier)] = Contact(name="Max", email="max@example.fr")
-    async with harness.running() as (_, service):
+    async with harness.running() as running:
+        service = running.service
         pool = service.runtime.pool
         # Different keys, different partitions: the erasure may be handled first.
         await publisher.publish(
@@ -380,7 +387,8 @@ async def test_no_reminder_leaves_once_the_answer_window_is_over(
     dossier = uuid.uuid4()
     harness.contacts.known[str(dossier)] = Contact(name="Paul Durand", email="paul@example.fr")
 
-    async with harness.running() as (_, service):
+    async with harness.running() as running:
+        service = running.service
         await publisher.complete_bilan(
             dossier, uuid.uuid4(), str(uuid.uuid4()), harness.clock.now()
         )
@@ -393,7 +401,8 @@ async def test_no_reminder_leaves_once_the_answer_window_is_over(
     # Down from before the first reminder (day 7) until after the expiry (day 30): both
     # reminders' timers and the expiry's are due at the next start.
     harness.clock.advance(timedelta(days=31))
-    async with harness.running() as (_, service):
+    async with harness.running() as running:
+        service = running.service
 
         async def closed() -> bool:
             status = await service.runtime.pool.fetchval(

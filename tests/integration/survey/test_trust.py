@@ -23,7 +23,8 @@ async def api(
 ) -> AsyncIterator[tuple[httpx.AsyncClient, SurveyService, Harness]]:
     harness = Harness(db_dsn, 1, kafka_bootstrap)
     await harness.prepare()
-    async with harness.running() as (client, service):
+    async with harness.running() as running:
+        client, service = running.client, running.service
         yield client, service, harness
 
 
@@ -152,7 +153,8 @@ async def test_guessing_answer_links_is_limited_per_client(
 ) -> None:
     harness = Harness(db_dsn, 1, kafka_bootstrap, public_rate_burst=3, public_rate_per_minute=1)
     await harness.prepare()
-    async with harness.running() as (client, _service):
+    async with harness.running() as running:
+        client, _service = running.client, running.service
         for _ in range(3):
             guess = await client.get(f"/public/surveys/{uuid.uuid4().hex}")
             assert guess.status_code == 404, guess.text

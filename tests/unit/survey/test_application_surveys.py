@@ -8,7 +8,6 @@ from uuid import uuid4
 
 import pytest
 
-from services.survey.adapters.mail import LinkTokens
 from services.survey.application import questionnaires
 from services.survey.application.surveys import SurveyCampaigns
 from services.survey.domain.questionnaire import DEFAULT_QUESTIONNAIRES, Campaign, Questionnaire
@@ -26,7 +25,7 @@ def _catalogue(monkeypatch: pytest.MonkeyPatch) -> None:
 
 async def test_a_dossier_survey_is_created_and_its_invitation_queued() -> None:
     runtime, conn = FakeRuntime(), FakeConnection()
-    surveys = SurveyCampaigns(cast(Any, runtime), SurveySettings(), LinkTokens())
+    surveys = SurveyCampaigns(cast(Any, runtime), SurveySettings())
     woken: list[bool] = []
     surveys.wake_mail = lambda: woken.append(True)
     dossier_id = uuid4()

@@ -8,165 +8,22 @@ Layout: `events` (the domain events and the `DossierEvent` union), `state`, `com
 the `Command` union), `decide` and `evolve` (a `match` each, ending in `assert_never`), and the
 rules by legal topic: `convention` (R6313-8, L6353-1/-3/-5), `conduct` (R6313-4 phases,
 referent, assessments, completion), `synthesis` (L6313-4 consent and disclosure), `retention`
-(R6313-7). This module exports the public API.
+(R6313-7). This module re-exports the public API: every public name of `commands`, `events`
+and `state`, and what the rest of the service uses of the other modules.
 """
 
-from services.dossier.domain.dossier.commands import (
-    AbandonDossier,
-    AcknowledgeDeontology,
-    AdministerAssessment,
-    AgreeProgramme,
-    AgreeRetention,
-    AssignReferent,
-    Command,
-    CompleteDossier,
-    CompleteFieldInquiry,
-    CompletePhase,
-    DeemConventionRefused,
-    DeliverSynthesis,
-    DestroyAllDocuments,
-    DestroyDueDocuments,
-    DiscloseSynthesis,
-    DraftConvention,
-    DraftSynthesis,
-    ExerciseWithdrawal,
-    GiveDisclosureConsent,
-    HandOverDetailedResults,
-    IdentifyTrainingNeed,
-    OpenDossier,
-    RecordNeedsAnalysis,
-    RestrictProcessing,
-    RevokeDisclosureConsent,
-    SendConvention,
-    SignConvention,
-    StartPhase,
-)
-from services.dossier.domain.dossier.convention import (
-    MANDATORY_MENTIONS,
-    REQUIRED_PARTIES,
-)
-from services.dossier.domain.dossier.decide import (
-    decide,
-)
-from services.dossier.domain.dossier.events import (
-    AssessmentAdministered,
-    ConventionDeemedRefused,
-    ConventionDrafted,
-    ConventionSentForSignature,
-    ConventionSigned,
-    ConventionSignedByParty,
-    DeontologyInformationAcknowledged,
-    DetailedResultsHandedOver,
-    DossierAbandoned,
-    DossierCompleted,
-    DossierEvent,
-    DossierOpened,
-    FieldInquiryCompleted,
-    NeedsAnalysisRecorded,
-    PersonalisedProgrammeAgreed,
-    PhaseCompleted,
-    PhaseStarted,
-    ProcessingRestricted,
-    ReferentConsultantAssigned,
-    RetentionAgreed,
-    SynthesisDelivered,
-    SynthesisDisclosed,
-    SynthesisDrafted,
-    ThirdPartyDisclosureConsentGiven,
-    ThirdPartyDisclosureConsentRevoked,
-    TrainingNeedIdentified,
-    WithdrawalExercised,
-    WorkingDocumentsDestroyed,
-)
-from services.dossier.domain.dossier.evolve import (
-    evolve,
-    fold,
-)
-from services.dossier.domain.dossier.retention import (
-    DESTRUCTION_LEAD,
-    DOCUMENT_CLASSES,
-    MAX_RETENTION,
-    destruction_time,
-    due_destruction,
-)
-from services.dossier.domain.dossier.state import (
-    PHASES,
-    Assessment,
-    Convention,
-    Dossier,
-    Status,
-)
-
-__all__ = [
-    "DESTRUCTION_LEAD",
-    "DOCUMENT_CLASSES",
-    "MANDATORY_MENTIONS",
-    "MAX_RETENTION",
-    "PHASES",
-    "REQUIRED_PARTIES",
-    "AbandonDossier",
-    "AcknowledgeDeontology",
-    "AdministerAssessment",
-    "AgreeProgramme",
-    "AgreeRetention",
-    "Assessment",
-    "AssessmentAdministered",
-    "AssignReferent",
-    "Command",
-    "CompleteDossier",
-    "CompleteFieldInquiry",
-    "CompletePhase",
-    "Convention",
-    "ConventionDeemedRefused",
-    "ConventionDrafted",
-    "ConventionSentForSignature",
-    "ConventionSigned",
-    "ConventionSignedByParty",
-    "DeemConventionRefused",
-    "DeliverSynthesis",
-    "DeontologyInformationAcknowledged",
-    "DestroyAllDocuments",
-    "DestroyDueDocuments",
-    "DetailedResultsHandedOver",
-    "DiscloseSynthesis",
-    "Dossier",
-    "DossierAbandoned",
-    "DossierCompleted",
-    "DossierEvent",
-    "DossierOpened",
-    "DraftConvention",
-    "DraftSynthesis",
-    "ExerciseWithdrawal",
-    "FieldInquiryCompleted",
-    "GiveDisclosureConsent",
-    "HandOverDetailedResults",
-    "IdentifyTrainingNeed",
-    "NeedsAnalysisRecorded",
-    "OpenDossier",
-    "PersonalisedProgrammeAgreed",
-    "PhaseCompleted",
-    "PhaseStarted",
-    "ProcessingRestricted",
-    "RecordNeedsAnalysis",
-    "ReferentConsultantAssigned",
-    "RestrictProcessing",
-    "RetentionAgreed",
-    "RevokeDisclosureConsent",
-    "SendConvention",
-    "SignConvention",
-    "StartPhase",
-    "Status",
-    "SynthesisDelivered",
-    "SynthesisDisclosed",
-    "SynthesisDrafted",
-    "ThirdPartyDisclosureConsentGiven",
-    "ThirdPartyDisclosureConsentRevoked",
-    "TrainingNeedIdentified",
-    "WithdrawalExercised",
-    "WorkingDocumentsDestroyed",
-    "decide",
-    "destruction_time",
-    "due_destruction",
-    "evolve",
-    "fold",
-]
+# Star imports: each command and event is named once, where it is defined (and in the unions
+# that decide and evolve match on), not again in an import list and an __all__ here.
+from services.dossier.domain.dossier.commands import *  # noqa: F403
+from services.dossier.domain.dossier.convention import MANDATORY_MENTIONS as MANDATORY_MENTIONS
+from services.dossier.domain.dossier.convention import REQUIRED_PARTIES as REQUIRED_PARTIES
+from services.dossier.domain.dossier.decide import decide as decide
+from services.dossier.domain.dossier.events import *  # noqa: F403
+from services.dossier.domain.dossier.evolve import evolve as evolve
+from services.dossier.domain.dossier.evolve import fold as fold
+from services.dossier.domain.dossier.retention import DESTRUCTION_LEAD as DESTRUCTION_LEAD
+from services.dossier.domain.dossier.retention import DOCUMENT_CLASSES as DOCUMENT_CLASSES
+from services.dossier.domain.dossier.retention import MAX_RETENTION as MAX_RETENTION
+from services.dossier.domain.dossier.retention import destruction_time as destruction_time
+from services.dossier.domain.dossier.retention import due_destruction as due_destruction
+from services.dossier.domain.dossier.state import *  # noqa: F403

@@ -1,76 +1,19 @@
-"""Loading and appending the dossier and beneficiary streams, and the dossier index."""
+"""The dossier index: one row a dossier (its beneficiary, site, status and referent), refreshed
+with each append to its stream (the dossier repository's projection), and its queries."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from uuid import UUID
 
-from services.dossier.domain import beneficiary as b
 from services.dossier.domain import dossier as d
-from services.dossier.domain import held_time
-from services.dossier.domain.events import DomainEvent, codec
 from shared.db import Connection
-from shared.eventstore import EventStore, NewEvent, OutboxMessage
 
 
-def dossier_stream(dossier_id: str) -> str:
-    return f"dossier-{dossier_id}"
-
-
-def held_time_stream(dossier_id: str) -> str:
-    return f"held-time-{dossier_id}"
-
-
-def beneficiary_stream(beneficiary_id: str) -> str:
-    return f"beneficiary-{beneficiary_id}"
-
-
-async def load_history(
-    store: EventStore, stream_id: str, conn: Connection
-) -> tuple[list[DomainEvent], int]:
-    """The stream's domain events and its version (0 when it does not exist)."""
-    stored = await store.read_stream(stream_id, conn=conn)
-    decode = codec().decode
-    return [decode(e) for e in stored], (stored[-1].version if stored else 0)
-
-
-async def load_dossier(
-    store: EventStore, dossier_id: str, conn: Connection
-) -> tuple[d.Dossier | None, int]:
-    events, version = await load_history(store, dossier_stream(dossier_id), conn)
-    return d.fold(events), version
-
-
-async def load_held_time(
-    store: EventStore, dossier_id: str, conn: Connection
-) -> tuple[held_time.HeldTime, int]:
-    events, version = await load_history(store, held_time_stream(dossier_id), conn)
-    return held_time.fold(events), version
-
-
-async def load_beneficiary(
-    store: EventStore, beneficiary_id: str, conn: Connection
-) -> tuple[b.Beneficiary | None, int]:
-    events, version = await load_history(store, beneficiary_stream(beneficiary_id), conn)
-    return b.fold(events), version
-
-
-async def append(
-    store: EventStore,
-    conn: Connection,
-    stream_id: str,
-    version: int,
-    events: Sequence[DomainEvent],
-    outbox: Sequence[OutboxMessage],
-) -> int:
-    """Append domain events (and their contract events) at the expected version."""
-    encode = codec().encode
-    new = [NewEvent(x.type, x.data, x.metadata, x.event_id) for x in map(encode, events)]
-    return await store.append(stream_id, version, new, outbox=outbox, conn=conn)
-
-
-async def index_dossier(conn: Connection, before: d.Dossier | None, after: d.Dossier) -> None:
-    """Keep the dossier's index row in step with its stream (written only when it changes)."""
+async def refresh(
+    conn: Connection, before: d.Dossier | None, after: d.Dossier, _version: int
+) -> None:
+    """Keep the dossier's index row in step with its stream (written only when it changes;
+    the version is read from `streams` when the index is listed)."""
     if before is not None and (before.status, before.referent_id) == (
         after.status,
         after.referent_id,
