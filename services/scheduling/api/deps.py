@@ -1,9 +1,11 @@
-"""What every route needs: the service's parts, the callers' roles, a session's answer."""
+"""What every route needs: the service's parts, the callers' roles (once, for every router),
+a session's answer, and the runner of a command on a session (`RunOnSession`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Annotated
+from uuid import UUID
 
 from fastapi import Depends, Request, Response
 
@@ -11,11 +13,11 @@ from services.scheduling.api import schemas as b
 from services.scheduling.application.access import LEADERS, MANAGERS, STAFF_READERS
 from services.scheduling.application.calendars import CalendarService
 from services.scheduling.application.directory import DirectoryService
-from services.scheduling.application.sessions import SessionService
+from services.scheduling.application.sessions import SessionRequest, SessionService
 from services.scheduling.domain import sessions as s
 from shared.auth import Principal, Role, require_roles
 from shared.runtime import ServiceRuntime
-from shared.web import set_etag
+from shared.web import CommandContext, OnAggregate, set_etag
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +36,33 @@ async def service(request: Request) -> SchedulingService:
 
 
 Service = Annotated[SchedulingService, Depends(service)]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionCommand:
+    """Run one request on the session of the route: in the request's transaction, at its
+    `If-Match` version, answered with the session and its ETag. A route keeps its decorator,
+    its role, its body and the line that builds its request, and ends in
+    `return await run(session_id, Cancel(...), who)`."""
+
+    svc: SchedulingService
+    context: CommandContext
+
+    async def __call__(
+        self, session_id: UUID, request: SessionRequest, who: Principal
+    ) -> b.SessionOut:
+        state, version = await self.svc.sessions.execute(
+            self.context.conn, who, session_id, self.context.expected_version, request
+        )
+        return session_out(state, self.context.answered(version))
+
+
+async def session_command(svc: Service, context: OnAggregate) -> SessionCommand:
+    return SessionCommand(svc, context)
+
+
+RunOnSession = Annotated[SessionCommand, Depends(session_command)]
+"""The dependency of a command on an existing session (service, transaction, If-Match)."""
 
 InternalService = Annotated[Principal, Depends(require_roles(Role.SERVICE))]
 Manager = Annotated[Principal, Depends(require_roles(*MANAGERS))]

@@ -11,15 +11,24 @@ from fastapi import APIRouter, Query, Response
 from services.scheduling.api import schemas as b
 from services.scheduling.api.deps import (
     OwnBeneficiary,
+    RunOnSession,
     Scheduler,
     Service,
     SessionReader,
     Signer,
     session_out,
 )
-from services.scheduling.application.sessions import ScheduleRequest
+from services.scheduling.application.sessions import (
+    Cancel,
+    Held,
+    MoveAsBeneficiary,
+    NoShow,
+    NoticeOfAbsence,
+    Reschedule,
+    ScheduleRequest,
+    Sign,
+)
 from shared.inputs import BusinessDate
-from shared.web import IfMatchHeader, parse_if_match
 
 router = APIRouter(tags=["sessions"])
 
@@ -85,17 +94,9 @@ async def get_session(
     summary="Move a session (who asked)",
 )
 async def reschedule(
-    session_id: UUID,
-    body: b.RescheduleBody,
-    who: Scheduler,
-    svc: Service,
-    response: Response,
-    if_match: IfMatchHeader = None,
+    session_id: UUID, body: b.RescheduleBody, who: Scheduler, run: RunOnSession
 ) -> b.SessionOut:
-    state, version = await svc.sessions.reschedule(
-        who, session_id, parse_if_match(if_match), body.starts_at, body.requested_by
-    )
-    return session_out(state, version, response)
+    return await run(session_id, Reschedule(body.starts_at, body.requested_by), who)
 
 
 @router.post(
@@ -104,17 +105,9 @@ async def reschedule(
     summary="Cancel a session (by whom, why); notice is computed",
 )
 async def cancel(
-    session_id: UUID,
-    body: b.CancelBody,
-    who: Scheduler,
-    svc: Service,
-    response: Response,
-    if_match: IfMatchHeader = None,
+    session_id: UUID, body: b.CancelBody, who: Scheduler, run: RunOnSession
 ) -> b.SessionOut:
-    state, version = await svc.sessions.cancel(
-        who, session_id, parse_if_match(if_match), body.cancelled_by, body.reason
-    )
-    return session_out(state, version, response)
+    return await run(session_id, Cancel(body.cancelled_by, body.reason), who)
 
 
 @router.post(
@@ -127,17 +120,9 @@ async def cancel(
     },
 )
 async def move_request(
-    session_id: UUID,
-    body: b.MoveRequestBody,
-    who: OwnBeneficiary,
-    svc: Service,
-    response: Response,
-    if_match: IfMatchHeader = None,
+    session_id: UUID, body: b.MoveRequestBody, who: OwnBeneficiary, run: RunOnSession
 ) -> b.SessionOut:
-    state, version = await svc.sessions.move_as_beneficiary(
-        who, session_id, parse_if_match(if_match), body.starts_at, body.message
-    )
-    return session_out(state, version, response)
+    return await run(session_id, MoveAsBeneficiary(body.starts_at, body.message), who)
 
 
 @router.post(
@@ -150,17 +135,9 @@ async def move_request(
     },
 )
 async def absence_notice(
-    session_id: UUID,
-    body: b.AbsenceNoticeBody,
-    who: OwnBeneficiary,
-    svc: Service,
-    response: Response,
-    if_match: IfMatchHeader = None,
+    session_id: UUID, body: b.AbsenceNoticeBody, who: OwnBeneficiary, run: RunOnSession
 ) -> b.SessionOut:
-    state, version = await svc.sessions.cancel_as_beneficiary(
-        who, session_id, parse_if_match(if_match), body.reason, body.message
-    )
-    return session_out(state, version, response)
+    return await run(session_id, NoticeOfAbsence(body.reason, body.message), who)
 
 
 @router.get(
@@ -187,15 +164,8 @@ async def session_free_slots(
     response_model=b.SessionOut,
     summary="Record that the beneficiary did not come",
 )
-async def no_show(
-    session_id: UUID,
-    who: Scheduler,
-    svc: Service,
-    response: Response,
-    if_match: IfMatchHeader = None,
-) -> b.SessionOut:
-    state, version = await svc.sessions.record_no_show(who, session_id, parse_if_match(if_match))
-    return session_out(state, version, response)
+async def no_show(session_id: UUID, who: Scheduler, run: RunOnSession) -> b.SessionOut:
+    return await run(session_id, NoShow(), who)
 
 
 @router.post(
@@ -204,17 +174,9 @@ async def no_show(
     summary="Record that a session took place (actual start, duration)",
 )
 async def held(
-    session_id: UUID,
-    body: b.HeldBody,
-    who: Scheduler,
-    svc: Service,
-    response: Response,
-    if_match: IfMatchHeader = None,
+    session_id: UUID, body: b.HeldBody, who: Scheduler, run: RunOnSession
 ) -> b.SessionOut:
-    state, version = await svc.sessions.record_held(
-        who, session_id, parse_if_match(if_match), body.started_at, body.duration_minutes
-    )
-    return session_out(state, version, response)
+    return await run(session_id, Held(body.started_at, body.duration_minutes), who)
 
 
 @router.post(
@@ -222,18 +184,8 @@ async def held(
     response_model=b.SessionOut,
     summary="Sign the attendance sheet (the beneficiary or the consultant)",
 )
-async def sign(
-    session_id: UUID,
-    body: b.SignBody,
-    who: Signer,
-    svc: Service,
-    response: Response,
-    if_match: IfMatchHeader = None,
-) -> b.SessionOut:
-    state, version = await svc.sessions.sign(
-        who, session_id, parse_if_match(if_match), body.signed_at
-    )
-    return session_out(state, version, response)
+async def sign(session_id: UUID, body: b.SignBody, who: Signer, run: RunOnSession) -> b.SessionOut:
+    return await run(session_id, Sign(body.signed_at), who)
 
 
 @router.get(

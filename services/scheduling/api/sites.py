@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter
@@ -25,7 +26,7 @@ router = APIRouter(tags=["sites"])
 )
 async def open_site(body: b.OpenSiteBody, who: Admin, svc: Service) -> b.SiteOut:
     event = await svc.directory.open_site(uuid4(), body.name, body.region, body.address)
-    return b.SiteOut(**event.model_dump(exclude={"type"}))
+    return b.SiteOut(**asdict(event))
 
 
 @router.get(
@@ -48,7 +49,7 @@ async def register_room(
     site_id: UUID, body: b.RegisterRoomBody, who: Manager, svc: Service
 ) -> b.RoomOut:
     event = await svc.directory.register_room(who, site_id, body.name, body.confidential)
-    return b.RoomOut(**event.model_dump(exclude={"type"}))
+    return b.RoomOut(**asdict(event))
 
 
 @router.get(

@@ -10,35 +10,27 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from services.scheduling.adapters import read_models as rm
-from services.scheduling.application import contract
+from services.scheduling.application import streams
 from services.scheduling.application.access import require_site_visible
-from services.scheduling.application.streams import (
-    load_staff,
-    new_events,
-    room_stream,
-    site_stream,
-    staff_stream,
-)
 from services.scheduling.domain import sites
 from services.scheduling.domain import staff as st
 from services.scheduling.domain.rejection import Rejected, RejectionKind, conflict, not_found
 from services.scheduling.domain.values import Contract, StaffRole
 from shared import timers
+from shared.aggregate.repository import Loaded
 from shared.auth import Principal
 from shared.blind_index import email_index
 from shared.clock import Clock
 from shared.db import Connection
-from shared.eventstore import ConcurrencyError, EventStore
+from shared.eventstore import EventStore
 from shared.keystore import KeyStore
 from shared.logging import get_logger
 from shared.mail import Contact
-from shared.runtime import outbox_message
 from shared.unit_of_work import unit_of_work
 
 NAME_PURPOSE = "staff.name"
 EMAIL_PURPOSE = "staff.email"
 REGISTRATION_PURPOSE = "staff.psychologist_registration"
-ORGANISATION = "org"
 SHRED_NAME = "scheduling.staff_name_shred"
 """Timer kind: the name of a staff member who left is erased once the retention is over."""
 STAFF_REF = "staff:"
@@ -60,7 +52,9 @@ class DirectoryService:
         blind_index_key: bytes,
     ) -> None:
         self._pool = pool
-        self._store = store
+        self._staff = streams.staff(store)
+        self._sites = streams.site_streams(store)
+        self._rooms = streams.room_streams(store)
         self._keys = keys
         self._clock = clock
         self._name_retention = name_retention
@@ -75,14 +69,7 @@ class DirectoryService:
             (event,) = sites.decide_site(
                 exists, sites.OpenSite(site_id, name, region, address), self._clock.now()
             )
-            await self._store().append(
-                site_stream(site_id),
-                0,
-                new_events([event]),
-                outbox=[outbox_message(contract.site_event(event), str(site_id))],
-                conn=conn,
-            )
-            await rm.insert_site(conn, site_id, name, region, event.opened_at, address)
+            await self._sites.append(site_id, streams.NEW, [event], conn=conn)
             return event
 
     async def register_room(
@@ -96,14 +83,7 @@ class DirectoryService:
                 room_id, site_id, name, confidential, await rm.site_exists(conn, site_id)
             )
             (event,) = sites.decide_room(False, command, self._clock.now())
-            await self._store().append(
-                room_stream(room_id),
-                0,
-                new_events([event]),
-                outbox=[outbox_message(contract.room_event(event), str(site_id))],
-                conn=conn,
-            )
-            await rm.insert_room(conn, room_id, site_id, name, confidential, event.registered_at)
+            await self._rooms.append(room_id, streams.NEW, [event], conn=conn)
             return event
 
     async def onboard(
@@ -122,19 +102,17 @@ class DirectoryService:
         for site_id in site_ids:
             principal.require_site(site_id)
         async with unit_of_work(self._pool()) as conn:
-            state, version = await load_staff(self._store(), conn, staff_id)
+            loaded = await self._staff.load(staff_id, conn=conn)
             command = st.OnboardStaffMember(
                 staff_id, roles, site_ids, contract_type, await rm.open_sites(conn)
             )
-            events = st.decide(state, command, self._clock.now())
+            events = st.decide(loaded.state, command, self._clock.now())
             sealed = None
             if name:
                 sealed = (
                     await self._keys().encrypt(str(staff_id), name, purpose=NAME_PURPOSE, conn=conn)
                 ).text
-            recorded = await self._record(
-                conn, staff_id, version, events, _site_of(site_ids), sealed
-            )
+            recorded = await self._record(conn, staff_id, loaded, events, sealed)
             if email is not None:
                 await self._store_email(conn, staff_id, email)
             return recorded
@@ -176,18 +154,18 @@ class DirectoryService:
         a psychologist's registration number is sealed under the staff member's key."""
         async with unit_of_work(self._pool()) as conn:
             await rm.lock_staff(conn, staff_id)
-            state, version = await load_staff(self._store(), conn, staff_id)
+            loaded = await self._staff.load(staff_id, conn=conn)
+            state = loaded.state
             if state is None or not any(principal.can_act_on_site(x) for x in state.site_ids):
                 raise not_found("staff_not_found", "no such staff member")
-            if version != expected_version:
-                raise ConcurrencyError(staff_stream(staff_id), expected_version, version)
+            # Only once the caller may act: a stale version would tell a stranger it exists.
+            self._staff.check_version(staff_id, loaded, expected_version)
             if isinstance(command, st.RecordQualification) and registration_number is not None:
                 sealed = await self._keys().encrypt(
                     str(staff_id), registration_number, purpose=REGISTRATION_PURPOSE, conn=conn
                 )
                 command = replace(command, registration_sealed=sealed.text)
             events = st.decide(state, command, self._clock.now())
-            site = _site_of(tuple(state.site_ids))
             for event in events:
                 if isinstance(event, st.StaffMemberLeft):
                     await timers.schedule(
@@ -197,7 +175,7 @@ class DirectoryService:
                         payload={"staff_id": str(staff_id)},
                         key=f"staff:{staff_id}:shred-name",
                     )
-            return await self._record(conn, staff_id, version, events, site, None)
+            return await self._record(conn, staff_id, loaded, events, None)
 
     async def shred_name(self, conn: Connection, timer: timers.Timer) -> None:
         """The retention after leaving is over: the name goes, the facts stay (pseudonymous)."""
@@ -298,20 +276,13 @@ class DirectoryService:
         self,
         conn: Connection,
         staff_id: UUID,
-        version: int,
+        loaded: Loaded[st.StaffMember],
         events: list[st.Event],
-        site: str,
         name_sealed: str | None,
     ) -> int:
-        outbox = [outbox_message(contract.staff_event(staff_id, e), site) for e in events]
-        new_version = await self._store().append(
-            staff_stream(staff_id), version, new_events(list(events)), outbox=outbox, conn=conn
-        )
-        for offset, event in enumerate(events, start=version + 1):
+        """Append with the contract events, then mirror each event in the read model: the
+        onboarding's row also keeps the sealed name, which no event holds."""
+        after = await self._staff.append(staff_id, loaded, events, conn=conn)
+        for offset, event in enumerate(events, start=loaded.version + 1):
             await rm.apply_staff_event(conn, staff_id, offset, event, name_sealed)
-        return new_version
-
-
-def _site_of(site_ids: tuple[UUID, ...]) -> str:
-    """`ce_siteid` of a staff fact: their site, or `org` when they work at several."""
-    return str(site_ids[0]) if len(set(site_ids)) == 1 else ORGANISATION
+        return after.version

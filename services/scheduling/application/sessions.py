@@ -8,12 +8,13 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeAlias, assert_never
 from uuid import UUID, uuid4
 
 import asyncpg
 
 from services.scheduling.adapters import read_models as rm
-from services.scheduling.application import contract
+from services.scheduling.application import streams
 from services.scheduling.application.access import (
     LEADERS,
     MANAGERS,
@@ -23,7 +24,6 @@ from services.scheduling.application.access import (
 )
 from services.scheduling.application.beneficiary_notices import NoticeKind, queue_notice
 from services.scheduling.application.reminders import cancel_reminders, queue_reminders
-from services.scheduling.application.streams import load_session, new_events, session_stream
 from services.scheduling.domain import sessions as s
 from services.scheduling.domain.availability import WorkingHours, within_hours
 from services.scheduling.domain.rejection import conflict, forbidden, invalid, not_found
@@ -37,12 +37,12 @@ from services.scheduling.domain.values import (
     SignerRole,
 )
 from services.scheduling.settings import Settings
+from shared.aggregate.repository import Loaded
 from shared.auth import Principal, Role
 from shared.clock import Clock
 from shared.db import Connection
-from shared.eventstore import ConcurrencyError, EventStore
+from shared.eventstore import EventStore
 from shared.keystore import KeyStore
-from shared.runtime import outbox_message
 from shared.unit_of_work import once_committed, unit_of_work
 
 
@@ -58,6 +58,69 @@ class ScheduleRequest:
     assessment_habilitation: str | None = None
 
 
+# --- What a route asks of an existing session (the application gathers the facts) -----------
+
+
+@dataclass(frozen=True, slots=True)
+class Reschedule:
+    """Move a session; its pending reminders are replaced by ones for the new start."""
+
+    starts_at: datetime
+    requested_by: Initiator
+
+
+@dataclass(frozen=True, slots=True)
+class Cancel:
+    """Cancel a session; the notice is counted from now, its reminders are cancelled."""
+
+    cancelled_by: Initiator
+    reason: CancellationReason
+
+
+@dataclass(frozen=True, slots=True)
+class NoShow:
+    """The beneficiary did not come (only once the session has started)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """The session took place: its actual start and duration count towards the 24 hours."""
+
+    started_at: datetime
+    duration_minutes: int
+
+
+@dataclass(frozen=True, slots=True)
+class Sign:
+    """The caller signs the attendance: as the beneficiary or as the consultant."""
+
+    signed_at: datetime | None
+    """When the signature was made; now if None."""
+
+
+@dataclass(frozen=True, slots=True)
+class MoveAsBeneficiary:
+    """The beneficiary moves their own session to a free slot of its consultant, within
+    working hours; the consultant is told by mail, with the beneficiary's words."""
+
+    starts_at: datetime
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeOfAbsence:
+    """The beneficiary warns that they will not come: the session is cancelled by them, and
+    the consultant is told by mail, with the beneficiary's words."""
+
+    reason: CancellationReason
+    message: str
+
+
+SessionRequest: TypeAlias = (
+    Reschedule | Cancel | NoShow | Held | Sign | MoveAsBeneficiary | NoticeOfAbsence
+)
+
+
 class SessionService:
     """Schedules sessions and records what happens to them."""
 
@@ -71,7 +134,7 @@ class SessionService:
         keys: Callable[[], KeyStore] | None = None,
     ) -> None:
         self._pool = pool
-        self._store = store
+        self.repository = streams.sessions(store)
         self._clock = clock
         self._settings = settings
         self._keys = keys
@@ -133,7 +196,7 @@ class SessionService:
             )
             now = self._clock.now()
             events = s.decide(None, command, now)
-            state, version = await self._record(conn, None, 0, events)
+            state, version = await self._record(conn, command.session_id, None, 0, events)
             if await queue_reminders(
                 conn,
                 state,
@@ -144,6 +207,44 @@ class SessionService:
                 once_committed(self.wake_mail)
             return state, version
 
+    async def execute(
+        self,
+        conn: Connection,
+        principal: Principal,
+        session_id: UUID,
+        expected_version: int,
+        request: SessionRequest,
+    ) -> tuple[s.Session, int]:
+        """Run `request` on an existing session in the caller's transaction (a route's): the
+        session is locked, who may act is checked before the version read, then the rules."""
+        match request:
+            case Reschedule():
+                state, version = await self._authorised(
+                    conn, principal, session_id, expected_version
+                )
+                return await self._move(
+                    conn, state, version, request.starts_at, request.requested_by
+                )
+            case Cancel():
+                command = s.CancelSession(request.cancelled_by, request.reason)
+                return await self._simple(conn, principal, session_id, expected_version, command)
+            case NoShow():
+                return await self._simple(
+                    conn, principal, session_id, expected_version, s.RecordNoShow()
+                )
+            case Held():
+                return await self._held(conn, principal, session_id, expected_version, request)
+            case Sign():
+                return await self._sign(conn, principal, session_id, expected_version, request)
+            case MoveAsBeneficiary():
+                return await self._move_as_beneficiary(
+                    conn, principal, session_id, expected_version, request
+                )
+            case NoticeOfAbsence():
+                return await self._absence(conn, principal, session_id, expected_version, request)
+            case _:
+                assert_never(request)
+
     async def reschedule(
         self,
         principal: Principal,
@@ -152,10 +253,31 @@ class SessionService:
         starts_at: datetime,
         requested_by: Initiator,
     ) -> tuple[s.Session, int]:
-        """Move a session; its pending reminders are replaced by ones for the new start."""
+        """`Reschedule` in a transaction of its own (the routes run in theirs: `execute`)."""
+        request = Reschedule(starts_at, requested_by)
+        return await self._in_own_transaction(principal, session_id, expected_version, request)
+
+    async def cancel(
+        self,
+        principal: Principal,
+        session_id: UUID,
+        expected_version: int,
+        cancelled_by: Initiator,
+        reason: CancellationReason,
+    ) -> tuple[s.Session, int]:
+        """`Cancel` in a transaction of its own (the routes run in theirs: `execute`)."""
+        request = Cancel(cancelled_by, reason)
+        return await self._in_own_transaction(principal, session_id, expected_version, request)
+
+    async def _in_own_transaction(
+        self,
+        principal: Principal,
+        session_id: UUID,
+        expected_version: int,
+        request: SessionRequest,
+    ) -> tuple[s.Session, int]:
         async with unit_of_work(self._pool()) as conn:
-            state, version = await self._authorised(conn, principal, session_id, expected_version)
-            return await self._move(conn, state, version, starts_at, requested_by)
+            return await self.execute(conn, principal, session_id, expected_version, request)
 
     async def _move(
         self,
@@ -176,63 +298,122 @@ class SessionService:
         events = s.decide(state, s.RescheduleSession(starts_at, requested_by, bookings), now)
         offsets = self._settings.reminder_offsets_minutes
         await cancel_reminders(conn, state, offsets_minutes=offsets)
-        after, version = await self._record(conn, state, version, events)
+        after, version = await self._record(conn, state.session_id, state, version, events)
         if await queue_reminders(
             conn, after, offsets_minutes=offsets, place=await self._place(conn, after), now=now
         ):
             once_committed(self.wake_mail)
         return after, version
 
+    async def _held(
+        self,
+        conn: Connection,
+        principal: Principal,
+        session_id: UUID,
+        expected_version: int,
+        request: Held,
+    ) -> tuple[s.Session, int]:
+        state, version = await self._authorised(conn, principal, session_id, expected_version)
+        await rm.lock(conn, f"dossier:{state.dossier_id}")
+        dossier = await rm.dossier_facts(conn, state.dossier_id)
+        assert dossier is not None, "a session exists only for a known dossier"
+        command = s.RecordSessionHeld(
+            started_at=request.started_at,
+            duration_minutes=request.duration_minutes,
+            dossier=dossier,
+            bilan_minutes_used=await rm.bilan_minutes_used(
+                conn, state.dossier_id, excluding=session_id
+            ),
+        )
+        events = s.decide(state, command, self._clock.now())
+        await cancel_reminders(conn, state, offsets_minutes=self._settings.reminder_offsets_minutes)
+        return await self._record(conn, state.session_id, state, version, events)
+
+    async def _sign(
+        self,
+        conn: Connection,
+        principal: Principal,
+        session_id: UUID,
+        expected_version: int,
+        request: Sign,
+    ) -> tuple[s.Session, int]:
+        state, version = await self._locked(conn, session_id)
+        dossier = await rm.dossier_facts(conn, state.dossier_id)
+        assert dossier is not None
+        role: SignerRole
+        if principal.has_any_role({Role.BENEFICIARY}):
+            if principal_id(principal) != dossier.beneficiary_id:
+                raise not_found("session_not_found", "no such session")
+            role = "beneficiary"
+        elif principal.has_any_role(LEADERS):
+            require_site_visible(principal, state.site_id, "session")
+            role = "consultant"
+        else:
+            raise forbidden("not_a_signer", "the beneficiary or the consultant signs")
+        signer = principal_id(principal)
+        if signer is None:
+            raise forbidden("not_the_signer", "the token does not name a person")
+        if role == "consultant" and signer != state.consultant_id:
+            # Who may act before the version (the domain says it again).
+            raise forbidden("not_the_signer", "only the session's consultant signs for that role")
+        self._require_version(session_id, expected_version, state, version)
+        now = self._clock.now()
+        command = s.SignAttendance(
+            signer_role=role,
+            signer_id=signer,
+            signed_at=request.signed_at or now,
+            dossier=dossier,
+        )
+        events = s.decide(state, command, now)
+        return await self._record(conn, state.session_id, state, version, events)
+
     # --- the beneficiary's own requests ------------------------------------------------------
 
-    async def move_as_beneficiary(
+    async def _move_as_beneficiary(
         self,
+        conn: Connection,
         principal: Principal,
         session_id: UUID,
         expected_version: int,
-        starts_at: datetime,
-        message: str,
+        request: MoveAsBeneficiary,
     ) -> tuple[s.Session, int]:
-        """The beneficiary moves their own session to a free slot of its consultant, within
-        working hours; the consultant is told by mail, with the beneficiary's words."""
-        async with unit_of_work(self._pool()) as conn:
-            state, version = await self._own_upcoming(conn, principal, session_id, expected_version)
-            if not within_hours(self._working_hours(), starts_at, state.planned_minutes):
-                raise invalid(
-                    "outside_working_hours", "choose a time among the consultant's free slots"
-                )
-            after, new_version = await self._move(conn, state, version, starts_at, "beneficiary")
-            await self._notify(
-                conn, state, new_version, "move", message, new_starts_at=after.starts_at
+        state, version = await self._own_upcoming(conn, principal, session_id, expected_version)
+        if not within_hours(self._working_hours(), request.starts_at, state.planned_minutes):
+            raise invalid(
+                "outside_working_hours", "choose a time among the consultant's free slots"
             )
-            return after, new_version
+        after, new_version = await self._move(
+            conn, state, version, request.starts_at, "beneficiary"
+        )
+        await self._notify(
+            conn, state, new_version, "move", request.message, new_starts_at=after.starts_at
+        )
+        return after, new_version
 
-    async def cancel_as_beneficiary(
+    async def _absence(
         self,
+        conn: Connection,
         principal: Principal,
         session_id: UUID,
         expected_version: int,
-        reason: CancellationReason,
-        message: str,
+        request: NoticeOfAbsence,
     ) -> tuple[s.Session, int]:
-        """The beneficiary warns that they will not come: the session is cancelled by them,
-        and the consultant is told by mail, with the beneficiary's words."""
-        async with unit_of_work(self._pool()) as conn:
-            state, version = await self._own_upcoming(conn, principal, session_id, expected_version)
-            events = s.decide(state, s.CancelSession("beneficiary", reason), self._clock.now())
-            await cancel_reminders(
-                conn, state, offsets_minutes=self._settings.reminder_offsets_minutes
-            )
-            after, new_version = await self._record(conn, state, version, events)
-            await self._notify(conn, state, new_version, "absence", message, reason=reason)
-            return after, new_version
+        state, version = await self._own_upcoming(conn, principal, session_id, expected_version)
+        command = s.CancelSession("beneficiary", request.reason)
+        events = s.decide(state, command, self._clock.now())
+        await cancel_reminders(conn, state, offsets_minutes=self._settings.reminder_offsets_minutes)
+        after, new_version = await self._record(conn, state.session_id, state, version, events)
+        await self._notify(
+            conn, state, new_version, "absence", request.message, reason=request.reason
+        )
+        return after, new_version
 
     async def free_slots_for(
         self, principal: Principal, session_id: UUID
     ) -> tuple[s.Session, s.DossierFacts]:
         """A session whose free slots the caller may read: its beneficiary, or its actors."""
         async with self._pool().acquire() as conn:
-            state, _version = await load_session(self._store(), conn, session_id)
+            state, _version = await self._load(conn, session_id)
             if state is None:
                 raise not_found("session_not_found", "no such session")
             dossier = await rm.dossier_facts(conn, state.dossier_id)
@@ -255,7 +436,7 @@ class SessionService:
         me = principal_id(principal)
         if dossier is None or me is None or me != dossier.beneficiary_id:
             raise not_found("session_not_found", "no such session")
-        _require_version(session_id, expected_version, version)
+        self._require_version(session_id, expected_version, state, version)
         if state.status != rm.LIVE:
             raise conflict(
                 "session_not_scheduled", "this session is not planned", session_status=state.status
@@ -298,94 +479,6 @@ class SessionService:
             st.display_timezone,
         )
 
-    async def cancel(
-        self,
-        principal: Principal,
-        session_id: UUID,
-        expected_version: int,
-        cancelled_by: Initiator,
-        reason: CancellationReason,
-    ) -> tuple[s.Session, int]:
-        """Cancel a session; the notice is counted from now, its reminders are cancelled."""
-        return await self._simple(
-            principal, session_id, expected_version, s.CancelSession(cancelled_by, reason)
-        )
-
-    async def record_no_show(
-        self, principal: Principal, session_id: UUID, expected_version: int
-    ) -> tuple[s.Session, int]:
-        """The beneficiary did not come (only once the session has started)."""
-        return await self._simple(principal, session_id, expected_version, s.RecordNoShow())
-
-    async def record_held(
-        self,
-        principal: Principal,
-        session_id: UUID,
-        expected_version: int,
-        started_at: datetime,
-        duration_minutes: int,
-    ) -> tuple[s.Session, int]:
-        """The session took place: its actual start and duration count towards the 24 hours."""
-        async with unit_of_work(self._pool()) as conn:
-            state, version = await self._authorised(conn, principal, session_id, expected_version)
-            await rm.lock(conn, f"dossier:{state.dossier_id}")
-            dossier = await rm.dossier_facts(conn, state.dossier_id)
-            assert dossier is not None, "a session exists only for a known dossier"
-            command = s.RecordSessionHeld(
-                started_at=started_at,
-                duration_minutes=duration_minutes,
-                dossier=dossier,
-                bilan_minutes_used=await rm.bilan_minutes_used(
-                    conn, state.dossier_id, excluding=session_id
-                ),
-            )
-            events = s.decide(state, command, self._clock.now())
-            await cancel_reminders(
-                conn, state, offsets_minutes=self._settings.reminder_offsets_minutes
-            )
-            return await self._record(conn, state, version, events)
-
-    async def sign(
-        self,
-        principal: Principal,
-        session_id: UUID,
-        expected_version: int,
-        signed_at: datetime | None,
-    ) -> tuple[s.Session, int]:
-        """The caller signs the attendance: as the beneficiary or as the consultant."""
-        async with unit_of_work(self._pool()) as conn:
-            state, version = await self._locked(conn, session_id)
-            dossier = await rm.dossier_facts(conn, state.dossier_id)
-            assert dossier is not None
-            role: SignerRole
-            if principal.has_any_role({Role.BENEFICIARY}):
-                if principal_id(principal) != dossier.beneficiary_id:
-                    raise not_found("session_not_found", "no such session")
-                role = "beneficiary"
-            elif principal.has_any_role(LEADERS):
-                require_site_visible(principal, state.site_id, "session")
-                role = "consultant"
-            else:
-                raise forbidden("not_a_signer", "the beneficiary or the consultant signs")
-            signer = principal_id(principal)
-            if signer is None:
-                raise forbidden("not_the_signer", "the token does not name a person")
-            if role == "consultant" and signer != state.consultant_id:
-                # Who may act before the version (the domain says it again).
-                raise forbidden(
-                    "not_the_signer", "only the session's consultant signs for that role"
-                )
-            _require_version(session_id, expected_version, version)
-            now = self._clock.now()
-            command = s.SignAttendance(
-                signer_role=role,
-                signer_id=signer,
-                signed_at=signed_at or now,
-                dossier=dossier,
-            )
-            events = s.decide(state, command, now)
-            return await self._record(conn, state, version, events)
-
     async def mark_reminder_sent(
         self, conn: Connection, session_id: UUID, offset_minutes: int, sent_at: datetime
     ) -> None:
@@ -393,9 +486,9 @@ class SessionService:
         version = await rm.session_version(conn, session_id)
         if version is None:
             return
-        state, version = await load_session(self._store(), conn, session_id)
+        state, version = await self._load(conn, session_id)
         events = s.decide(state, s.MarkReminderSent(offset_minutes, sent_at), sent_at)
-        await self._record(conn, state, version, events)
+        await self._record(conn, session_id, state, version, events)
 
     async def cancel_future_sessions(
         self, conn: Connection, dossier_id: UUID, after: datetime, *, bilan_only: bool
@@ -409,14 +502,14 @@ class SessionService:
             if bilan_only and row["phase"] not in BILAN_PHASES:
                 continue
             await rm.session_version(conn, row["session_id"])  # locks the row
-            state, version = await load_session(self._store(), conn, row["session_id"])
+            state, version = await self._load(conn, row["session_id"])
             assert state is not None
             # The beneficiary's choice (a withdrawal, or silence that is refusal) ends them.
             events = s.decide(state, s.CancelSession("beneficiary", "other"), self._clock.now())
             await cancel_reminders(
                 conn, state, offsets_minutes=self._settings.reminder_offsets_minutes
             )
-            await self._record(conn, state, version, events)
+            await self._record(conn, state.session_id, state, version, events)
             cancelled += 1
         return cancelled
 
@@ -425,7 +518,7 @@ class SessionService:
     async def session_for(self, principal: Principal, session_id: UUID) -> tuple[s.Session, int]:
         """A session the caller may see (its site's staff, or its own beneficiary)."""
         async with self._pool().acquire() as conn:
-            state, version = await load_session(self._store(), conn, session_id)
+            state, version = await self._load(conn, session_id)
             if state is None:
                 raise not_found("session_not_found", "no such session")
             if principal.has_any_role({Role.BENEFICIARY}):
@@ -444,7 +537,7 @@ class SessionService:
         found = []
         async with self._pool().acquire() as conn:
             for row in await rm.sessions_of_dossier(conn, dossier_id):
-                state, version = await load_session(self._store(), conn, row["session_id"])
+                state, version = await self._load(conn, row["session_id"])
                 assert state is not None
                 found.append((state, version))
         return found
@@ -465,24 +558,23 @@ class SessionService:
 
     async def _simple(
         self,
+        conn: Connection,
         principal: Principal,
         session_id: UUID,
         expected_version: int,
         command: s.Command,
     ) -> tuple[s.Session, int]:
-        async with unit_of_work(self._pool()) as conn:
-            state, version = await self._authorised(conn, principal, session_id, expected_version)
-            events = s.decide(state, command, self._clock.now())
-            await cancel_reminders(
-                conn, state, offsets_minutes=self._settings.reminder_offsets_minutes
-            )
-            return await self._record(conn, state, version, events)
+        """A command on a session one of its actors may give, that ends its reminders."""
+        state, version = await self._authorised(conn, principal, session_id, expected_version)
+        events = s.decide(state, command, self._clock.now())
+        await cancel_reminders(conn, state, offsets_minutes=self._settings.reminder_offsets_minutes)
+        return await self._record(conn, state.session_id, state, version, events)
 
     async def _locked(self, conn: Connection, session_id: UUID) -> tuple[s.Session, int]:
         current = await rm.session_version(conn, session_id)
         if current is None:
             raise not_found("session_not_found", "no such session")
-        state, version = await load_session(self._store(), conn, session_id)
+        state, version = await self._load(conn, session_id)
         assert state is not None
         return state, version
 
@@ -493,36 +585,34 @@ class SessionService:
         dossier = await rm.dossier_facts(conn, state.dossier_id)
         referent = dossier.referent_id if dossier else None
         require_session_actor(principal, state.site_id, state.consultant_id, referent)
-        _require_version(session_id, expected_version, version)
+        self._require_version(session_id, expected_version, state, version)
         return state, version
 
+    async def _load(self, conn: Connection, session_id: UUID) -> tuple[s.Session | None, int]:
+        loaded = await self.repository.load(session_id, conn=conn)
+        return loaded.state, loaded.version
+
     async def _record(
-        self, conn: Connection, state: s.Session | None, version: int, events: list[s.Event]
+        self,
+        conn: Connection,
+        session_id: UUID,
+        state: s.Session | None,
+        version: int,
+        events: list[s.Event],
     ) -> tuple[s.Session, int]:
-        outbox = []
-        after = state
-        for event in events:
-            after = s.evolve(after, event)
-            outbox.append(outbox_message(contract.session_event(after, event), str(after.site_id)))
-        assert after is not None
-        new_version = await self._store().append(
-            session_stream(after.session_id),
-            version,
-            new_events(list(events)),
-            outbox=outbox,
-            conn=conn,
-        )
-        await rm.save_session(conn, after, new_version)
-        return after, new_version
+        """Append with the contract events and the read model, in the command's transaction."""
+        after = await self.repository.append(session_id, Loaded(state, version), events, conn=conn)
+        assert after.state is not None
+        return after.state, after.version
+
+    def _require_version(
+        self, session_id: UUID, expected: int, state: s.Session, current: int
+    ) -> None:
+        """Checked only once the caller may act: a stale version answered to someone who may
+        not would tell them the session exists."""
+        self.repository.check_version(session_id, Loaded(state, current), expected)
 
     async def _place(self, conn: Connection, state: s.Session) -> str | None:
         if state.room_id is None:
             return None
         return await rm.place_of(conn, state.room_id)
-
-
-def _require_version(session_id: UUID, expected: int, current: int) -> None:
-    """Checked only once the caller may act: a stale version answered to someone who may not
-    would tell them the session exists."""
-    if current != expected:
-        raise ConcurrencyError(session_stream(session_id), expected, current)

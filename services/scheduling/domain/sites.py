@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
-
 from services.scheduling.domain.rejection import conflict, not_found
+from services.scheduling.domain.stored import StoredCodec
+from shared.aggregate.events import DomainEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,9 +28,8 @@ class RegisterRoom:
     site_exists: bool
 
 
-class SiteOpened(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    type: Literal["SiteOpened"] = "SiteOpened"
+@dataclass(frozen=True, slots=True)
+class SiteOpened(DomainEvent):
     site_id: UUID
     name: str
     region: str
@@ -41,14 +39,18 @@ class SiteOpened(BaseModel):
     consumer needs none)."""
 
 
-class RoomRegistered(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    type: Literal["RoomRegistered"] = "RoomRegistered"
+@dataclass(frozen=True, slots=True)
+class RoomRegistered(DomainEvent):
     room_id: UUID
     site_id: UUID
     name: str
     confidential: bool
     registered_at: datetime
+
+
+SITE_CODEC = StoredCodec[SiteOpened]([SiteOpened])
+ROOM_CODEC = StoredCodec[RoomRegistered]([RoomRegistered])
+"""Each a stream of its own (`site-<id>`, `room-<id>`), in the shape first stored."""
 
 
 def decide_site(exists: bool, command: OpenSite, now: datetime) -> list[SiteOpened]:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal, TypeAlias, assert_never
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from services.scheduling.domain.rejection import conflict, invalid, not_found
+from services.scheduling.domain.stored import StoredCodec
 from services.scheduling.domain.values import CompetenceOutcome, Contract, StaffRole
+from shared.aggregate.events import DomainEvent
 
 MAX_TRAINING_HOURS = 1000.0
 PSYCHOMETRIC_TESTS = "psychometric_tests"
@@ -74,17 +74,13 @@ class RecordLeaving:
     left_at: datetime
 
 
-Command = (
+Command: TypeAlias = (
     OnboardStaffMember | RecordQualification | RecordTraining | EvaluateCompetence | RecordLeaving
 )
 
 
-class _Event(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class StaffMemberOnboarded(_Event):
-    type: Literal["StaffMemberOnboarded"] = "StaffMemberOnboarded"
+@dataclass(frozen=True, slots=True)
+class StaffMemberOnboarded(DomainEvent):
     staff_id: UUID
     roles: list[StaffRole]
     site_ids: list[UUID]
@@ -92,8 +88,8 @@ class StaffMemberOnboarded(_Event):
     onboarded_at: datetime
 
 
-class QualificationRecorded(_Event):
-    type: Literal["QualificationRecorded"] = "QualificationRecorded"
+@dataclass(frozen=True, slots=True)
+class QualificationRecorded(DomainEvent):
     qualification: str
     habilitations: list[str]
     recorded_at: datetime
@@ -101,32 +97,41 @@ class QualificationRecorded(_Event):
     registration_sealed: str | None = None
 
 
-class ContinuousTrainingCompleted(_Event):
-    type: Literal["ContinuousTrainingCompleted"] = "ContinuousTrainingCompleted"
+@dataclass(frozen=True, slots=True)
+class ContinuousTrainingCompleted(DomainEvent):
     title_code: str
     hours: float
     completed_at: datetime
 
 
-class CompetenceEvaluated(_Event):
-    type: Literal["CompetenceEvaluated"] = "CompetenceEvaluated"
+@dataclass(frozen=True, slots=True)
+class CompetenceEvaluated(DomainEvent):
     outcome: CompetenceOutcome
     evaluated_at: datetime
 
 
-class StaffMemberLeft(_Event):
-    type: Literal["StaffMemberLeft"] = "StaffMemberLeft"
+@dataclass(frozen=True, slots=True)
+class StaffMemberLeft(DomainEvent):
     left_at: datetime
 
 
-Event = Annotated[
+Event: TypeAlias = (
     StaffMemberOnboarded
     | QualificationRecorded
     | ContinuousTrainingCompleted
     | CompetenceEvaluated
-    | StaffMemberLeft,
-    Field(discriminator="type"),
-]
+    | StaffMemberLeft
+)
+
+EVENTS: tuple[type[Event], ...] = (
+    StaffMemberOnboarded,
+    QualificationRecorded,
+    ContinuousTrainingCompleted,
+    CompetenceEvaluated,
+    StaffMemberLeft,
+)
+CODEC = StoredCodec[Event](EVENTS)
+"""Staff events to and from the store, in the shape they were first stored in."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,19 +150,29 @@ class StaffMember:
 
 
 def evolve(state: StaffMember | None, event: Event) -> StaffMember:
-    if isinstance(event, StaffMemberOnboarded):
-        return StaffMember(
-            staff_id=event.staff_id,
-            roles=frozenset(event.roles),
-            site_ids=frozenset(event.site_ids),
-            contract=event.contract,
-            onboarded_at=event.onboarded_at,
-        )
+    """The staff member after `event`: training and evaluations are records only."""
+    match event:
+        case StaffMemberOnboarded():
+            return StaffMember(
+                staff_id=event.staff_id,
+                roles=frozenset(event.roles),
+                site_ids=frozenset(event.site_ids),
+                contract=event.contract,
+                onboarded_at=event.onboarded_at,
+            )
+        case QualificationRecorded():
+            member = _onboarded(state, event)
+            return replace(member, habilitations=member.habilitations | set(event.habilitations))
+        case StaffMemberLeft():
+            return replace(_onboarded(state, event), left_at=event.left_at)
+        case ContinuousTrainingCompleted() | CompetenceEvaluated():
+            return _onboarded(state, event)
+        case _:
+            assert_never(event)
+
+
+def _onboarded(state: StaffMember | None, event: Event) -> StaffMember:
     assert state is not None, f"{event.type} before StaffMemberOnboarded"
-    if isinstance(event, QualificationRecorded):
-        return replace(state, habilitations=state.habilitations | set(event.habilitations))
-    if isinstance(event, StaffMemberLeft):
-        return replace(state, left_at=event.left_at)
     return state
 
 
@@ -170,72 +185,93 @@ def fold(events: list[Event]) -> StaffMember | None:
 
 def decide(state: StaffMember | None, command: Command, now: datetime) -> list[Event]:
     """The events `command` causes, or `Rejected`."""
-    if isinstance(command, OnboardStaffMember):
-        if state is not None:
-            raise conflict("staff_exists", "this staff member is already onboarded")
-        unknown = [s for s in command.site_ids if s not in command.known_sites]
-        if unknown:
-            raise invalid(
-                "site_unknown",
-                "a staff member works only at open sites",
-                unknown_site_ids=[str(s) for s in unknown],
-            )
-        if not command.roles or not command.site_ids:
-            raise invalid("roles_and_sites_required", "at least one role and one site")
-        return [
-            StaffMemberOnboarded(
-                staff_id=command.staff_id,
-                roles=list(dict.fromkeys(command.roles)),
-                site_ids=list(dict.fromkeys(command.site_ids)),
-                contract=command.contract,
-                onboarded_at=now,
-            )
-        ]
+    match command:
+        case OnboardStaffMember():
+            return [_onboard(state, command, now)]
+        case RecordLeaving():
+            member = _working(state)
+            _not_future(command.left_at, now)
+            if command.left_at < member.onboarded_at:
+                raise invalid("time_invalid", "one leaves after joining")
+            return [StaffMemberLeft(left_at=command.left_at)]
+        case RecordQualification():
+            _working(state)
+            return [_qualification(command, now)]
+        case RecordTraining():
+            _working(state)
+            _not_future(command.completed_at, now)
+            if not 0 < command.hours <= MAX_TRAINING_HOURS:
+                raise invalid("hours_invalid", f"hours are between 0 and {MAX_TRAINING_HOURS:g}")
+            return [
+                ContinuousTrainingCompleted(
+                    title_code=command.title_code,
+                    # A float, as the event declares (and as it was always stored).
+                    hours=float(command.hours),
+                    completed_at=command.completed_at,
+                )
+            ]
+        case EvaluateCompetence():
+            _working(state)
+            _not_future(command.evaluated_at, now)
+            return [CompetenceEvaluated(outcome=command.outcome, evaluated_at=command.evaluated_at)]
+        case _:
+            assert_never(command)
+
+
+def _onboard(
+    state: StaffMember | None, command: OnboardStaffMember, now: datetime
+) -> StaffMemberOnboarded:
+    if state is not None:
+        raise conflict("staff_exists", "this staff member is already onboarded")
+    unknown = [s for s in command.site_ids if s not in command.known_sites]
+    if unknown:
+        raise invalid(
+            "site_unknown",
+            "a staff member works only at open sites",
+            unknown_site_ids=[str(s) for s in unknown],
+        )
+    if not command.roles or not command.site_ids:
+        raise invalid("roles_and_sites_required", "at least one role and one site")
+    return StaffMemberOnboarded(
+        staff_id=command.staff_id,
+        roles=list(dict.fromkeys(command.roles)),
+        site_ids=list(dict.fromkeys(command.site_ids)),
+        contract=command.contract,
+        onboarded_at=now,
+    )
+
+
+def _working(state: StaffMember | None) -> StaffMember:
+    """Records are kept of someone onboarded who has not left."""
     if state is None:
         raise not_found("staff_not_found", "no such staff member")
     if not state.active:
         raise conflict("staff_left", "this staff member has left")
-    if isinstance(command, RecordLeaving):
-        _not_future(command.left_at, now)
-        if command.left_at < state.onboarded_at:
-            raise invalid("time_invalid", "one leaves after joining")
-        return [StaffMemberLeft(left_at=command.left_at)]
-    if isinstance(command, RecordQualification):
-        _not_future(command.recorded_at, now)
-        if PSYCHOMETRIC_TESTS in command.habilitations:
-            if command.qualification not in PSYCHOLOGIST_TITLES:
-                raise invalid(
-                    "psychologist_title_required",
-                    "psychometric tests need a psychologist's title (a master in psychology)",
-                    accepted_qualifications=sorted(PSYCHOLOGIST_TITLES),
-                )
-            if command.registry is None or command.registration_sealed is None:
-                raise invalid(
-                    "psychologist_registration_required",
-                    "psychometric tests need the title's ADELI or RPPS number",
-                )
-        return [
-            QualificationRecorded(
-                qualification=command.qualification,
-                habilitations=list(dict.fromkeys(command.habilitations)),
-                recorded_at=command.recorded_at,
-                registry=command.registry,
-                registration_sealed=command.registration_sealed,
+    return state
+
+
+def _qualification(command: RecordQualification, now: datetime) -> QualificationRecorded:
+    """Ind. 17: psychometric tests only by a psychologist, whose title is registered."""
+    _not_future(command.recorded_at, now)
+    if PSYCHOMETRIC_TESTS in command.habilitations:
+        if command.qualification not in PSYCHOLOGIST_TITLES:
+            raise invalid(
+                "psychologist_title_required",
+                "psychometric tests need a psychologist's title (a master in psychology)",
+                accepted_qualifications=sorted(PSYCHOLOGIST_TITLES),
             )
-        ]
-    if isinstance(command, RecordTraining):
-        _not_future(command.completed_at, now)
-        if not 0 < command.hours <= MAX_TRAINING_HOURS:
-            raise invalid("hours_invalid", f"hours are between 0 and {MAX_TRAINING_HOURS:g}")
-        return [
-            ContinuousTrainingCompleted(
-                title_code=command.title_code,
-                hours=command.hours,
-                completed_at=command.completed_at,
+        if command.registry is None or command.registration_sealed is None:
+            raise invalid(
+                "psychologist_registration_required",
+                "psychometric tests need the title's ADELI or RPPS number",
             )
-        ]
-    _not_future(command.evaluated_at, now)
-    return [CompetenceEvaluated(outcome=command.outcome, evaluated_at=command.evaluated_at)]
+    return QualificationRecorded(
+        qualification=command.qualification,
+        habilitations=list(dict.fromkeys(command.habilitations)),
+        recorded_at=command.recorded_at,
+        registry=command.registry,
+        registration_sealed=command.registration_sealed,
+    )
 
 
 def _not_future(moment: datetime, now: datetime) -> None:
