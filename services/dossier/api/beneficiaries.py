@@ -10,7 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 
 from services.dossier.adapters import access_log, dossier_index, email_index
-from services.dossier.api import models as m
+from services.dossier.api import schemas as m
 from services.dossier.api.deps import (
     DataProtection,
     DossierService,

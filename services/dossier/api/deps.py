@@ -10,7 +10,7 @@ from uuid import UUID
 import asyncpg
 from fastapi import Depends, Request, Response
 
-from services.dossier.api.models import CommandResult
+from services.dossier.api.schemas import CommandResult
 from services.dossier.application.dossiers import Build, Check, DossierCommands, Outcome
 from services.dossier.application.views import ContentReader
 from services.dossier.domain import beneficiary as b

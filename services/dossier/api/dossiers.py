@@ -15,7 +15,7 @@ from services.dossier.adapters import (
     paper_documents,
     staff_directory,
 )
-from services.dossier.api import models as m
+from services.dossier.api import schemas as m
 from services.dossier.api.deps import (
     Anyone,
     Assigners,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from services.scheduling.domain.rejection import forbidden, not_found
+from services.scheduling.domain.errors import forbidden, not_found
 from shared.auth import Principal, Role
 
 MANAGERS = frozenset({Role.SITE_MANAGER, Role.ADMIN})

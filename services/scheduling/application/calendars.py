@@ -15,7 +15,7 @@ from services.scheduling.adapters.attendance_pdf import render_attendance_sheet
 from services.scheduling.adapters.icalendar_feed import render_calendar
 from services.scheduling.application.access import MANAGERS, principal_id
 from services.scheduling.domain.availability import Slot, WorkingHours, free_slots
-from services.scheduling.domain.rejection import forbidden, invalid, not_found
+from services.scheduling.domain.errors import forbidden, invalid, not_found
 from services.scheduling.domain.sessions import DossierFacts
 from services.scheduling.settings import Settings
 from shared.auth import Principal

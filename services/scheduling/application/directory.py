@@ -10,11 +10,11 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from services.scheduling.adapters import read_models as rm
-from services.scheduling.application import streams
+from services.scheduling.application import aggregates
 from services.scheduling.application.access import require_site_visible
 from services.scheduling.domain import sites
 from services.scheduling.domain import staff as st
-from services.scheduling.domain.rejection import Rejected, RejectionKind, conflict, not_found
+from services.scheduling.domain.errors import Rejected, RejectionKind, conflict, not_found
 from services.scheduling.domain.values import Contract, StaffRole
 from shared import timers
 from shared.aggregate.repository import Loaded
@@ -52,9 +52,9 @@ class DirectoryService:
         blind_index_key: bytes,
     ) -> None:
         self._pool = pool
-        self._staff = streams.staff(store)
-        self._sites = streams.site_streams(store)
-        self._rooms = streams.room_streams(store)
+        self._staff = aggregates.staff(store)
+        self._sites = aggregates.site_streams(store)
+        self._rooms = aggregates.room_streams(store)
         self._keys = keys
         self._clock = clock
         self._name_retention = name_retention
@@ -69,7 +69,7 @@ class DirectoryService:
             (event,) = sites.decide_site(
                 exists, sites.OpenSite(site_id, name, region, address), self._clock.now()
             )
-            await self._sites.append(site_id, streams.NEW, [event], conn=conn)
+            await self._sites.append(site_id, aggregates.NEW, [event], conn=conn)
             return event
 
     async def register_room(
@@ -83,7 +83,7 @@ class DirectoryService:
                 room_id, site_id, name, confidential, await rm.site_exists(conn, site_id)
             )
             (event,) = sites.decide_room(False, command, self._clock.now())
-            await self._rooms.append(room_id, streams.NEW, [event], conn=conn)
+            await self._rooms.append(room_id, aggregates.NEW, [event], conn=conn)
             return event
 
     async def onboard(

@@ -14,7 +14,7 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from services.scheduling.adapters import read_models as rm
-from services.scheduling.application import streams
+from services.scheduling.application import aggregates
 from services.scheduling.application.access import (
     LEADERS,
     MANAGERS,
@@ -26,7 +26,7 @@ from services.scheduling.application.beneficiary_notices import NoticeKind, queu
 from services.scheduling.application.reminders import cancel_reminders, queue_reminders
 from services.scheduling.domain import sessions as s
 from services.scheduling.domain.availability import WorkingHours, within_hours
-from services.scheduling.domain.rejection import conflict, forbidden, invalid, not_found
+from services.scheduling.domain.errors import conflict, forbidden, invalid, not_found
 from services.scheduling.domain.values import (
     BILAN_PHASES,
     AssessmentReason,
@@ -134,7 +134,7 @@ class SessionService:
         keys: Callable[[], KeyStore] | None = None,
     ) -> None:
         self._pool = pool
-        self.repository = streams.sessions(store)
+        self.repository = aggregates.sessions(store)
         self._clock = clock
         self._settings = settings
         self._keys = keys

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from services.scheduling.domain.rejection import conflict, not_found
+from services.scheduling.domain.errors import conflict, not_found
 from services.scheduling.domain.stored import StoredCodec
 from shared.aggregate.events import DomainEvent
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Literal, TypeAlias, assert_never
 from uuid import UUID
 
-from services.scheduling.domain.rejection import conflict, invalid, not_found
+from services.scheduling.domain.errors import conflict, invalid, not_found
 from services.scheduling.domain.stored import StoredCodec
 from services.scheduling.domain.values import CompetenceOutcome, Contract, StaffRole
 from shared.aggregate.events import DomainEvent

@@ -13,7 +13,7 @@ import pytest
 from services.scheduling.adapters import read_models as rm
 from services.scheduling.application.sessions import ScheduleRequest, SessionService
 from services.scheduling.domain import sessions as s
-from services.scheduling.domain.rejection import Rejected
+from services.scheduling.domain.errors import Rejected
 from services.scheduling.settings import Settings
 from shared.aggregate.refusal import RefusalKind
 from shared.auth import Principal, Role

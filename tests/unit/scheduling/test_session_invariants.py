@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.scheduling.domain.rejection import Rejected
+from services.scheduling.domain.errors import Rejected
 from services.scheduling.domain.sessions import Booking, SessionScheduled, decide
 from services.scheduling.domain.values import DURATION_CAP_MINUTES, overlaps
 from tests.unit.scheduling.test_session_rules import NOW, REFERENT, schedule

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.scheduling.domain.rejection import Rejected, RejectionKind
+from services.scheduling.domain.errors import Rejected, RejectionKind
 from services.scheduling.domain.sessions import (
     Assessment,
     Booking,

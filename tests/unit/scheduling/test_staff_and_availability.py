@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from services.scheduling.domain.availability import Slot, WorkingHours, free_slots
-from services.scheduling.domain.rejection import Rejected
+from services.scheduling.domain.errors import Rejected
 from services.scheduling.domain.sites import OpenSite, RegisterRoom, decide_room, decide_site
 from services.scheduling.domain.staff import (
     EvaluateCompetence,

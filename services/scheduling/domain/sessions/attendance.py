@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.scheduling.domain.rejection import conflict, forbidden, invalid
+from services.scheduling.domain.errors import conflict, forbidden, invalid
 from services.scheduling.domain.sessions.commands import SignAttendance
 from services.scheduling.domain.sessions.events import AttendanceSigned
 from services.scheduling.domain.sessions.state import Session

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from services.scheduling.domain.rejection import conflict
+from services.scheduling.domain.errors import conflict
 from services.scheduling.domain.sessions.commands import Booking
 from services.scheduling.domain.values import overlaps
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.scheduling.domain.rejection import conflict
+from services.scheduling.domain.errors import conflict
 from services.scheduling.domain.sessions.commands import DossierFacts
 from services.scheduling.domain.values import BILAN_PHASES, Phase
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import assert_never
 
-from services.scheduling.domain.rejection import conflict
+from services.scheduling.domain.errors import conflict
 from services.scheduling.domain.sessions import attendance, outcome, planning
 from services.scheduling.domain.sessions.commands import (
     CancelSession,

@@ -3,7 +3,7 @@ minutes while a session is live, held minutes once held."""
 
 from __future__ import annotations
 
-from services.scheduling.domain.rejection import invalid
+from services.scheduling.domain.errors import invalid
 from services.scheduling.domain.values import DURATION_CAP_MINUTES
 
 

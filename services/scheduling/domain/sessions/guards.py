@@ -3,7 +3,7 @@ scheduled (only then can it be moved, cancelled, missed or held)."""
 
 from __future__ import annotations
 
-from services.scheduling.domain.rejection import conflict, not_found
+from services.scheduling.domain.errors import conflict, not_found
 from services.scheduling.domain.sessions.state import Session
 
 

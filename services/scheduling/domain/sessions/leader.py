@@ -4,7 +4,7 @@ staff member qualified for it, with a reason (ind. 17)."""
 
 from __future__ import annotations
 
-from services.scheduling.domain.rejection import conflict, invalid
+from services.scheduling.domain.errors import conflict, invalid
 from services.scheduling.domain.sessions.commands import ScheduleSession
 from services.scheduling.domain.values import SESSION_LEADER_ROLES
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.scheduling.domain.rejection import conflict, invalid
+from services.scheduling.domain.errors import conflict, invalid
 from services.scheduling.domain.sessions import convention
 from services.scheduling.domain.sessions.commands import CancelSession, RecordSessionHeld
 from services.scheduling.domain.sessions.duration import check_cap

@@ -3,7 +3,7 @@ exchange confidential (Qualiopi ind. 17); remote, in no room."""
 
 from __future__ import annotations
 
-from services.scheduling.domain.rejection import invalid
+from services.scheduling.domain.errors import invalid
 from services.scheduling.domain.sessions.commands import ScheduleSession
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.scheduling.domain.rejection import invalid
+from services.scheduling.domain.errors import invalid
 from services.scheduling.domain.sessions import convention
 from services.scheduling.domain.sessions.bookings import check_bookings
 from services.scheduling.domain.sessions.commands import RescheduleSession, ScheduleSession
