@@ -21,6 +21,7 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
+from shared.cancellation import wake_or_timeout
 from shared.envelope import build_headers
 from shared.logging import get_logger
 from shared.metrics import RELAY_LAG, RELAY_PUBLISHED
@@ -162,8 +163,7 @@ class OutboxRelay:
         self._wake.set()
 
     async def _idle(self) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
+        await wake_or_timeout(self._wake, self._poll_interval_s)
 
     async def publish_batch(self, producer: Any) -> int:
         """Publish the oldest outbox rows; returns how many the broker acknowledged.

@@ -16,6 +16,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import FastAPI
 
 from shared.auth import token_verifier
+from shared.cancellation import cancel_and_wait
 from shared.clock import Clock, OffsetClock, SystemClock
 from shared.consumer import Handler, IdempotentConsumer
 from shared.contracts.base import IntegrationEvent
@@ -226,18 +227,10 @@ class ServiceRuntime:
             await self.mail.aclose()
 
     async def stop(self) -> None:
-        for task in self._alongside_tasks:
-            task.cancel()
-        for task in self._alongside_tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(self._alongside_tasks)
         self._alongside_tasks.clear()
         await self._stop_mail()
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_and_wait(self._tasks)
         self._tasks.clear()
         if self.consumer is not None:
             await self.consumer.stop()

@@ -8,7 +8,6 @@ claimed with `FOR UPDATE SKIP LOCKED`, so several loops (replicas) never fire on
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,6 +15,7 @@ from typing import Any
 
 import asyncpg
 
+from shared.cancellation import wake_or_timeout
 from shared.clock import Clock, MovableClock
 from shared.db import Connection
 from shared.logging import bound, get_logger
@@ -122,8 +122,7 @@ class TimerLoop:
             for task in pending:
                 task.cancel()
             return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
+        await wake_or_timeout(self._wake, self._poll_interval_s)
 
     async def next_due(self, until: datetime) -> datetime | None:
         """The earliest pending timer due at or before `until` (the development clock's
