@@ -77,3 +77,9 @@ def test_an_auditor_reads_the_indicators_as_the_reporting_api_gives_them(
     page.get_by_role("button", name="Afficher les indicateurs").click()
     expect(page.locator("#err-au")).to_contain_text("doit venir après son début")
     steps.check(page, "audit-period-error")
+    # A site that is not an identifier is said next to its field, not as a failure.
+    page.get_by_label("Site (son identifiant ; vide pour toute l'organisation)").fill("Lyon & co")
+    page.get_by_role("button", name="Afficher les indicateurs").click()
+    expect(page.locator("#err-site")).to_contain_text("n'est pas l'identifiant d'un site")
+    expect(page.get_by_text("toute l'organisation", exact=False).first).to_be_visible()
+    steps.check(page, "audit-site-error")

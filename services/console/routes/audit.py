@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
+from uuid import UUID
 
 from babel.numbers import format_decimal, format_percent
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from services.console.deps import ConsoleDep, SignedIn
+from services.console.i18n import _ as translate  # codes from the service, found by no extractor
 from services.console.indicator_meanings import BY_NAME, MEANINGS, Meaning
 from services.console.sessions import Session
 from shared.auth import Role
@@ -40,13 +43,16 @@ def default_period(today: date) -> tuple[date, date]:
     return first_of_month.replace(year=first_of_month.year - 1), first_of_month
 
 
-def _number(value: float, digits: int = 1) -> str:
-    return format_decimal(round(value, digits), locale=LOCALE)
+def _query(first: date, until: date, site: str | None) -> str:
+    """The reporting service's query for a period and a site (encoded: a site is typed)."""
+    return urlencode(
+        {"from": first.isoformat(), "to": until.isoformat(), **({"site": site} if site else {})}
+    )
 
 
 def reading(meaning: Meaning | None, figure: dict[str, Any]) -> str:
-    """The figure as a person reads it: "12,5 %", "4,4", "9,5 jours"; "—" when it has no
-    population (a rate over 0)."""
+    """The figure as a person reads it: "12,5 %", "4,4", "9,5" (the unit is in its label);
+    "—" when it has no population (a rate over 0)."""
     value = figure.get("value")
     unit = meaning.unit if meaning else "count"
     if value is None:
@@ -54,23 +60,55 @@ def reading(meaning: Meaning | None, figure: dict[str, Any]) -> str:
     if unit == "rate":
         return format_percent(value, format="#,##0.0 %", locale=LOCALE)
     if unit in ("mean", "days", "hours"):
-        return _number(float(value))
+        return format_decimal(round(float(value), 1), locale=LOCALE)
     if isinstance(value, int | float):
         return format_decimal(value, locale=LOCALE)
     return ""
 
 
+def word(code: str) -> str:
+    """A code of the reporting service in French: the audit's own word for it, else the
+    console's (roles), else the code itself (a site's id)."""
+    for message in (f"figure:{code}", code):
+        text = translate(message)
+        if text != message:
+            return text
+    return code
+
+
+def _text(value: Any, *, nested: bool = False) -> str:
+    if isinstance(value, dict):
+        text = ", ".join(f"{word(str(k))} : {_text(v, nested=True)}" for k, v in value.items())
+        return f"({text})" if nested else text
+    if isinstance(value, bool):
+        return word("yes" if value else "no")
+    return str(value)
+
+
 def breakdown(value: Any) -> list[tuple[str, str]]:
-    """A nested figure (causes, situations, teams) as labelled lines."""
-    lines: list[tuple[str, str]] = []
+    """A nested figure (causes, situations, teams) as labelled lines, in French."""
     if not isinstance(value, dict):
-        return lines
-    for key, inner in value.items():
-        if isinstance(inner, dict):
-            lines.append((str(key), ", ".join(f"{k} : {v}" for k, v in inner.items())))
-        else:
-            lines.append((str(key), str(inner)))
-    return lines
+        return []
+    return [(word(str(key)), _text(inner)) for key, inner in value.items()]
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _row(name: str, figure: dict[str, Any]) -> dict[str, Any]:
+    meaning = BY_NAME.get(name)
+    return {
+        "name": name,
+        "meaning": meaning,
+        "figure": figure,
+        "reading": reading(meaning, figure),
+        "lines": breakdown(figure.get("value")),
+    }
 
 
 @router.get("/audit/indicateurs")
@@ -82,26 +120,21 @@ async def indicators(
     au: Annotated[date | None, Query()] = None,
     site: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
-    first, until = default_period(c.clock.now().date())
-    first, until = du or first, au or until
+    default_first, default_until = default_period(c.clock.now().date())
+    first, until = du or default_first, au or default_until
     errors: dict[str, str] = {}
     if first >= until:
         errors["au"] = "period"
-        first, until = default_period(c.clock.now().date())
-    params = f"from={first.isoformat()}&to={until.isoformat()}" + (f"&site={site}" if site else "")
+        first, until = default_first, default_until
+    typed_site = site or ""  # shown back in its field as typed
+    if site and not _is_uuid(site):
+        errors["site"] = "unknown"  # said next to the field; the organisation is shown
+        site = None
+    params = _query(first, until, site)
     reply = await c.backend.as_person(session, "reporting", "GET", f"/v1/indicators?{params}")
     figures: dict[str, dict[str, Any]] = reply.body["indicators"]
     known = [m.name for m in MEANINGS if m.name in figures]
-    rows = [
-        {
-            "name": name,
-            "meaning": BY_NAME.get(name),
-            "figure": figures[name],
-            "reading": reading(BY_NAME.get(name), figures[name]),
-            "lines": breakdown(figures[name].get("value")),
-        }
-        for name in [*known, *sorted(set(figures) - set(known))]
-    ]
+    rows = [_row(name, figures[name]) for name in [*known, *sorted(set(figures) - set(known))]]
     return c.pages.render(
         request,
         "audit_indicators.html",
@@ -111,6 +144,7 @@ async def indicators(
         last=until - timedelta(days=1),
         until=until,
         site=site or "",
+        typed_site=typed_site,
         as_of=reply.body.get("last_event_at"),
         errors=errors,
         csv=f"/audit/indicateurs.csv?{params}",
@@ -126,7 +160,7 @@ async def indicators_csv(
     site: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
     """The reporting service's own CSV, for the same query."""
-    params = f"from={du.isoformat()}&to={au.isoformat()}" + (f"&site={site}" if site else "")
+    params = _query(du, au, site)
     # Organisation-wide, the service computes every site in turn: longer than a page takes.
     reply = await c.backend.as_person(
         session, "reporting", "GET", f"/v1/indicators.csv?{params}", read_timeout_s=CSV_TIMEOUT_S
