@@ -93,13 +93,16 @@ def _as_people(n: int) -> dict[str, str]:
 def _measure(
     client: httpx.Client, path: str, requests: int, *, many_people: bool = False
 ) -> dict[str, float]:
+    def sent(n: int) -> dict[str, str] | None:
+        return _as_people(n) if many_people else None
+
     for n in range(3):
-        client.get(path, headers=_as_people(n))  # warm-up: connections, caches, imports
+        client.get(path, headers=sent(n))  # warm-up: connections, caches, first-use imports
     server: list[float] = []
     round_trip: list[float] = []
-    for n in range(requests):
+    for n in range(3, requests + 3):
         began = time.perf_counter()
-        response = client.get(path, headers=_as_people(n + 3) if many_people else None)
+        response = client.get(path, headers=sent(n))
         round_trip.append((time.perf_counter() - began) * 1000)
         if response.status_code >= 500:
             raise SystemExit(f"{path}: {response.status_code}")
