@@ -33,6 +33,12 @@ from services.console.routes import (
     data,
     session_changes,
     space,
+    staff_steps,
+    staff_steps_conclusion,
+    staff_steps_convention,
+    staff_steps_investigation,  # noqa: F401  # registers its steps
+    staff_steps_preliminary,  # noqa: F401  # registers its steps
+    staff_steps_sessions,  # noqa: F401  # registers its steps
     surveys,
     synthesis,
 )
@@ -266,6 +272,10 @@ def create_app(
         data.router,
         surveys.router,
         audit.router,
+        # The staff's steps: their documents' routes before the generic `/{step}` page.
+        staff_steps_convention.router,
+        staff_steps_conclusion.router,
+        staff_steps.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

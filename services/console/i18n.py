@@ -82,3 +82,15 @@ def hours(minutes: int | float | None) -> str:
     """« 7 h », « 7,5 h »: minutes as French hours."""
     value = round((minutes or 0) / 60, 1)
     return f"{format_decimal(value, format='#,##0.#', locale=LANGUAGE)} h"
+
+
+def euros(cents: int | None) -> str:
+    """« 1 800,00 € »: cents as a French amount."""
+    value = format_decimal((cents or 0) / 100, format="#,##0.00", locale=LANGUAGE)
+    return f"{value} €"
+
+
+def local_input(moment: datetime | str | None) -> str:
+    """A time as a datetime-local field shows it, in Paris time (« 2026-03-10T10:00 »)."""
+    parsed = _parse(moment)
+    return "" if parsed is None else parsed.astimezone(PARIS).strftime("%Y-%m-%dT%H:%M")

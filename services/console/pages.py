@@ -32,6 +32,8 @@ def environment() -> Environment:
     env.filters["day"] = i18n.day
     env.filters["hour"] = i18n.hour
     env.filters["hours"] = i18n.hours
+    env.filters["euros"] = i18n.euros
+    env.filters["local_input"] = i18n.local_input
     return env
 
 
