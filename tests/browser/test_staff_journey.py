@@ -1,10 +1,11 @@
 """A consultant runs one beneficiary's bilan from the enquiry to completion in the console
 (issue 18): needs analysis, programme, convention drafted and sent, phases, a session booked
-from the free slots with a room and recorded as held, assessments from the catalogue,
-a field inquiry, a training need, the synthesis written, delivered and downloaded, the
-completion and the retention agreement. The site manager names the referent in the console
-too. Bad input is said beside its field and changes nothing (a programme over 24 hours, a
-session outside the free slots, a test that needs a habilitation the consultant lacks).
+from the free slots with a room and recorded as held, assessments from the catalogue, a field
+inquiry, a training need and its follow-up status, the synthesis written, delivered and
+downloaded, the completion and the retention agreement. The site manager names the referent
+in the console too. Bad input is said beside its field and changes nothing (a programme over
+24 hours, a session outside the free slots, a test that needs a habilitation the consultant
+lacks).
 
 Set-up through the APIs: the site, its room and team and the dossier (the enquiry), and the
 convention's employer and provider signatures (their rules are changed by another part of
@@ -260,6 +261,10 @@ def test_a_consultant_runs_a_whole_bilan_in_the_console(
     page.get_by_role("button", name="Enregistrer le besoin").click()
     expect(page.get_by_role("status")).to_contain_text("Le besoin est enregistré")
     expect(page.get_by_role("cell", name="RNCP35185")).to_be_visible()
+    page.get_by_label("Statut du suivi *").select_option("in_progress")
+    page.get_by_role("button", name="Enregistrer le suivi").click()
+    expect(page.get_by_role("status")).to_contain_text("Le suivi du besoin est enregistré")
+    expect(page.get_by_role("cell", name=re.compile("^démarches en cours"))).to_be_visible()
     steps.check(page, "training-need")
 
     page.goto(f"{base}/phases")

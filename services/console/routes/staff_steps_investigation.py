@@ -21,6 +21,13 @@ CONTACTS = (
     ("other", N_("Other")),
 )
 NEEDS = (("training", N_("Training")), ("vae", N_("VAE (validation of experience)")))
+FOLLOW_UP = (
+    ("identified", N_("Identified")),
+    ("in_progress", N_("Steps under way")),
+    ("enrolled", N_("Enrolled (or VAE file admitted)")),
+    ("completed", N_("Done")),
+    ("abandoned", N_("Given up")),
+)
 HABILITATIONS = {"psychometric_tests": N_("psychometric tests (psychologist)")}
 
 
@@ -100,9 +107,30 @@ async def _inquiry(ctx: Ctx, body: dict[str, Any], _data: FormData) -> Reply:
 
 
 def _need_forms(ctx: Ctx, _extra: dict[str, Any]) -> list[Form]:
+    # The follow-up goes on after the bilan: that is when a training or a VAE starts.
+    follow_ups = [
+        Form(
+            "suivi",
+            f"{n + 1}. {_('need:' + need['kind'])} {need.get('certification_code') or ''}",
+            N_("Record the follow-up"),
+            (
+                Field(
+                    "status",
+                    N_("Follow-up status"),
+                    "select",
+                    FOLLOW_UP,
+                    default=str(need.get("follow_up") or "identified"),
+                ),
+            ),
+            hidden={"target": str(n)},
+            secondary=True,
+        )
+        for n, need in enumerate(ctx.dossier.get("training_needs") or [])
+    ]
     if not _open(ctx):
-        return []
+        return follow_ups
     return [
+        *follow_ups,
         Form(
             "besoin",
             N_("Record a training or VAE need"),
@@ -117,8 +145,18 @@ def _need_forms(ctx: Ctx, _extra: dict[str, Any]) -> list[Form]:
                 ),
                 Field("description", N_("Description"), "textarea", required=False),
             ),
-        )
+        ),
     ]
+
+
+async def _follow_up(ctx: Ctx, body: dict[str, Any], data: FormData) -> Reply:
+    index = int(str(data.get("target")))  # the form was found with this target
+    return await ctx.command(
+        "dossier",
+        "PUT",
+        f"/dossiers/{ctx.dossier_id}/training-needs/{index}/follow-up",
+        body,
+    )
 
 
 async def _need(ctx: Ctx, body: dict[str, Any], _data: FormData) -> Reply:
@@ -158,7 +196,10 @@ register(
         N_("Training and VAE needs"),
         "facts_needs_training.html",
         _need_forms,
-        {"besoin": Action(_need)},
-        done={"besoin": N_("The need is recorded.")},
+        {"besoin": Action(_need), "suivi": Action(_follow_up)},
+        done={
+            "besoin": N_("The need is recorded."),
+            "suivi": N_("The follow-up of the need is recorded."),
+        },
     ),
 )

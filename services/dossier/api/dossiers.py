@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from services.dossier.adapters import (
     convention_pdf,
@@ -540,6 +540,22 @@ async def identify_training_need(
         return d.IdentifyTrainingNeed(body.kind, body.certification_code, text, at)
 
     return await run(dossier_id, build, conducts(who))
+
+
+@router.put(
+    "/dossiers/{dossier_id}/training-needs/{index}/follow-up", response_model=m.CommandResult
+)
+async def follow_up_training_need(
+    dossier_id: UUID,
+    index: Annotated[int, Path(ge=0, le=1000)],
+    body: m.FollowUpTrainingNeed,
+    who: Conductors,
+    run: RunCommand,
+) -> m.CommandResult:
+    """Where the `index`-th training or VAE need (0 = the first identified) stands now:
+    `identified`, `in_progress`, `enrolled`, `completed` or `abandoned`; also after the bilan."""
+    command = d.FollowUpTrainingNeed(index, body.status, run.time(body.at))
+    return await run(dossier_id, constant(command), conducts(who))
 
 
 @router.post("/dossiers/{dossier_id}/detailed-results-handover", response_model=m.CommandResult)

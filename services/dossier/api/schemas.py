@@ -218,6 +218,12 @@ class IdentifyTrainingNeed(Body):
     identified_at: When = None
 
 
+class FollowUpTrainingNeed(Body):
+    model_config = _example(status="enrolled")
+    status: Literal["identified", "in_progress", "enrolled", "completed", "abandoned"]
+    at: When = None
+
+
 class HandOverResults(Body):
     model_config = _example()
     handed_over_at: When = None

@@ -141,7 +141,13 @@ def administrative_view(
         ],
         "field_inquiries": state.field_inquiries,
         "training_needs": [
-            {"kind": kind, "certification_code": code} for kind, code, _ in state.training_needs
+            {
+                "kind": kind,
+                "certification_code": code,
+                "follow_up": state.training_follow_ups.get(n, ("identified", None))[0],
+                "follow_up_at": state.training_follow_ups.get(n, ("identified", None))[1],
+            }
+            for n, (kind, code, _) in enumerate(state.training_needs)
         ],
         "detailed_results_handed_over_at": state.results_handed_over_at,
         "synthesis_versions": len(state.synthesis_drafts),

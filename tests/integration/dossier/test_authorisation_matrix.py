@@ -123,6 +123,13 @@ ROUTES = [
         version_of=D,
     ),
     route("POST", f"{D}/training-needs", REFERENT, {"kind": "training"}, version_of=D),
+    route(
+        "PUT",
+        f"{D}/training-needs/{{index}}/follow-up",
+        REFERENT,
+        {"status": "enrolled"},
+        version_of=D,
+    ),
     route("POST", f"{D}/detailed-results-handover", REFERENT, {}, version_of=D),
     route("POST", f"{D}/synthesis/drafts", REFERENT, {"content": "Synthèse"}, version_of=D),
     route(
@@ -249,6 +256,7 @@ async def test_no_caller_outside_the_matrix_gets_a_2xx(harness: Harness) -> None
         "recipient": "cep_operator",
         "request_id": asked.headers["location"].rsplit("/", 1)[1],
         "psychologist": h.psychologist,
+        "index": "0",
     }
     routes = with_ids(ROUTES, ids)
     everyone = callers(

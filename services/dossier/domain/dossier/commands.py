@@ -126,6 +126,15 @@ class IdentifyTrainingNeed:
 
 
 @dataclass(frozen=True, slots=True)
+class FollowUpTrainingNeed:
+    """Where a training or VAE need stands since the bilan named it (its `index`, in order)."""
+
+    index: int
+    status: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class HandOverDetailedResults:
     handed_over_at: datetime
 
@@ -221,6 +230,7 @@ Command: TypeAlias = (
     | AdministerAssessment
     | CompleteFieldInquiry
     | IdentifyTrainingNeed
+    | FollowUpTrainingNeed
     | HandOverDetailedResults
     | DraftSynthesis
     | DeliverSynthesis

@@ -29,6 +29,7 @@ from services.dossier.domain.dossier.commands import (
     DraftConvention,
     DraftSynthesis,
     ExerciseWithdrawal,
+    FollowUpTrainingNeed,
     GiveDisclosureConsent,
     HandOverDetailedResults,
     IdentifyTrainingNeed,
@@ -52,11 +53,12 @@ from services.dossier.domain.dossier.events import (
     ProcessingRestricted,
     SynthesisDelivered,
     SynthesisDrafted,
+    TrainingNeedFollowedUp,
     TrainingNeedIdentified,
     WorkingDocumentsDestroyed,
 )
 from services.dossier.domain.dossier.guards import before_phase, in_phase, not_before
-from services.dossier.domain.dossier.state import Dossier
+from services.dossier.domain.dossier.state import TRAINING_FOLLOW_UP, Dossier
 from services.dossier.domain.errors import INVALID, NOT_FOUND, refuse
 from services.dossier.domain.events import DomainEvent
 from services.dossier.domain.held_time import MAX_HELD_MINUTES
@@ -175,6 +177,14 @@ def decide(state: Dossier | None, command: Command, now: datetime) -> list[Domai
                     command.sealed_description,
                 )
             ]
+        case FollowUpTrainingNeed():
+            # Followed up after the bilan too: that is when training starts or a VAE goes on.
+            s = _existing(state)
+            if not 0 <= command.index < len(s.training_needs):
+                raise refuse("training_need_not_found", "no such training need", kind=NOT_FOUND)
+            if command.status not in TRAINING_FOLLOW_UP:
+                raise refuse("unknown_follow_up_status", "no such follow-up status", kind=INVALID)
+            return [TrainingNeedFollowedUp(command.index, command.status, command.at)]
         case HandOverDetailedResults():
             s = _running(state)
             in_phase(s, "conclusion", "detailed results are handed over in the conclusion phase")

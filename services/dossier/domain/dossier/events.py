@@ -138,6 +138,16 @@ class TrainingNeedIdentified(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class TrainingNeedFollowedUp(DomainEvent):
+    """Internal (not in the contract): the follow-up status of the `index`-th need."""
+
+    published = False
+    index: int
+    status: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class DetailedResultsHandedOver(DomainEvent):
     handed_over_at: datetime
 
@@ -239,6 +249,7 @@ DossierEvent: TypeAlias = (
     | AssessmentAdministered
     | FieldInquiryCompleted
     | TrainingNeedIdentified
+    | TrainingNeedFollowedUp
     | DetailedResultsHandedOver
     | SynthesisDrafted
     | SynthesisDelivered

@@ -34,6 +34,7 @@ from services.dossier.domain.dossier.events import (
     SynthesisDrafted,
     ThirdPartyDisclosureConsentGiven,
     ThirdPartyDisclosureConsentRevoked,
+    TrainingNeedFollowedUp,
     TrainingNeedIdentified,
     WithdrawalExercised,
     WorkingDocumentsDestroyed,
@@ -142,6 +143,9 @@ def evolve(state: Dossier | None, event: DomainEvent) -> Dossier:
         case TrainingNeedIdentified():
             need = (event.kind, event.certification_code, event.sealed_description)
             return replace(s, training_needs=(*s.training_needs, need))
+        case TrainingNeedFollowedUp():
+            follow_ups = {**s.training_follow_ups, event.index: (event.status, event.at)}
+            return replace(s, training_follow_ups=follow_ups)
         case DetailedResultsHandedOver():
             return replace(s, results_handed_over_at=event.handed_over_at)
         case SynthesisDrafted():

@@ -18,6 +18,9 @@ PHASES: tuple[str, ...] = ("preliminary", "investigation", "conclusion")
 """R6313-4: preliminary, investigation, conclusion, in this order."""
 
 Status = Literal["open", "completed", "abandoned", "withdrawn"]
+TRAINING_FOLLOW_UP = ("identified", "in_progress", "enrolled", "completed", "abandoned")
+"""Where a training or VAE need stands: named by the bilan, steps under way, enrolled (or the
+VAE file admitted), done, given up."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +82,8 @@ class Dossier:
     field_inquiries: int = 0
     field_notes: tuple[str, ...] = ()
     training_needs: tuple[tuple[str, str | None, str | None], ...] = ()
+    training_follow_ups: dict[int, tuple[str, datetime]] = field(default_factory=dict)
+    """index of a training need → its latest follow-up status and when it was set."""
     results_handed_over_at: datetime | None = None
     synthesis_drafts: tuple[SynthesisDrafted, ...] = ()
     synthesis_delivered: SynthesisDelivered | None = None
