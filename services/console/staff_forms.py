@@ -181,11 +181,15 @@ def _convert(kind: FieldKind, text: str) -> Any:
 
 
 def problem_errors(
-    body: Any, form: Form, refusal_fields: Mapping[str, str] | None = None
+    body: Any,
+    form: Form,
+    refusal_fields: Mapping[str, str] | None = None,
+    values: Mapping[str, Any] | None = None,
 ) -> dict[str, str]:
     """Errors by form field from a service's problem document: a schema refusal names the
     body's keys (`errors[].loc`), a rule's refusal its `code` (placed by `refusal_fields`,
-    else on the whole form)."""
+    else on the whole form). A value the schema refused that was left empty (`values`, as
+    posted) is said to be required."""
     problem = body if isinstance(body, dict) else {}
     code = str(problem.get("code") or "refused")
     by_key = {f.key: f.name for f in form.fields}
@@ -195,6 +199,8 @@ def problem_errors(
             loc = [str(x) for x in error.get("loc") or []]
             name = next((by_key[part] for part in loc[1:] if part in by_key), None)
             kind = "required" if error.get("type") in ("missing", "string_too_short") else "invalid"
+            if name is not None and (values or {}).get(name) in ("", []):
+                kind = "required"
             if name is not None:
                 found.setdefault(name, kind)
             else:

@@ -315,3 +315,52 @@ def test_a_consultant_runs_a_whole_bilan_in_the_console(
     page.goto(f"{base}/parcours")
     expect(page.locator(".steps li.done")).to_have_count(13)
     steps.check(page, "journey-done")
+
+
+def _page(browser: Browser, person: str, *, javascript: bool, phone: bool = False) -> Page:
+    page = browser.new_context(
+        locale="fr-FR",
+        timezone_id="Europe/Paris",
+        bypass_csp=True,
+        java_script_enabled=javascript,
+        viewport={"width": 360, "height": 780} if phone else {"width": 1280, "height": 900},
+    ).new_page()
+    page.goto(f"{CONSOLE}/connexion/developpement?personne={person}")
+    page.locator("form button[type=submit]").first.click()
+    page.wait_for_load_state("load")
+    return page
+
+
+def test_without_javascript_an_abandonment_is_refused_until_complete_then_recorded(
+    running_system: BilanClient, browser: Browser, steps: Steps
+) -> None:
+    bilan = running_system
+    j = Journey(bilan)
+    j.open_site()
+    j.open_dossier()
+    j.assign_referent()
+    base = f"{CONSOLE}/equipe/dossiers/{j.dossier}"
+
+    page = _page(browser, f"staff:{j.consultant}", javascript=False)
+    page.goto(f"{base}/cloture")
+    steps.check(page, "end-no-js", javascript=False)
+    page.get_by_role("button", name="Enregistrer l'abandon").click()
+    expect(page.locator("#err-abandon-reason_category")).to_have_text("Ce champ est obligatoire.")
+    expect(page.locator("#err-abandon-initiated_by")).to_have_text("Ce champ est obligatoire.")
+    expect(page.get_by_role("alert")).to_contain_text("Rien n'a été modifié")
+    steps.check(page, "abandon-refused-no-js", javascript=False)
+    assert bilan.dossier(j.dossier)["status"] == "open"
+    page.get_by_label("Motif *").select_option("employment_found")
+    page.get_by_label("À l'initiative de *").select_option("beneficiary")
+    page.get_by_role("button", name="Enregistrer l'abandon").click()
+    expect(page.get_by_role("status")).to_contain_text("L'abandon est enregistré")
+    steps.check(page, "abandoned-no-js", javascript=False)
+    assert bilan.dossier(j.dossier)["status"] == "abandoned"
+
+    # On a 360 px phone, the staff's pages need no sideways scrolling.
+    phone = _page(browser, f"staff:{j.consultant}", javascript=True, phone=True)
+    for slug in ("parcours", "referent", "seances", "evaluations", "convention"):
+        phone.goto(f"{base}/{slug}")
+        width = phone.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+        assert width[0] <= width[1], f"{slug}: {width[0]} px wide on a {width[1]} px phone"
+        steps.check(phone, f"phone-{slug}")

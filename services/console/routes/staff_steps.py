@@ -261,7 +261,7 @@ async def step_action(
     if reply.status == 403 and code not in runner.refusal_fields:
         raise Problem(403, "forbidden", "not allowed", upstream=code)
     detail = str(reply.body.get("detail", "")) if isinstance(reply.body, dict) else ""
-    found = problem_errors(reply.body, form, runner.refusal_fields)
+    found = problem_errors(reply.body, form, runner.refusal_fields, posted.values)
     # Reload: the refusal changed nothing, and the page shows the dossier as it is.
     ctx = await dossier_context(c, session, dossier_id)
     return await render_step(

@@ -120,6 +120,15 @@ def test_a_schema_refusal_names_the_field_by_its_api_key() -> None:
     }
 
 
+def test_a_value_left_empty_that_the_schema_refused_is_said_to_be_required() -> None:
+    problem = {
+        "code": "invalid_request",
+        "errors": [{"loc": ["body", "modality"], "type": "literal_error", "msg": "…"}],
+    }
+    assert problem_errors(problem, PROGRAMME, values={"modality": ""}) == {"modality": "required"}
+    assert problem_errors(problem, PROGRAMME, values={"modality": "x"}) == {"modality": "invalid"}
+
+
 def test_a_schema_refusal_of_an_unknown_key_is_about_the_whole_form() -> None:
     problem = {"code": "invalid_request", "errors": [{"loc": ["body"], "type": "json_invalid"}]}
     assert problem_errors(problem, PROGRAMME) == {FORM_ERROR: "invalid_request"}
