@@ -172,6 +172,8 @@ def test_a_consultant_runs_a_whole_bilan_in_the_console(
     mine.get_by_role("button", name="Signer la convention").click()
     expect(mine.get_by_text("Vous avez signé cette convention")).to_be_visible()
 
+    # The staff's pages are not the beneficiary's.
+    assert mine.request.get(f"{base}/programme").status == 403
     page.goto(f"{base}/convention")
     expect(page.get_by_text("signé", exact=True)).to_have_count(3)
     steps.check(page, "convention-signed")
@@ -247,6 +249,20 @@ def test_a_consultant_runs_a_whole_bilan_in_the_console(
     page.get_by_role("button", name="Enregistrer l'évaluation").click()
     expect(page.get_by_role("status")).to_contain_text("L'évaluation est enregistrée")
     steps.check(page, "assessments")
+    # The psychologist of the site, who holds the habilitation, gives the psychometric test
+    # (the dossier service learns the habilitation over Kafka).
+    psychologist = _signed_in(browser, f"staff:{j.psychologist}")
+
+    def psychometric() -> None:
+        psychologist.goto(f"{base}/evaluations")
+        psychologist.get_by_label(
+            "Inventaire de personnalité (psychométrique)", exact=False
+        ).check()
+        psychologist.get_by_label("Résultat *").fill(j.secret.result)
+        psychologist.get_by_role("button", name="Enregistrer l'évaluation").click()
+
+    _until(psychologist, psychometric, "L'évaluation est enregistrée")
+    assert len(bilan.dossier(j.dossier)["assessments"]) == 2
 
     page.goto(f"{base}/enquetes-terrain")
     page.get_by_label("Type de contact *").select_option("professional_interview")
