@@ -263,6 +263,14 @@ def test_a_consultant_runs_a_whole_bilan_in_the_console(
 
     _until(psychologist, psychometric, "L'évaluation est enregistrée")
     assert len(bilan.dossier(j.dossier)["assessments"]) == 2
+    # A change of referent needs its reason: refused beside the field, nothing changed.
+    manager.goto(f"{base}/referent")
+    manager.get_by_label("Consultant *").select_option(j.psychologist)
+    manager.get_by_label("Motif *").select_option("initial")
+    manager.get_by_role("button", name="Changer de référent").click()
+    expect(manager.locator("#err-referent-reason")).to_contain_text("demande son motif")
+    steps.check(manager, "referent-change-refused")
+    assert bilan.dossier(j.dossier)["referent_id"] == j.consultant
 
     page.goto(f"{base}/enquetes-terrain")
     page.get_by_label("Type de contact *").select_option("professional_interview")
