@@ -56,6 +56,9 @@ class Ctx:
     etag: str
     query: Mapping[str, str] = field(default_factory=dict)
     """The page's query (a step's GET form, e.g. the length of the session to book)."""
+    posting: bool = False
+    """Finding the posted form, not showing the page: a step reads no content for it (every
+    read of content is logged as the person's)."""
 
     @property
     def base(self) -> str:
@@ -234,7 +237,9 @@ async def step_action(
         raise Problem(404, "not_found", "no such page")
     ctx = await dossier_context(c, session, dossier_id)
     target = str(data.get("target", ""))
+    ctx.posting = True
     forms = step.forms(ctx, await step.load(ctx))
+    ctx.posting = False
     form = next(
         (f for f in forms if f.action == action and f.hidden.get("target", "") == target), None
     )

@@ -66,7 +66,7 @@ def _open(ctx: Ctx) -> bool:
 
 async def _draft(ctx: Ctx) -> dict[str, Any]:
     """The latest draft (its read is logged by the dossier service), for the editor."""
-    if not ctx.dossier.get("synthesis_versions"):
+    if ctx.posting or not ctx.dossier.get("synthesis_versions"):
         return {"draft": None}
     reply = await ctx.read(
         "dossier", f"/dossiers/{ctx.dossier_id}/synthesis", expect=(200, 403, 404, 410)
