@@ -22,6 +22,7 @@ from shared.mail import Contact, ContactResolver, Mail, close_resolver
 INVITATION = "survey_invitation"
 REMINDER = "survey_reminder"
 STAKEHOLDER_REF_PREFIX = "stakeholder:"
+STAFF_REF_PREFIX = "staff:"
 STAKEHOLDER_EMAIL_PURPOSE = "stakeholder.email"
 
 _SUBJECTS = {
@@ -107,12 +108,18 @@ class SurveyContactResolver:
         dossier_contacts: ContactResolver,
         keys: Callable[[], KeyStore],
         fetch_sealed: Callable[[UUID], Awaitable[str | None]],
+        staff_contacts: ContactResolver | None = None,
     ) -> None:
         self._dossier_contacts = dossier_contacts
+        self._staff_contacts = staff_contacts
         self._keys = keys
         self._fetch_sealed = fetch_sealed
 
     async def __call__(self, recipient_ref: str) -> Contact | None:
+        if recipient_ref.startswith(STAFF_REF_PREFIX):
+            if self._staff_contacts is None:
+                return None
+            return await self._staff_contacts(recipient_ref)
         if not recipient_ref.startswith(STAKEHOLDER_REF_PREFIX):
             return await self._dossier_contacts(recipient_ref)
         survey_id = UUID(recipient_ref.removeprefix(STAKEHOLDER_REF_PREFIX))
@@ -128,3 +135,5 @@ class SurveyContactResolver:
 
     async def aclose(self) -> None:
         await close_resolver(self._dossier_contacts)
+        if self._staff_contacts is not None and self._staff_contacts is not self._dossier_contacts:
+            await close_resolver(self._staff_contacts)
