@@ -118,8 +118,8 @@ def build_service(
         await questionnaires.seed_defaults(runtime.pool, runtime.clock.now())
 
     def make_sender(runtime: ServiceRuntime) -> MailSender:
-        renderer = SurveyMailRenderer(tokens, settings.public_answer_url)
         centre = centre_contact(settings)
+        renderer = SurveyMailRenderer(tokens, settings.public_answer_url, centre)
 
         def feedback_notice(mail: Mail, contact: Contact) -> EmailMessage:
             return feedback_notices.render_feedback_notice(

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 from uuid import UUID
 
+from shared.centre_contact import CentreContact
 from shared.keystore import KeyStore
 from shared.mail import Contact, ContactResolver, Mail, close_resolver
 
@@ -68,9 +69,12 @@ class LinkTokens:
 class SurveyMailRenderer:
     """Builds invitation and reminder messages with a fresh link."""
 
-    def __init__(self, tokens: LinkTokens, answer_url: str) -> None:
+    def __init__(
+        self, tokens: LinkTokens, answer_url: str, centre: CentreContact | None = None
+    ) -> None:
         self._tokens = tokens
         self._answer_url = answer_url
+        self._centre = centre
 
     def invitation(self, mail: Mail, contact: Contact) -> EmailMessage:
         return self._render(mail, contact, reminder=False)
@@ -93,11 +97,12 @@ class SurveyMailRenderer:
             else "Votre avis nous aide à améliorer notre accompagnement. Merci de répondre à "
             "ce court questionnaire."
         )
+        footer = f"\n{self._centre.footer()}\n" if self._centre else ""
         message.set_content(
             f"{greeting}\n\n{opening}\n\n{link}\n\n"
-            "Ce lien est personnel et ne peut servir qu'une fois.\n"
+            f"Ce lien est personnel et ne peut servir qu'une fois.\n{footer}"
         )
-        return message
+        return self._centre.sign(message) if self._centre else message
 
 
 class SurveyContactResolver:
