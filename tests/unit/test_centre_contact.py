@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 
+from services.scheduling.application.beneficiary_notices import notice_renderer
 from services.scheduling.application.reminders import reminder_renderer
 from services.survey.adapters.mail import LinkTokens, SurveyMailRenderer
 from shared.centre_contact import CentreContact, centre_contact
@@ -87,3 +88,36 @@ def test_a_survey_invitation_is_signed_too() -> None:
     message = renderer.invitation(_mail("survey_invitation", campaign="end_of_bilan"), CONTACT)
     assert "E-mail : contact@horizon.example" in message.get_content()
     assert "contact@horizon.example" in str(message["Reply-To"])
+
+
+class _Keys:
+    async def decrypt(self, subject: str, sealed: str, *, purpose: str) -> str:
+        return "Je suis malade, désolée"
+
+
+async def test_the_consultants_absence_notice_links_to_the_dossier() -> None:
+    render = notice_renderer(
+        lambda: _Keys(),  # type: ignore[arg-type, return-value]
+        "Europe/Paris",
+        CENTRE,
+        "https://console.horizon.example",
+    )
+    mail = _mail(
+        "beneficiary_session_notice",
+        kind="absence",
+        dossier_id="5b1f6c1e-0000-4000-8000-0000000000d0",
+        starts_at="2026-03-03T09:00:00+00:00",
+        new_starts_at=None,
+        minutes=60,
+        reason="illness",
+        message_key="k",
+        message_sealed="s",
+    )
+    message = await render(mail, Contact(name="Claire", email="claire@centre.example"))
+    body = message.get_content()
+    assert "Absence signalée par le bénéficiaire" in str(message["Subject"])
+    assert (
+        "Le dossier dans la console : "
+        "https://console.horizon.example/dossiers/5b1f6c1e-0000-4000-8000-0000000000d0"
+    ) in body
+    assert "E-mail : contact@horizon.example" in body
