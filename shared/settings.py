@@ -137,6 +137,29 @@ class MailSettings(PlatformSettings):
     mail_from: str = Field(
         "Bilan <no-reply@bilan.localhost>", description="From: of e-mails to beneficiaries."
     )
+    # Who to answer: every mail ends with the centre's contact and carries it as Reply-To, so
+    # that a person never meets a bare no-reply (`shared.centre_contact`).
+    centre_name: str = Field(
+        "Centre de bilans de compétences",
+        min_length=1,
+        max_length=200,
+        description="The centre's name, as mails sign it.",
+    )
+    centre_address: str | None = Field(
+        None, max_length=300, description="The centre's postal address (when no site gives one)."
+    )
+    centre_phone: str | None = Field(
+        "01 23 45 67 89", max_length=40, description="The phone number mails give to call."
+    )
+    centre_email: str | None = Field(
+        "contact@bilan.localhost",
+        max_length=254,
+        description="The address mails give to write to, and their Reply-To.",
+    )
+    console_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="The console's public address: the links in mails start with it.",
+    )
 
 
 def _is_base64_of_32_bytes(value: SecretStr | None) -> SecretStr | None:

@@ -25,6 +25,7 @@ from services.console.i18n import _
 from services.console.people import People, Person
 from services.console.settings import ConsoleSettings
 from shared.blind_index import email_index
+from shared.centre_contact import centre_contact
 from shared.db import Connection
 from shared.logging import get_logger
 from shared.mail import Contact, Mail, enqueue
@@ -63,6 +64,7 @@ class SignInLinks:
         self._settings = settings
         self._people = people
         self._key = settings.blind_index_key_bytes()
+        self._centre = centre_contact(settings)
         # Tokens drawn at render time, waiting for `link_sent` (same process, moments later).
         self._drawn: dict[str, str] = {}
         self.wake_mail: Callable[[], None] = lambda: None
@@ -132,9 +134,12 @@ class SignInLinks:
             )
             + f"\n\n{link}\n\n"
             + _("The link works once. If you did not ask for it, ignore this message.")
+            + "\n\n"
+            # The centre's contact (French, as every mail of the platform): whom to ask.
+            + self._centre.footer()
             + "\n"
         )
-        return message
+        return self._centre.sign(message)
 
     async def link_sent(self, conn: Connection, mail: Mail, sent_at: datetime) -> None:
         token = self._drawn.pop(mail.params["link_id"], None)

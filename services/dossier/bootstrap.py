@@ -7,6 +7,8 @@ e-mail index back-fill), then the app (`create_service_app`) with the service's 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from email.message import EmailMessage
 from pathlib import Path
 
 import asyncpg
@@ -14,14 +16,18 @@ from fastapi import FastAPI
 
 from services.dossier.api import install_routes
 from services.dossier.api.deps import DossierService
+from services.dossier.application import notifications
 from services.dossier.application.deadlines import timer_handlers
 from services.dossier.application.dossiers import DossierCommands
+from services.dossier.application.mail_contacts import DossierContacts
 from services.dossier.application.reactions import event_handlers
 from services.dossier.application.views import ContentReader
 from services.dossier.settings import Settings
+from shared.centre_contact import centre_contact
 from shared.clock import Clock
 from shared.contracts import SessionHeld, StaffMemberOnboarded
 from shared.logging import get_logger
+from shared.mail import Contact, Mail, MailSender, SmtpTransport, Transport
 from shared.runtime import ServiceRuntime, create_service_app
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -44,7 +50,11 @@ IDEMPOTENT_PATHS = (
 
 
 def create_app(
-    settings: Settings | None = None, *, clock: Clock | None = None, run_background: bool = True
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    run_background: bool = True,
+    mail_transport: Transport | None = None,
 ) -> FastAPI:
     """The dossier service's app; nothing connects before the lifespan starts."""
     settings = settings or Settings()
@@ -60,6 +70,8 @@ def create_app(
     runtime.event_handlers.update(event_handlers(commands))
     runtime.timer_handlers.update(timer_handlers(commands))
     runtime.alongside("key-vacuum", commands.vacuum_after_shredding)
+    reader = ContentReader(runtime)
+    runtime.use_mail(lambda rt: _mail_sender(rt, settings, commands, reader, mail_transport))
     runtime.alongside("email-index-backfill", lambda: _backfill(commands))
     app = create_service_app(
         runtime,
@@ -68,10 +80,48 @@ def create_app(
         idempotent_paths=IDEMPOTENT_PATHS,
     )
     app.state.dossier_service = DossierService(
-        runtime=runtime, commands=commands, reader=ContentReader(runtime), settings=settings
+        runtime=runtime, commands=commands, reader=reader, settings=settings
     )
     install_routes(app)
     return app
+
+
+def _mail_sender(
+    runtime: ServiceRuntime,
+    settings: Settings,
+    commands: DossierCommands,
+    reader: ContentReader,
+    transport: Transport | None,
+) -> MailSender:
+    """The dossier's mails to the beneficiary (`application.notifications`), addressed from
+    this service's own records at send time."""
+    centre = centre_contact(settings)
+
+    def renderer(template: str) -> Callable[[Mail, Contact], EmailMessage]:
+        def render(mail: Mail, contact: Contact) -> EmailMessage:
+            return notifications.render_dossier_mail(
+                template,
+                mail.params,
+                contact,
+                centre,
+                timezone=settings.display_timezone,
+                console_url=settings.console_url,
+            )
+
+        return render
+
+    sender = MailSender(
+        service=settings.service_name,
+        pool=runtime.pool,
+        clock=runtime.clock,
+        transport=transport or SmtpTransport(settings),
+        resolver=DossierContacts(runtime, reader),
+        renderers={template: renderer(template) for template in notifications.TEMPLATES},
+        mail_from=settings.mail_from,
+        poll_interval_s=settings.mail_poll_interval_s,
+    )
+    commands.wake_mail = sender.wake
+    return sender
 
 
 async def _backfill(commands: DossierCommands) -> None:

@@ -45,6 +45,11 @@ class Settings(ServiceSettings):
         description="Days after the end of a bilan before its documents are destroyed (R6313-7).",
     )
 
+    mail_poll_interval_s: float = Field(1.0, gt=0, description="How often due mails are sought.")
+    display_timezone: str = Field(
+        "Europe/Paris", description="Time zone of the times written in e-mails."
+    )
+
     # Who the provider is, as every convention must say it (R6313-8; the NDA, L6351-1).
     provider_legal_name: str | None = Field(
         None, min_length=1, max_length=200, description="The organisation's legal name."

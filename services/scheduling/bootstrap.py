@@ -12,9 +12,10 @@ from uuid import UUID
 
 from fastapi import FastAPI
 
+from services.scheduling.adapters.site_contact import site_name_and_address
 from services.scheduling.api import install_routes
 from services.scheduling.api.deps import SchedulingService
-from services.scheduling.application import beneficiary_notices
+from services.scheduling.application import beneficiary_notices, notifications
 from services.scheduling.application.calendars import CalendarService
 from services.scheduling.application.directory import SHRED_NAME, STAFF_REF, DirectoryService
 from services.scheduling.application.reactions import dossier_handlers
@@ -22,6 +23,7 @@ from services.scheduling.application.reminders import TEMPLATE, reminder_rendere
 from services.scheduling.application.sessions import SessionService
 from services.scheduling.settings import Settings
 from shared.auth import internal_token_provider
+from shared.centre_contact import centre_contact
 from shared.clock import Clock
 from shared.db import Connection
 from shared.logging import get_logger
@@ -103,6 +105,21 @@ def create_app(
                 sent_at,
             )
 
+        centre = centre_contact(settings)
+
+        async def site_of(site_id: UUID) -> tuple[str | None, str | None]:
+            return await site_name_and_address(runtime.pool, site_id)
+
+        session_mails = {
+            template: notifications.session_mail_renderer(
+                template,
+                centre,
+                site_of,
+                timezone=settings.display_timezone,
+                console_url=settings.console_url,
+            )
+            for template in notifications.TEMPLATES
+        }
         sender = MailSender(
             service=settings.service_name,
             pool=runtime.pool,
@@ -110,10 +127,13 @@ def create_app(
             transport=mail_transport or SmtpTransport(settings),
             resolver=resolver,
             renderers={
-                TEMPLATE: reminder_renderer(settings.display_timezone),
-                beneficiary_notices.TEMPLATE: beneficiary_notices.notice_renderer(
-                    lambda: runtime.keys, settings.display_timezone
+                TEMPLATE: reminder_renderer(
+                    settings.display_timezone, centre, settings.console_url
                 ),
+                beneficiary_notices.TEMPLATE: beneficiary_notices.notice_renderer(
+                    lambda: runtime.keys, settings.display_timezone, centre, settings.console_url
+                ),
+                **session_mails,
             },
             mail_from=settings.mail_from,
             on_sent={TEMPLATE: on_sent, beneficiary_notices.TEMPLATE: notice_sent},

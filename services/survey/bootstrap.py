@@ -6,6 +6,7 @@ reactions, timers, start-up steps (`on_started`) and mail sender (`use_mail`), t
 
 from __future__ import annotations
 
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,10 @@ from services.survey.adapters.mail import (
     SurveyContactResolver,
     SurveyMailRenderer,
 )
+from services.survey.adapters.staff_contacts import StaffContacts
 from services.survey.api import install_routes
 from services.survey.api.deps import SurveyService
-from services.survey.application import questionnaires
+from services.survey.application import feedback_notices, questionnaires
 from services.survey.application.actions import ImprovementPlan
 from services.survey.application.complaints import ComplaintRegister
 from services.survey.application.follow_ups import EXPIRY_DUE, REMINDER_DUE, SurveyFollowUps
@@ -34,10 +36,13 @@ from services.survey.application.triggers import (
 from services.survey.settings import SurveySettings
 from shared import contracts as ct
 from shared.auth import internal_token_provider
+from shared.centre_contact import centre_contact
 from shared.clock import Clock
 from shared.mail import (
+    Contact,
     ContactResolver,
     HttpContactResolver,
+    Mail,
     MailSender,
     SmtpTransport,
     Transport,
@@ -78,6 +83,7 @@ def build_service(
     runtime.event_handlers.update(
         {
             ct.DossierOpened.ce_type(): triggers.on_dossier_opened,
+            ct.ReferentConsultantAssigned.ce_type(): triggers.on_referent_assigned,
             ct.DossierCompleted.ce_type(): triggers.on_dossier_completed,
             ct.DossierAbandoned.ce_type(): triggers.on_dossier_abandoned,
             ct.BeneficiaryErased.ce_type(): triggers.on_beneficiary_erased,
@@ -95,22 +101,34 @@ def build_service(
             EXPIRY_DUE: follow_ups.expiry_due,
         }
     )
-    dossier_contacts = contact_resolver or HttpContactResolver(
-        settings.dossier_contact_url,
-        internal_token_provider(
-            settings.internal_token.get_secret_value() if settings.internal_token else None,
-            development=settings.environment == "development",
-            private_key_file=DEV_JWT_PRIVATE_KEY_FILE,
-            issuer=settings.jwt_issuer,
-            audience=settings.jwt_audience,
-        ),
+    token = internal_token_provider(
+        settings.internal_token.get_secret_value() if settings.internal_token else None,
+        development=settings.environment == "development",
+        private_key_file=DEV_JWT_PRIVATE_KEY_FILE,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+    )
+    dossier_contacts = contact_resolver or HttpContactResolver(settings.dossier_contact_url, token)
+    # A test's resolver answers both kinds of reference; running, staff come from scheduling.
+    staff_contacts = contact_resolver or StaffContacts(
+        HttpContactResolver(settings.staff_contact_url, token)
     )
 
     async def seed() -> None:
         await questionnaires.seed_defaults(runtime.pool, runtime.clock.now())
 
     def make_sender(runtime: ServiceRuntime) -> MailSender:
-        renderer = SurveyMailRenderer(tokens, settings.public_answer_url)
+        centre = centre_contact(settings)
+        renderer = SurveyMailRenderer(tokens, settings.public_answer_url, centre)
+
+        def feedback_notice(mail: Mail, contact: Contact) -> EmailMessage:
+            return feedback_notices.render_feedback_notice(
+                mail.params,
+                contact,
+                centre,
+                timezone=settings.display_timezone,
+                console_url=settings.console_url,
+            )
 
         async def sealed_email(survey_id: Any) -> str | None:
             async with runtime.pool.acquire() as conn:
@@ -121,8 +139,14 @@ def build_service(
             pool=runtime.pool,
             clock=runtime.clock,
             transport=transport or SmtpTransport(settings),
-            resolver=SurveyContactResolver(dossier_contacts, lambda: runtime.keys, sealed_email),
-            renderers={INVITATION: renderer.invitation, REMINDER: renderer.reminder},
+            resolver=SurveyContactResolver(
+                dossier_contacts, lambda: runtime.keys, sealed_email, staff_contacts
+            ),
+            renderers={
+                INVITATION: renderer.invitation,
+                REMINDER: renderer.reminder,
+                feedback_notices.TEMPLATE: feedback_notice,
+            },
             mail_from=settings.mail_from,
             on_sent={INVITATION: follow_ups.invitation_sent, REMINDER: follow_ups.reminder_sent},
             poll_interval_s=settings.mail_poll_interval_s,

@@ -45,6 +45,13 @@ class SurveySettings(ServiceSettings):
         "http://127.0.0.1:8001/internal/dossiers/{ref}/contact",
         description="The dossier service's contact endpoint; `{ref}` is the dossier id.",
     )
+    staff_contact_url: str = Field(
+        "http://127.0.0.1:8002/internal/staff/{ref}/contact",
+        description="The scheduling service's staff contact endpoint; `{ref}` is the staff id.",
+    )
+    display_timezone: str = Field(
+        "Europe/Paris", description="Time zone of the times written in e-mails."
+    )
     public_answer_url: str = Field(
         "http://127.0.0.1:8003/public/surveys/{token}",
         description="The answer link put in e-mails; `{token}` is the single-use token.",

@@ -392,6 +392,7 @@ DOSSIER: ServiceSpec[DossierService] = ServiceSpec(
     parts=_state("dossier_service"),
     topic=DOSSIER_TOPIC,
     reads=(SCHEDULING_TOPIC,),
+    defaults={"mail_poll_interval_s": 0.05},
 )
 SCHEDULING: ServiceSpec[SchedulingService] = ServiceSpec(
     name="scheduling",

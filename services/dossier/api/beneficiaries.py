@@ -22,6 +22,7 @@ from services.dossier.api.deps import (
     set_etag,
 )
 from services.dossier.api.problems import PROBLEMS
+from services.dossier.application.mail_contacts import contact_for_dossier
 from services.dossier.application.views import DESTROYED, request_view
 from services.dossier.domain import beneficiary as b
 from services.dossier.domain.errors import GONE, NOT_FOUND, refuse
@@ -209,17 +210,16 @@ async def read_access_log(
     "/internal/dossiers/{dossier_id}/contact",
     tags=["internal"],
     response_model=m.Contact,
-    responses={404: {"description": "unknown dossier"}, 410: {"description": "erased"}},
+    responses={
+        404: {"description": "unknown dossier"},
+        410: {"description": "erased, or processing restricted"},
+    },
 )
 async def contact(dossier_id: UUID, _who: InternalService, svc: Service, conn: Tx) -> m.Contact:
-    """A beneficiary's contact at send time, so that no other service stores it."""
-    beneficiary_id = await dossier_index.beneficiary_of(conn, str(dossier_id))
-    if beneficiary_id is None:
-        raise refuse("dossier_not_found", "no such dossier", kind=NOT_FOUND)
-    state = (await svc.commands.beneficiaries.load(beneficiary_id, conn=conn)).state
-    if state is None:
-        raise refuse("beneficiary_erased", "this beneficiary's data was erased", kind=GONE)
-    return await _contact_of(svc, conn, state)
+    """A beneficiary's contact at send time, so that no other service stores it: 410 once
+    erased, and while their processing is restricted (no mail about their bilan then)."""
+    found = await contact_for_dossier(conn, svc.runtime, svc.reader, str(dossier_id))
+    return m.Contact(name=found.name, email=found.email, phone=found.phone)
 
 
 async def _contact_of(svc: DossierService, conn: Connection, state: b.Beneficiary) -> m.Contact:

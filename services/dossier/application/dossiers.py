@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 import asyncpg
 
 from services.dossier.adapters import dossier_index, email_index
-from services.dossier.application import aggregates, content_keys
+from services.dossier.application import aggregates, content_keys, notifications
 from services.dossier.domain import beneficiary as b
 from services.dossier.domain import dossier as d
 from services.dossier.domain import held_time
@@ -31,7 +31,7 @@ from shared.keystore import KeyStore
 from shared.logging import get_logger
 from shared.runtime import ServiceRuntime
 from shared.timers import schedule
-from shared.unit_of_work import after_commit
+from shared.unit_of_work import after_commit, once_committed
 
 CONVENTION_DEADLINE = "dossier.convention_deadline"
 DESTROY_DOCUMENTS = "dossier.destroy_documents"
@@ -115,6 +115,8 @@ class DossierCommands:
         self.dossiers = aggregates.dossiers(runtime)
         self.beneficiaries = aggregates.beneficiaries(runtime)
         self.held_times = aggregates.held_times(runtime)
+        self.wake_mail: Callable[[], None] = lambda: None
+        """Tells the mail loop that a mail was queued (set by the composition root)."""
 
     # The store and key store exist once the runtime has started; handlers are registered
     # before that, so they are looked up at each use.
@@ -217,6 +219,8 @@ class DossierCommands:
         self, conn: Connection, state: d.Dossier, events: list[DomainEvent]
     ) -> None:
         dossier_id = state.dossier_id
+        if await notifications.queue_for(conn, state, events, self.clock.now()):
+            once_committed(self.wake_mail)
         for event in events:
             if isinstance(event, d.ConventionSentForSignature):
                 await schedule(

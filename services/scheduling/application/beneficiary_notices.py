@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from services.scheduling.application.directory import STAFF_REF
 from services.scheduling.domain.sessions import Session
 from services.scheduling.domain.values import CancellationReason
+from shared.centre_contact import CentreContact, staff_dossier_page
 from shared.db import Connection
 from shared.keystore import KeyStore
 from shared.mail import Contact, Mail, enqueue
@@ -72,9 +73,13 @@ async def queue_notice(
 
 
 def notice_renderer(
-    keys: Callable[[], KeyStore], timezone: str
+    keys: Callable[[], KeyStore],
+    timezone: str,
+    centre: CentreContact | None = None,
+    console_url: str | None = None,
 ) -> Callable[[Mail, Contact], Awaitable[EmailMessage]]:
-    """Renders the consultant's mail in French, the times in the centre's time zone."""
+    """Renders the consultant's mail in French, the times in the centre's time zone, with
+    the dossier's page in the console (when given)."""
     zone = ZoneInfo(timezone)
 
     def when(text: str) -> str:
@@ -105,9 +110,16 @@ def notice_renderer(
                 f"{when(p['starts_at'])} (motif : {REASONS.get(p['reason'], 'autre raison')}). "
                 "La séance est annulée ; proposez-lui une autre date."
             )
+        page = (
+            f"Le dossier dans la console : "
+            f"{console_url.rstrip('/')}{staff_dossier_page(str(p['dossier_id']))}\n\n"
+            if console_url
+            else ""
+        )
         message.set_content(
-            f"{greeting}\n\n{what}\n\nSon message :\n{said}\n\n"
+            f"{greeting}\n\n{what}\n\nSon message :\n{said}\n\n{page}"
             "Ce message vous est adressé par Bilan ; il est confidentiel.\n"
+            + (f"\n{centre.footer()}\n" if centre else "")
         )
         return message
 

@@ -15,6 +15,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from services.scheduling.domain.sessions import Session
+from shared.centre_contact import CentreContact, beneficiary_page
 from shared.db import Connection
 from shared.mail import Contact, Mail, Renderer, cancel_mail, enqueue
 
@@ -76,8 +77,11 @@ REMOTE_PRIVACY = (
 """The charter's confidentiality, which a remote session depends on the beneficiary for."""
 
 
-def reminder_renderer(timezone: str) -> Renderer:
-    """Renders a reminder in French, with the time in the centre's time zone."""
+def reminder_renderer(
+    timezone: str, centre: CentreContact | None = None, console_url: str | None = None
+) -> Renderer:
+    """Renders a reminder in French, with the time in the centre's time zone, signed with
+    the centre's contact and linking to the bilan's page in the console (when given)."""
     zone = ZoneInfo(timezone)
 
     def render(mail: Mail, contact: Contact) -> EmailMessage:
@@ -92,13 +96,20 @@ def reminder_renderer(timezone: str) -> Renderer:
         message = EmailMessage()
         message["To"] = contact.email
         message["Subject"] = f"Rappel : votre séance de bilan le {when}"
+        page = (
+            f"\nVos séances et votre bilan dans votre espace : "
+            f"{console_url.rstrip('/')}{beneficiary_page(str(mail.recipient_ref))}\n"
+            if console_url
+            else ""
+        )
         message.set_content(
             f"Bonjour {contact.name},\n\n"
             f"Nous vous rappelons votre séance de bilan de compétences le {when} "
             f"({p['minutes']} minutes).\n{where}\n\n"
             "Si vous ne pouvez pas venir, merci de nous prévenir dès que possible afin que "
-            "nous convenions d'un autre rendez-vous.\n"
+            f"nous convenions d'un autre rendez-vous.\n{page}"
+            + (f"\n{centre.footer()}\n" if centre else "")
         )
-        return message
+        return centre.sign(message) if centre else message
 
     return render

@@ -14,7 +14,7 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from services.scheduling.adapters import read_models as rm
-from services.scheduling.application import aggregates
+from services.scheduling.application import aggregates, notifications
 from services.scheduling.application.access import (
     LEADERS,
     MANAGERS,
@@ -197,13 +197,15 @@ class SessionService:
             now = self._clock.now()
             events = s.decide(None, command, now)
             state, version = await self._record(conn, command.session_id, None, 0, events)
-            if await queue_reminders(
+            place = await self._place(conn, state)
+            queued = await queue_reminders(
                 conn,
                 state,
                 offsets_minutes=self._settings.reminder_offsets_minutes,
-                place=await self._place(conn, state),
+                place=place,
                 now=now,
-            ):
+            )
+            if await notifications.session_booked(conn, state, place=place, now=now) or queued:
                 once_committed(self.wake_mail)
             return state, version
 
@@ -222,12 +224,15 @@ class SessionService:
                 state, version = await self._authorised(
                     conn, principal, session_id, expected_version
                 )
+                # Asked of the centre (even for the beneficiary, on the phone): mailed to them.
                 return await self._move(
-                    conn, state, version, request.starts_at, request.requested_by
+                    conn, state, version, request.starts_at, request.requested_by, tell=True
                 )
             case Cancel():
                 command = s.CancelSession(request.cancelled_by, request.reason)
-                return await self._simple(conn, principal, session_id, expected_version, command)
+                return await self._simple(
+                    conn, principal, session_id, expected_version, command, tell=True
+                )
             case NoShow():
                 return await self._simple(
                     conn, principal, session_id, expected_version, s.RecordNoShow()
@@ -286,7 +291,11 @@ class SessionService:
         version: int,
         starts_at: datetime,
         requested_by: Initiator,
+        *,
+        tell: bool,
     ) -> tuple[s.Session, int]:
+        """Move the session; `tell`: the beneficiary is mailed the new time (they did not
+        move it themselves in the console)."""
         names = [f"staff:{state.consultant_id}"]
         if state.room_id is not None:
             names.append(f"room:{state.room_id}")
@@ -299,9 +308,16 @@ class SessionService:
         offsets = self._settings.reminder_offsets_minutes
         await cancel_reminders(conn, state, offsets_minutes=offsets)
         after, version = await self._record(conn, state.session_id, state, version, events)
-        if await queue_reminders(
-            conn, after, offsets_minutes=offsets, place=await self._place(conn, after), now=now
-        ):
+        place = await self._place(conn, after)
+        queued = await queue_reminders(conn, after, offsets_minutes=offsets, place=place, now=now)
+        if tell:
+            queued = (
+                await notifications.session_moved(conn, state, after, place=place, now=now)
+                or queued
+            )
+        else:
+            await notifications.withdraw(conn, state)
+        if queued:
             once_committed(self.wake_mail)
         return after, version
 
@@ -327,6 +343,7 @@ class SessionService:
         )
         events = s.decide(state, command, self._clock.now())
         await cancel_reminders(conn, state, offsets_minutes=self._settings.reminder_offsets_minutes)
+        await notifications.withdraw(conn, state)
         return await self._record(conn, state.session_id, state, version, events)
 
     async def _sign(
@@ -383,7 +400,7 @@ class SessionService:
                 "outside_working_hours", "choose a time among the consultant's free slots"
             )
         after, new_version = await self._move(
-            conn, state, version, request.starts_at, "beneficiary"
+            conn, state, version, request.starts_at, "beneficiary", tell=False
         )
         await self._notify(
             conn, state, new_version, "move", request.message, new_starts_at=after.starts_at
@@ -402,6 +419,7 @@ class SessionService:
         command = s.CancelSession("beneficiary", request.reason)
         events = s.decide(state, command, self._clock.now())
         await cancel_reminders(conn, state, offsets_minutes=self._settings.reminder_offsets_minutes)
+        await notifications.withdraw(conn, state)
         after, new_version = await self._record(conn, state.session_id, state, version, events)
         await self._notify(
             conn, state, new_version, "absence", request.message, reason=request.reason
@@ -509,6 +527,8 @@ class SessionService:
             await cancel_reminders(
                 conn, state, offsets_minutes=self._settings.reminder_offsets_minutes
             )
+            # The dossier service mails the convention's end, which says it ends these too.
+            await notifications.withdraw(conn, state)
             await self._record(conn, state.session_id, state, version, events)
             cancelled += 1
         return cancelled
@@ -563,11 +583,20 @@ class SessionService:
         session_id: UUID,
         expected_version: int,
         command: s.Command,
+        *,
+        tell: bool = False,
     ) -> tuple[s.Session, int]:
-        """A command on a session one of its actors may give, that ends its reminders."""
+        """A command on a session one of its actors may give, that ends its reminders (and
+        its notices not sent yet); `tell`: the beneficiary is mailed the cancellation."""
         state, version = await self._authorised(conn, principal, session_id, expected_version)
-        events = s.decide(state, command, self._clock.now())
+        now = self._clock.now()
+        events = s.decide(state, command, now)
         await cancel_reminders(conn, state, offsets_minutes=self._settings.reminder_offsets_minutes)
+        if tell:
+            if await notifications.session_cancelled(conn, state, now=now):
+                once_committed(self.wake_mail)
+        else:
+            await notifications.withdraw(conn, state)
         return await self._record(conn, state.session_id, state, version, events)
 
     async def _locked(self, conn: Connection, session_id: UUID) -> tuple[s.Session, int]:

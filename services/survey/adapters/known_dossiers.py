@@ -163,3 +163,26 @@ async def last_held_session(conn: Connection, dossier_id: UUID, phase: str) -> H
         phase,
     )
     return HeldSession(row["session_id"], row["started_at"]) if row is not None else None
+
+
+async def remember_referent(
+    conn: Connection, dossier_id: UUID, referent_id: UUID, site_id: str
+) -> None:
+    """Record the dossier's current referent (the dossier may not be known yet: the events
+    of one dossier come in order, but this service may have started listening after it)."""
+    await conn.execute(
+        """INSERT INTO survey_dossiers (dossier_id, site_id, state, referent_id)
+           VALUES ($1, $2, 'open', $3)
+           ON CONFLICT (dossier_id) DO UPDATE SET referent_id = EXCLUDED.referent_id""",
+        dossier_id,
+        site_id,
+        referent_id,
+    )
+
+
+async def referent_of(conn: Connection, dossier_id: UUID) -> UUID | None:
+    """The dossier's referent consultant, if this service learnt of one."""
+    referent: UUID | None = await conn.fetchval(
+        "SELECT referent_id FROM survey_dossiers WHERE dossier_id = $1", dossier_id
+    )
+    return referent

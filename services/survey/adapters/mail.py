@@ -16,12 +16,14 @@ from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 from uuid import UUID
 
+from shared.centre_contact import CentreContact
 from shared.keystore import KeyStore
 from shared.mail import Contact, ContactResolver, Mail, close_resolver
 
 INVITATION = "survey_invitation"
 REMINDER = "survey_reminder"
 STAKEHOLDER_REF_PREFIX = "stakeholder:"
+STAFF_REF_PREFIX = "staff:"
 STAKEHOLDER_EMAIL_PURPOSE = "stakeholder.email"
 
 _SUBJECTS = {
@@ -67,9 +69,12 @@ class LinkTokens:
 class SurveyMailRenderer:
     """Builds invitation and reminder messages with a fresh link."""
 
-    def __init__(self, tokens: LinkTokens, answer_url: str) -> None:
+    def __init__(
+        self, tokens: LinkTokens, answer_url: str, centre: CentreContact | None = None
+    ) -> None:
         self._tokens = tokens
         self._answer_url = answer_url
+        self._centre = centre
 
     def invitation(self, mail: Mail, contact: Contact) -> EmailMessage:
         return self._render(mail, contact, reminder=False)
@@ -92,11 +97,12 @@ class SurveyMailRenderer:
             else "Votre avis nous aide à améliorer notre accompagnement. Merci de répondre à "
             "ce court questionnaire."
         )
+        footer = f"\n{self._centre.footer()}\n" if self._centre else ""
         message.set_content(
             f"{greeting}\n\n{opening}\n\n{link}\n\n"
-            "Ce lien est personnel et ne peut servir qu'une fois.\n"
+            f"Ce lien est personnel et ne peut servir qu'une fois.\n{footer}"
         )
-        return message
+        return self._centre.sign(message) if self._centre else message
 
 
 class SurveyContactResolver:
@@ -107,12 +113,18 @@ class SurveyContactResolver:
         dossier_contacts: ContactResolver,
         keys: Callable[[], KeyStore],
         fetch_sealed: Callable[[UUID], Awaitable[str | None]],
+        staff_contacts: ContactResolver | None = None,
     ) -> None:
         self._dossier_contacts = dossier_contacts
+        self._staff_contacts = staff_contacts
         self._keys = keys
         self._fetch_sealed = fetch_sealed
 
     async def __call__(self, recipient_ref: str) -> Contact | None:
+        if recipient_ref.startswith(STAFF_REF_PREFIX):
+            if self._staff_contacts is None:
+                return None
+            return await self._staff_contacts(recipient_ref)
         if not recipient_ref.startswith(STAKEHOLDER_REF_PREFIX):
             return await self._dossier_contacts(recipient_ref)
         survey_id = UUID(recipient_ref.removeprefix(STAKEHOLDER_REF_PREFIX))
@@ -128,3 +140,5 @@ class SurveyContactResolver:
 
     async def aclose(self) -> None:
         await close_resolver(self._dossier_contacts)
+        if self._staff_contacts is not None and self._staff_contacts is not self._dossier_contacts:
+            await close_resolver(self._staff_contacts)

@@ -36,6 +36,7 @@ from services.survey.adapters.mail import (
 from services.survey.adapters.read_models import project_survey
 from services.survey.application import questionnaires
 from services.survey.application.contract import survey_outbox
+from services.survey.application.feedback_notices import queue_feedback_notice
 from services.survey.domain import survey as s
 from services.survey.domain.errors import NotFound
 from services.survey.domain.questionnaire import Campaign, Questionnaire, validate_answers
@@ -204,6 +205,9 @@ class SurveyCampaigns:
             )
             saved = await self.repository.append(survey_id, loaded, events, conn=conn)
             await self.stop_follow_ups(conn, survey_id)
+            assert saved.state is not None
+            if await queue_feedback_notice(conn, saved.state, now):
+                once_committed(self.wake_mail)
         assert saved.state is not None
         return saved.state
 

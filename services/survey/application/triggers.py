@@ -46,6 +46,14 @@ class SurveyTriggers:
             conn, event.dossier_id, event.beneficiary_id, str(event.site_id)
         )
 
+    async def on_referent_assigned(self, conn: Connection, envelope: Envelope) -> None:
+        """Remember the dossier's referent: told when the beneficiary leaves feedback."""
+        event = envelope.data
+        assert isinstance(event, ct.ReferentConsultantAssigned)
+        await known_dossiers.remember_referent(
+            conn, event.dossier_id, event.consultant_id, envelope.site_id
+        )
+
     async def on_dossier_completed(self, conn: Connection, envelope: Envelope) -> None:
         """The end-of-bilan survey goes out now; the six-month one is timed from completion."""
         event = envelope.data
