@@ -31,8 +31,10 @@ from services.console.routes import (
     complaints,
     convention,
     data,
+    quality,
     session_changes,
     space,
+    staff_team,
     surveys,
     synthesis,
 )
@@ -266,6 +268,8 @@ def create_app(
         data.router,
         surveys.router,
         audit.router,
+        staff_team.router,
+        quality.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
