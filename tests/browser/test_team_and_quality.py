@@ -188,10 +188,10 @@ def test_a_quality_lead_takes_a_complaint_from_receipt_to_closing(
 
     said = f"Rendez-vous annulé deux fois sans prévenir {j.secret.tag}"
     page.locator("#f-site_id").select_option(j.site)
-    page.get_by_label("Auteur de la réclamation").select_option("employer")
-    page.get_by_label("Elle concerne").select_option("organisation")
-    page.get_by_label("Reçue par").select_option("phone")
-    page.get_by_label("Ce que dit la réclamation").fill(said)
+    page.locator("#f-complainant_role").select_option("employer")
+    page.locator("#f-category").select_option("organisation")
+    page.locator("#f-channel").select_option("phone")
+    page.locator("#f-description").fill(said)
     page.get_by_role("button", name="Enregistrer la réclamation").click()
     expect(page.get_by_text("La réclamation est au registre.")).to_be_visible()
     expect(page.get_by_text(said)).to_be_visible()
