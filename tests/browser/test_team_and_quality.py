@@ -60,6 +60,12 @@ def _staff_member(bilan: BilanClient, roles: list[str], site: str, name: str) ->
     return staff_id
 
 
+def _status(page: Page, path: str) -> int:
+    response = page.goto(f"{CONSOLE}{path}")
+    assert response is not None
+    return response.status
+
+
 def _sign_in_as_staff(page: Page, staff_id: str, steps: Steps) -> None:
     page.goto(f"{CONSOLE}/connexion/developpement?personne=staff:{staff_id}")
     page.locator("form button[type=submit]").first.click()
@@ -170,6 +176,15 @@ def test_a_site_manager_onboards_a_psychologist_and_adds_a_room(
     steps.check(page, "referent-named")
     assert bilan.dossier(j.dossier)["referent_id"] == j.consultant
 
+    # Another site's team, and a member of it, are not found for this manager (the
+    # scheduling service's 404 for their token); the quality pages answer per role.
+    other = Journey(bilan)
+    other.open_site()
+    for path in (f"/equipe/site/{other.site}", f"/equipe/membres/{other.consultant}"):
+        assert _status(page, path) == 404, path
+        assert other.secret.consultant_name not in page.content()
+    assert _status(page, "/qualite/actions") == 403
+
 
 def test_a_quality_lead_takes_a_complaint_from_receipt_to_closing(
     running_system: BilanClient, browser: Browser, steps: Steps
@@ -181,6 +196,9 @@ def test_a_quality_lead_takes_a_complaint_from_receipt_to_closing(
     page = _page(browser)
     _sign_in_as_staff(page, lead, steps)
 
+    # The team pages are the site manager's: a quality lead gets 403, in words.
+    assert _status(page, f"/equipe/site/{j.site}") == 403
+    page.goto(f"{CONSOLE}/")
     page.get_by_role("link", name="Registre des réclamations").click()
     expect(page.get_by_role("heading", name="Registre des réclamations")).to_be_visible()
     steps.check(page, "register")
