@@ -31,6 +31,7 @@ from services.console.routes import (
     complaints,
     convention,
     data,
+    quality,
     session_changes,
     space,
     staff_steps,
@@ -39,6 +40,7 @@ from services.console.routes import (
     staff_steps_investigation,  # noqa: F401  # registers its steps
     staff_steps_preliminary,  # noqa: F401  # registers its steps
     staff_steps_sessions,  # noqa: F401  # registers its steps
+    staff_team,
     surveys,
     synthesis,
 )
@@ -276,6 +278,8 @@ def create_app(
         staff_steps_convention.router,
         staff_steps_conclusion.router,
         staff_steps.router,
+        staff_team.router,
+        quality.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

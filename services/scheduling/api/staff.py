@@ -144,15 +144,9 @@ async def qualification(
         tuple(body.habilitations),
         body.recorded_at,
         registry=registration.registry if registration else None,
-    )
-    await svc.directory.update(
-        who,
-        staff_id,
-        parse_if_match(if_match),
-        command,
         registration_number=registration.number if registration else None,
     )
-    return await _staff_out(svc, who, staff_id, response)
+    return await _update(svc, who, staff_id, if_match, command, response)
 
 
 @router.post(

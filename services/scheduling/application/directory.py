@@ -148,10 +148,10 @@ class DirectoryService:
         staff_id: UUID,
         expected_version: int,
         command: st.Command,
-        registration_number: str | None = None,
     ) -> int:
         """Qualification, training, evaluation or leaving, by a manager of one of their sites;
-        a psychologist's registration number is sealed under the staff member's key."""
+        a psychologist's registration number is sealed under the staff member's key (the
+        domain checks it in clear first; a refusal rolls the sealing back with the rest)."""
         async with unit_of_work(self._pool()) as conn:
             await rm.lock_staff(conn, staff_id)
             loaded = await self._staff.load(staff_id, conn=conn)
@@ -160,9 +160,12 @@ class DirectoryService:
                 raise not_found("staff_not_found", "no such staff member")
             # Only once the caller may act: a stale version would tell a stranger it exists.
             self._staff.check_version(staff_id, loaded, expected_version)
-            if isinstance(command, st.RecordQualification) and registration_number is not None:
+            if isinstance(command, st.RecordQualification) and command.registration_number:
                 sealed = await self._keys().encrypt(
-                    str(staff_id), registration_number, purpose=REGISTRATION_PURPOSE, conn=conn
+                    str(staff_id),
+                    command.registration_number,
+                    purpose=REGISTRATION_PURPOSE,
+                    conn=conn,
                 )
                 command = replace(command, registration_sealed=sealed.text)
             events = st.decide(state, command, self._clock.now())

@@ -33,6 +33,7 @@ PSYCHOLOGIST_TITLES = frozenset(
 master's degree in psychology, or its predecessors. Psychometric tests are reserved to them."""
 Registry = Literal["adeli", "rpps"]
 """Where a psychologist's title is registered: ADELI (9 digits) then RPPS (11 digits)."""
+REGISTRATION_DIGITS: dict[str, int] = {"adeli": 9, "rpps": 11}
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,8 @@ class RecordQualification:
     """The register of the psychologist's title, required for psychometric tests."""
     registration_sealed: str | None = None
     """The ADELI or RPPS number, sealed under the staff member's key by the application."""
+    registration_number: str | None = None
+    """The same number in clear, only to check it here: it never reaches an event."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,9 +253,28 @@ def _working(state: StaffMember | None) -> StaffMember:
     return state
 
 
+def registration_problem(registry: str | None, number: str | None) -> str | None:
+    """What is wrong with a psychologist's registration, or None: the register named, and a
+    number of its length in digits (ADELI 9, RPPS 11)."""
+    if registry not in REGISTRATION_DIGITS:
+        return "registration_registry_required"
+    digits = REGISTRATION_DIGITS[registry]
+    if number is None or len(number) != digits or not number.isascii() or not number.isdigit():
+        return "registration_number_invalid"
+    return None
+
+
 def _qualification(command: RecordQualification, now: datetime) -> QualificationRecorded:
     """Ind. 17: psychometric tests only by a psychologist, whose title is registered."""
     _not_future(command.recorded_at, now)
+    if command.registry is not None or command.registration_number is not None:
+        problem = registration_problem(command.registry, command.registration_number)
+        if problem is not None:
+            raise invalid(
+                problem,
+                "an ADELI number has 9 digits, an RPPS number 11",
+                digits=REGISTRATION_DIGITS,
+            )
     if PSYCHOMETRIC_TESTS in command.habilitations:
         if command.qualification not in PSYCHOLOGIST_TITLES:
             raise invalid(
@@ -260,7 +282,7 @@ def _qualification(command: RecordQualification, now: datetime) -> Qualification
                 "psychometric tests need a psychologist's title (a master in psychology)",
                 accepted_qualifications=sorted(PSYCHOLOGIST_TITLES),
             )
-        if command.registry is None or command.registration_sealed is None:
+        if command.registry is None or command.registration_number is None:
             raise invalid(
                 "psychologist_registration_required",
                 "psychometric tests need the title's ADELI or RPPS number",

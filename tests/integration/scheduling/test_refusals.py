@@ -259,6 +259,14 @@ async def test_psychometric_tests_need_a_psychologists_title_and_its_number(
                 },
                 "invalid_request",
             ),
+            (
+                {
+                    "qualification": "psychologue",
+                    "habilitations": ["psychometric_tests"],
+                    "psychologist_registration": {"registry": "adeli", "number": "69930123"},
+                },
+                "invalid_request",
+            ),
         ]
         for body, code in cases:
             refused = await client.post(
@@ -285,3 +293,18 @@ async def test_psychometric_tests_need_a_psychologists_title_and_its_number(
             "SELECT data::text FROM events WHERE event_type = 'QualificationRecorded'"
         )
         assert "10001234567" not in stored
+        # A psychologue with a good ADELI number (9 digits) gets it too.
+        psychologist = await onboard(client, site_id)
+        version = (await client.get(f"/staff/{psychologist}", headers=manager)).json()["version"]
+        adeli = await client.post(
+            f"/staff/{psychologist}/qualifications",
+            json={
+                "qualification": "psychologue",
+                "habilitations": ["psychometric_tests"],
+                "psychologist_registration": {"registry": "adeli", "number": "699301234"},
+                "recorded_at": when,
+            },
+            headers={**manager, **if_match(version)},
+        )
+        assert adeli.status_code == 200, adeli.text
+        assert adeli.json()["habilitations"] == ["psychometric_tests"]

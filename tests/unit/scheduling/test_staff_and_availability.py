@@ -60,7 +60,8 @@ def test_onboarding_needs_open_sites_and_happens_once() -> None:
 def test_qualifications_add_habilitations_and_leaving_freezes_the_record() -> None:
     state = onboarded()
     for missing, code in [
-        (RecordQualification("master_rh", ("psychometric_tests",), NOW, "rpps", "sealed"),
+        (RecordQualification("master_rh", ("psychometric_tests",), NOW, "rpps", "sealed",
+                             "10001234567"),
          "psychologist_title_required"),
         (RecordQualification("master_psychologie", ("psychometric_tests",), NOW),
          "psychologist_registration_required"),
@@ -76,6 +77,7 @@ def test_qualifications_add_habilitations_and_leaving_freezes_the_record() -> No
             NOW,
             registry="rpps",
             registration_sealed="sealed-number",
+            registration_number="10001234567",
         ),
         NOW,
     )
@@ -94,6 +96,54 @@ def test_qualifications_add_habilitations_and_leaving_freezes_the_record() -> No
     with pytest.raises(Rejected) as caught:
         decide(state, RecordTraining("ethics", 7, NOW), NOW)
     assert caught.value.code == "staff_left"
+
+
+@pytest.mark.parametrize(
+    ("registry", "number", "code"),
+    [
+        ("adeli", "12345678", "registration_number_invalid"),  # 8 digits
+        ("adeli", "10001234567", "registration_number_invalid"),  # an RPPS length
+        ("adeli", "69930123A", "registration_number_invalid"),
+        ("adeli", "６９９３０１２３４", "registration_number_invalid"),  # full-width digits
+        ("rpps", "699301234", "registration_number_invalid"),  # an ADELI length
+        ("rpps", None, "registration_number_invalid"),
+        (None, "699301234", "registration_registry_required"),
+    ],
+)
+def test_a_psychologists_number_has_the_length_of_its_register(
+    registry: str | None, number: str | None, code: str
+) -> None:
+    """ADELI 9 digits, RPPS 11, checked by the domain itself (not only by the API's schema):
+    nothing is recorded, with or without the habilitation."""
+    for habilitations in (("psychometric_tests",), ()):
+        command = RecordQualification(
+            "psychologue",
+            habilitations,
+            NOW,
+            registry=registry,  # type: ignore[arg-type]
+            registration_sealed="sealed",
+            registration_number=number,
+        )
+        with pytest.raises(Rejected) as caught:
+            decide(onboarded(), command, NOW)
+        assert caught.value.code == code
+
+
+@pytest.mark.parametrize(("registry", "number"), [("adeli", "699301234"), ("rpps", "10001234567")])
+def test_a_psychologue_with_a_valid_number_gets_psychometric_tests(
+    registry: str, number: str
+) -> None:
+    command = RecordQualification(
+        "psychologue",
+        ("psychometric_tests",),
+        NOW,
+        registry=registry,  # type: ignore[arg-type]
+        registration_sealed="sealed",
+        registration_number=number,
+    )
+    (event,) = decide(onboarded(), command, NOW)
+    assert evolve(onboarded(), event).habilitations == {"psychometric_tests"}
+    assert number not in repr(event)  # only the sealed form reaches the event
 
 
 def test_rooms_belong_to_open_sites() -> None:
