@@ -159,8 +159,8 @@ def test_a_site_manager_onboards_a_psychologist_and_adds_a_room(
         for _ in range(60):
             page.locator("#f-dossier_id").select_option(j.dossier)
             page.locator("#f-consultant_id").select_option(j.consultant)
-            page.get_by_label("Pourquoi").select_option(reason)
-            page.get_by_role("button", name="Nommer le référent").click()
+            page.get_by_label("Motif").select_option(reason)
+            page.get_by_role("button", name="Désigner le référent").click()
             page.wait_for_load_state("load")
             if page.locator("#err-consultant_id").count() == 0:
                 return
@@ -171,7 +171,7 @@ def test_a_site_manager_onboards_a_psychologist_and_adds_a_room(
     expect(page.locator("#err-reason")).to_contain_text("premier référent")
     steps.check(page, "referent-error")
     assign("initial")
-    expect(page.get_by_text("Le référent est nommé.")).to_be_visible()
+    expect(page.get_by_text("Le référent est désigné.")).to_be_visible()
     expect(page.get_by_role("cell", name=j.secret.consultant_name)).to_be_visible()
     steps.check(page, "referent-named")
     assert bilan.dossier(j.dossier)["referent_id"] == j.consultant
