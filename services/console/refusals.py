@@ -14,11 +14,11 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from services.console.backend import Reply
+from services.console.i18n import PARIS
 from services.console.vocabulary import N_
 
 REFUSED = (409, 412, 422, 428)
 """The statuses a form shows next to a field; 403/404 stay the console's own pages."""
-PARIS = ZoneInfo("Europe/Paris")
 FORM = "form"
 """The key of a refusal about the whole form (shown above its button)."""
 CHANGED = N_("Someone changed this record meanwhile: check it and try again.")
